@@ -1,0 +1,144 @@
+/**
+ * Typed face of the native addon (addon/, built by cmake-js into
+ * build/addon/Release/linerate_addon.node). The addon is the only code that
+ * speaks the dataplane's control protocol (dataplane/include/lr_ctl.h) and
+ * maps its stats memory (lr_stats.h); everything here is plain JS values:
+ * addresses are strings, never bytes.
+ *
+ * Every method that talks to the socket runs off the JS thread and returns
+ * a Promise. A failed request rejects with a DataplaneError whose `code` is
+ * a gRPC status code (lr_status values are gRPC codes) and, for batches,
+ * `index` = the first failing entry.
+ */
+import * as path from 'node:path';
+
+export type Family = 4 | 6;
+export type BatchOp = 'add' | 'del' | 'replace';
+
+export interface HelloInfo {
+  version: number;
+  pid: number;
+  bootId: bigint;
+  startTimeNs: bigint;
+  nPorts: number;
+  nWorkers: number;
+  statsPath: string;
+  name: string;
+}
+
+export interface PortInfo {
+  portId: number;
+  name: string;
+  driver: string;
+  devargs: string;
+  mac: string;          // "aa:bb:cc:dd:ee:ff"
+  nRxq: number;
+  nTxq: number;
+  mtu: number;
+  linkUp: boolean;
+  adminUp: boolean;
+  speedMbps: number;
+  dpdkPortId: number;
+  rxOffloads: bigint;
+  txOffloads: bigint;
+}
+
+export interface PortSet { portId: number; mtu?: number; adminUp?: boolean }
+
+export interface AddrEntry { op?: BatchOp; portId: number; address: string; prefixLen: number }
+
+export interface NextHop { portId: number; via?: string; weight?: number } // via absent = on-link
+
+export interface RouteEntry {
+  op?: BatchOp;          // batches only
+  prefix: string;        // "10.0.0.0/8", "2001:db8::/32"
+  nexthops: NextHop[];   // may be empty for 'del'
+  connected?: boolean;   // dumps: installed by a port address
+}
+
+export type NeighState = 'static' | 'learned' | 'incomplete';
+export interface NeighEntry {
+  op?: BatchOp;          // batches only; batches push static entries
+  portId: number;
+  address: string;
+  mac: string;
+  state?: NeighState;    // dumps
+  ageSeconds?: number;   // dumps
+}
+
+export interface DataplaneError extends Error {
+  code: number;          // gRPC status code
+  index?: number;        // failing batch entry
+}
+
+export interface Dataplane {
+  /** Connects to the control socket and performs the versioned handshake. */
+  connect(ctlPath: string, timeoutMs: number): Promise<HelloInfo>;
+  close(): void;
+  readonly connected: boolean;
+  portList(): Promise<PortInfo[]>;
+  portSet(ops: PortSet[]): Promise<void>;
+  addrBatch(ops: AddrEntry[]): Promise<void>;
+  addrDump(): Promise<AddrEntry[]>;
+  routeBatch(ops: RouteEntry[]): Promise<void>;
+  routeDump(family?: 0 | Family): Promise<RouteEntry[]>;
+  neighBatch(ops: NeighEntry[]): Promise<void>;
+  neighDump(family?: 0 | Family): Promise<NeighEntry[]>;
+  statsClear(): Promise<void>;
+}
+
+/* Stats memory snapshot: every counter is a bigint (64-bit counters). */
+export interface RxqStats {
+  rxPackets: bigint; rxBytes: bigint; fwdPackets: bigint; puntPackets: bigint;
+  drops: Record<string, bigint>;   // keyed by dropReasons names
+  worker: number;                  // -1 = queue not polled
+}
+export interface TxqStats { txPackets: bigint; txBytes: bigint; txDropped: bigint }
+export interface WorkerStats {
+  lcoreId: number; nRxq: number; polls: bigint; busyPolls: bigint;
+  busyCycles: bigint; idleCycles: bigint; rxPackets: bigint; txPackets: bigint;
+  drops: bigint; rcuQuiescent: bigint;
+}
+export interface PortHwStats {
+  name: string; ipackets: bigint; opackets: bigint; ibytes: bigint; obytes: bigint;
+  imissed: bigint; ierrors: bigint; oerrors: bigint; rxNombuf: bigint;
+  linkUp: boolean; speedMbps: number; nRxq: number; nTxq: number;
+  rxq: RxqStats[];   // length nRxq
+  txq: TxqStats[];   // length nTxq
+}
+export interface StatsSnapshot {
+  tscHz: bigint; bootId: bigint; startTimeNs: bigint; heartbeatNs: bigint;
+  pid: number; nPorts: number; nWorkers: number;
+  takenNs: bigint;   // CLOCK_MONOTONIC-based process.hrtime.bigint() at the copy
+  slow: Record<string, bigint>;   // lr_stats_slowpath fields, camelCase
+  ports: PortHwStats[];
+  workers: WorkerStats[];
+}
+
+export interface StatsReader {
+  /** Copies the stats memory (no syscall) and decodes it. */
+  snapshot(): StatsSnapshot;
+  close(): void;
+}
+
+export interface AddonModule {
+  Dataplane: new () => Dataplane;
+  StatsReader: new (statsPath: string) => StatsReader;  // mmaps read-only; throws if magic/version mismatch
+  dropReasons: string[];           // index = enum lr_drop_reason
+  dropReasonHelp: string[];
+  protocolVersion: number;         // LR_CTL_VERSION
+  limits: { maxPorts: number; maxQueues: number; maxWorkers: number; maxEcmp: number; maxBatch: number };
+}
+
+let cached: AddonModule | undefined;
+
+/** Loads the addon from build/addon (LINERATE_ADDON overrides the path). */
+export function loadAddon(): AddonModule {
+  if (!cached) {
+    const root = path.resolve(__dirname, '..', '..', '..', '..');
+    const file = process.env.LINERATE_ADDON ?? path.join(root, 'build', 'addon', 'Release', 'linerate_addon.node');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cached = require(file) as AddonModule;
+  }
+  return cached;
+}

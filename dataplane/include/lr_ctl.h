@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * linerate control protocol: messages exchanged over the dataplane's unix
+ * stream socket (served by the main lcore).
+ *
+ * Framing: every message starts with struct lr_ctl_hdr; hdr.len is the size
+ * of the whole message (header included) and hdr.count the number of fixed
+ * size entries that follow the header (requests) or the struct
+ * lr_ctl_status (replies). All integers are host byte order (the socket
+ * never leaves the machine); addresses are network byte order, IPv4 in the
+ * first 4 bytes of a 16-byte field.
+ *
+ * Exchange: the client sends one request and reads one reply; replies carry
+ * the request's seq and type | LR_CTL_REPLY. The first request on a
+ * connection must be LR_CTL_HELLO with version LR_CTL_VERSION; anything else
+ * gets LR_ERR_PRECONDITION and the connection is closed.
+ *
+ * Batches (*_BATCH) are all-or-nothing: the dataplane validates every entry,
+ * applies them to a shadow copy of the table and publishes it with one
+ * pointer swap (RCU), so readers see either none or all of the batch. On
+ * failure status.index names the first failing entry and nothing changed.
+ */
+#ifndef LR_CTL_H
+#define LR_CTL_H
+
+#include <stdint.h>
+#include "lr_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LR_CTL_MAGIC     0x4c524354u /* "LRCT" */
+#define LR_CTL_VERSION   1
+#define LR_CTL_MAX_BATCH 65536       /**< entries in one batch request */
+#define LR_CTL_MAX_DUMP  4096        /**< entries in one dump reply */
+#define LR_CTL_MAX_MSG   (32u << 20) /**< bytes in one message */
+#define LR_CTL_MSG_LEN   192         /**< status message, NUL included */
+
+/** Message types. A reply has the request's type | LR_CTL_REPLY. */
+enum lr_ctl_type {
+	LR_CTL_HELLO = 1,        /**< req: lr_ctl_hello_req; rep: lr_ctl_hello_rep */
+	LR_CTL_PORT_LIST = 2,    /**< req: -; rep: count x lr_port_info */
+	LR_CTL_ADDR_BATCH = 3,   /**< req: count x lr_addr; rep: - */
+	LR_CTL_ADDR_DUMP = 4,    /**< req: -; rep: count x lr_addr (op = ADD) */
+	LR_CTL_ROUTE_BATCH = 5,  /**< req: count x lr_route; rep: - */
+	LR_CTL_ROUTE_DUMP = 6,   /**< req: lr_ctl_dump_req; rep: lr_ctl_dump_rep + count x lr_route */
+	LR_CTL_NEIGH_BATCH = 7,  /**< req: count x lr_neigh; rep: - */
+	LR_CTL_NEIGH_DUMP = 8,   /**< req: lr_ctl_dump_req; rep: lr_ctl_dump_rep + count x lr_neigh */
+	LR_CTL_STATS_CLEAR = 9,  /**< req: -; rep: - (zeroes software counters) */
+	LR_CTL_PORT_SET = 10,    /**< req: count x lr_port_set; rep: - (admin state, MTU) */
+	LR_CTL_REPLY = 0x8000,
+};
+
+/** Batch operations. */
+enum lr_ctl_op {
+	LR_OP_ADD = 1,     /**< ALREADY_EXISTS if present */
+	LR_OP_DEL = 2,     /**< NOT_FOUND if absent; only the key is read */
+	LR_OP_REPLACE = 3, /**< add or overwrite */
+};
+
+struct lr_ctl_hdr {
+	uint32_t magic;   /**< LR_CTL_MAGIC */
+	uint16_t version; /**< LR_CTL_VERSION */
+	uint16_t type;    /**< enum lr_ctl_type */
+	uint32_t seq;     /**< echoed in the reply */
+	uint32_t len;     /**< whole message in bytes, header included */
+	uint32_t count;   /**< entries after the header (request) or status (reply) */
+	uint32_t flags;   /**< reserved, 0 */
+};
+
+/** First thing after the header in every reply. */
+struct lr_ctl_status {
+	int32_t code;                /**< enum lr_status */
+	uint32_t index;              /**< failing entry of a batch, else 0 */
+	char msg[LR_CTL_MSG_LEN];    /**< human readable, names the field */
+};
+
+struct lr_ctl_hello_req {
+	char client[LR_NAME_LEN];
+};
+
+struct lr_ctl_hello_rep {
+	uint32_t version;            /**< LR_CTL_VERSION */
+	uint32_t pid;
+	uint64_t boot_id;            /**< random per dataplane start: detects restarts */
+	uint64_t start_time_ns;      /**< CLOCK_REALTIME at start */
+	uint32_t n_ports;
+	uint32_t n_workers;
+	char stats_path[LR_PATH_LEN]; /**< file to mmap read-only: struct lr_stats_shm */
+	char name[LR_NAME_LEN];      /**< instance name */
+};
+
+struct lr_port_info {
+	uint16_t port_id;            /**< index used by every other message */
+	uint16_t n_rxq;
+	uint16_t n_txq;
+	uint16_t mtu;
+	uint8_t mac[6];
+	uint8_t link_up;
+	uint8_t admin_up;
+	uint32_t speed_mbps;         /**< 0 when unknown */
+	uint32_t dpdk_port_id;       /**< rte_ethdev port id */
+	uint64_t rx_offloads;        /**< offloads in use (RTE_ETH_RX_OFFLOAD_*) */
+	uint64_t tx_offloads;
+	char name[LR_NAME_LEN];      /**< operator's name, e.g. "p0" */
+	char driver[LR_NAME_LEN];    /**< e.g. "net_af_packet" */
+	char devargs[LR_DEVARGS_LEN];
+};
+
+struct lr_port_set {
+	uint16_t port_id;
+	uint16_t mtu;                /**< 0 = unchanged */
+	uint8_t admin_up;            /**< 0 down, 1 up, 0xff unchanged */
+	uint8_t pad[3];
+};
+
+/** An address owned by a port: answered for in ARP/ND, and its subnet is on-link. */
+struct lr_addr {
+	uint8_t op;                  /**< enum lr_ctl_op (ADD or DEL) */
+	uint8_t family;              /**< LR_AF_INET or LR_AF_INET6 */
+	uint8_t plen;                /**< subnet prefix length */
+	uint8_t pad;
+	uint16_t port_id;
+	uint16_t pad2;
+	uint8_t addr[16];
+};
+
+struct lr_nexthop {
+	uint16_t port_id;            /**< output port */
+	uint16_t weight;             /**< ECMP weight, 0 treated as 1 */
+	uint8_t gw[16];              /**< gateway; all zero = destination is on-link */
+};
+
+struct lr_route {
+	uint8_t op;                  /**< enum lr_ctl_op (ignored in dumps) */
+	uint8_t family;              /**< LR_AF_INET or LR_AF_INET6 */
+	uint8_t plen;                /**< 0..32 or 0..128; host bits must be zero */
+	uint8_t n_nexthops;          /**< 1..LR_MAX_ECMP (0 allowed for DEL) */
+	uint32_t flags;              /**< LR_ROUTE_F_* (dumps only) */
+	uint8_t prefix[16];
+	struct lr_nexthop nh[LR_MAX_ECMP];
+};
+
+#define LR_ROUTE_F_CONNECTED 0x1 /**< installed by an lr_addr, not by a batch */
+
+/** Neighbor states, lr_neigh.state. */
+enum lr_neigh_state {
+	LR_NEIGH_STATIC = 1,         /**< pushed by the operator; never ages */
+	LR_NEIGH_LEARNED = 2,        /**< learned from ARP / NA */
+	LR_NEIGH_INCOMPLETE = 3,     /**< resolution requested, no answer yet */
+};
+
+struct lr_neigh {
+	uint8_t op;                  /**< enum lr_ctl_op; batches only push STATIC */
+	uint8_t family;
+	uint8_t state;               /**< enum lr_neigh_state (dumps) */
+	uint8_t pad;
+	uint16_t port_id;
+	uint8_t mac[6];
+	uint8_t addr[16];
+	uint32_t age_s;              /**< seconds since last confirmed (dumps) */
+	uint32_t pad2;
+};
+
+struct lr_ctl_dump_req {
+	uint8_t family;              /**< 0 = both */
+	uint8_t pad[3];
+	uint32_t cursor;             /**< 0 to start; then lr_ctl_dump_rep.next */
+};
+
+struct lr_ctl_dump_rep {
+	uint32_t next;               /**< cursor for the next request */
+	uint32_t done;               /**< 1 when this reply holds the last entries */
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LR_CTL_H */

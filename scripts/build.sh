@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds the dataplane + pktgen (cmake), the addon (cmake-js) and the
+# TypeScript (tsc). Incremental; set LINERATE_BUILD_TYPE=Debug for -O0 -g.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+type=${LINERATE_BUILD_TYPE:-Release}
+jobs=$(nproc)
+
+cmake -S . -B build/dp -DCMAKE_BUILD_TYPE="$type" >/dev/null
+cmake --build build/dp -j "$jobs" >&2
+
+npx --no-install cmake-js compile -O build/addon --config "$type" >/dev/null \
+  || npx --no-install cmake-js compile -O build/addon --config "$type" >&2
+
+npx --no-install tsc -p .
