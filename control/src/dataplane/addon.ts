@@ -72,8 +72,14 @@ export interface DataplaneError extends Error {
 }
 
 export interface Dataplane {
-  /** Connects to the control socket and performs the versioned handshake. */
+  /**
+   * Connects to the control socket and performs the versioned handshake.
+   * Retries while the socket is missing or refuses, until timeoutMs; the
+   * same timeout then bounds every later request's wait for its reply (a
+   * timeout closes the connection: code 14).
+   */
   connect(ctlPath: string, timeoutMs: number): Promise<HelloInfo>;
+  /** Closes the connection; queued requests reject with code 14. */
   close(): void;
   readonly connected: boolean;
   portList(): Promise<PortInfo[]>;

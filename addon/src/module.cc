@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * linerate_addon.node entry point: the exports described by
+ * control/src/dataplane/addon.ts (AddonModule).
+ */
+#include <napi.h>
+
+#include "codec.h"
+#include "dataplane.h"
+#include "lr_common.h"
+#include "lr_ctl.h"
+#include "stats_reader.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports)
+{
+	lr::Codec::InitKeys(env);
+	exports.Set("Dataplane", lr::Dataplane::Init(env));
+	exports.Set("StatsReader", lr::StatsReader::Init(env));
+
+	/* Index = enum lr_drop_reason, straight from the X-macro. */
+	static const char *const names[] = {
+#define LR_DROP_NAME_(sym, name, help) name,
+		LR_DROP_REASONS(LR_DROP_NAME_)
+#undef LR_DROP_NAME_
+	};
+	static const char *const helps[] = {
+#define LR_DROP_HELP_(sym, name, help) help,
+		LR_DROP_REASONS(LR_DROP_HELP_)
+#undef LR_DROP_HELP_
+	};
+	Napi::Array reasons = Napi::Array::New(env, LR_DROP_MAX);
+	Napi::Array help = Napi::Array::New(env, LR_DROP_MAX);
+	for (uint32_t i = 0; i < LR_DROP_MAX; i++) {
+		reasons.Set(i, Napi::String::New(env, names[i]));
+		help.Set(i, Napi::String::New(env, helps[i]));
+	}
+	exports.Set("dropReasons", reasons);
+	exports.Set("dropReasonHelp", help);
+	exports.Set("protocolVersion", Napi::Number::New(env, LR_CTL_VERSION));
+
+	Napi::Object limits = Napi::Object::New(env);
+	limits.Set("maxPorts", Napi::Number::New(env, LR_MAX_PORTS));
+	limits.Set("maxQueues", Napi::Number::New(env, LR_MAX_QUEUES));
+	limits.Set("maxWorkers", Napi::Number::New(env, LR_MAX_WORKERS));
+	limits.Set("maxEcmp", Napi::Number::New(env, LR_MAX_ECMP));
+	limits.Set("maxBatch", Napi::Number::New(env, LR_CTL_MAX_BATCH));
+	exports.Set("limits", limits);
+	return exports;
+}
+
+} // namespace
+
+NODE_API_MODULE(linerate_addon, Init)

@@ -1,0 +1,234 @@
+#!/usr/bin/env node
+/**
+ * linerate CLI. `serve` runs the control plane; every other command is a
+ * gRPC client of it (--addr, default 127.0.0.1:50051). A failed call prints
+ * the gRPC status name and message and exits non-zero.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
+import type * as api from '../api/types';
+import { DEFAULT_ADDR, type LinerateClient, createClient, describeError } from '../client';
+import { type Config, ConfigError, loadConfigFile } from '../config/schema';
+import { createLab, destroyLab } from '../lab/lab';
+import { createLogger } from '../log';
+import { demoConfigPath } from '../paths';
+import { startServer } from '../server';
+import { neighborsTable, portsTable, routeLine, statsScreen } from './format';
+
+const program = new Command();
+program
+  .name('linerate')
+  .description('DPDK poll-mode forwarder: control plane and CLI')
+  .addOption(new Option('--addr <host:port>', 'gRPC address of linerate serve').env('LINERATE_ADDR').default(DEFAULT_ADDR));
+
+/** Runs `fn` with a client; reports errors as "STATUS: message" and sets the exit code. */
+async function withClient(fn: (c: LinerateClient) => Promise<void>): Promise<void> {
+  const c = createClient(program.opts<{ addr: string }>().addr);
+  try {
+    await fn(c);
+  } catch (e) {
+    process.stderr.write(`${describeError(e)}\n`);
+    process.exitCode = 1;
+  } finally {
+    c.close();
+  }
+}
+
+const json = (x: unknown): void => { process.stdout.write(JSON.stringify(x, null, 2) + '\n'); };
+const familyOpt = (f?: string): api.FamilyIn => (f === '4' ? 4 : f === '6' ? 6 : 0);
+
+// ---------------------------------------------------------------- serve
+program
+  .command('serve')
+  .description('run the control plane: gRPC API, attach to (or start) the dataplane, reconcile')
+  .option('--config <file>', 'YAML configuration')
+  .option('--demo', 'self-contained demo: two namespaces joined by the forwarder (no NIC needed)')
+  .option('--listen <host:port>', 'gRPC listen address (overrides the config)')
+  .option('--state-dir <dir>', 'desired state directory (overrides the config)')
+  .option('--run-dir <dir>', 'control socket and dataplane log directory (overrides the config)')
+  .option('--stop-dataplane', 'on exit also stop the dataplane (and remove the lab)')
+  .option('--no-spawn', 'never start linerate-dp; wait for one to answer on the control socket')
+  .action(async (o: { config?: string; demo?: boolean; listen?: string; stateDir?: string; runDir?: string; stopDataplane?: boolean; spawn: boolean }) => {
+    const log = createLogger();
+    let config: Config;
+    try {
+      if (o.demo && o.config) throw new Error('--demo and --config are exclusive');
+      if (!o.demo && !o.config) throw new Error('serve needs --config FILE or --demo');
+      config = loadConfigFile(o.demo ? demoConfigPath : o.config!);
+    } catch (e) {
+      process.stderr.write(`${(e as Error).message}\n`);
+      process.exit(2);
+    }
+    const demoDir = path.join(os.tmpdir(), 'linerate-demo');
+    const stopAll = !!(o.demo || o.stopDataplane);
+    const lab = config.lab;
+    const server = await startServer({
+      beforeAttach: lab ? async () => {
+        try {
+          await createLab(lab, log);
+        } catch (e) {
+          if (stopAll) await destroyLab(lab, log); // ours to remove: do not leave half a lab
+          throw e;
+        }
+      } : undefined,
+      config,
+      log,
+      listen: o.listen,
+      stateDir: o.stateDir ?? (o.demo ? path.join(demoDir, 'state') : undefined),
+      runDir: o.runDir ?? (o.demo ? path.join(demoDir, 'run') : undefined),
+      spawn: o.spawn === false ? false : undefined,
+    }).catch((e: unknown) => {
+      process.stderr.write(`${(e as Error).message}\n`);
+      process.exit(1);
+    });
+
+    let exiting = false;
+    const shutdown = (sig: string): void => {
+      if (exiting) {
+        log.warn('second signal: exiting now');
+        process.exit(1);
+      }
+      exiting = true;
+      log.info({ signal: sig, stopDataplane: stopAll }, 'shutting down');
+      void (async () => {
+        await server.stop({ stopDataplane: stopAll });
+        if (stopAll && config.lab) await destroyLab(config.lab, log);
+        process.exit(0);
+      })();
+    };
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+    server.waitAttached(120000).then(
+      () => {
+        if (!o.demo) return;
+        const cli = `node ${path.relative(process.cwd(), path.join(__dirname, 'main.js')) || 'dist/control/src/cli/main.js'}`;
+        const addr = server.address === DEFAULT_ADDR ? '' : ` --addr ${server.address}`;
+        process.stdout.write([
+          '',
+          'linerate demo is up: lr-demo-a (10.0.1.2, 2001:db8:1::2) <-> p0 [forwarder] p1 <-> lr-demo-b (10.0.2.2, 2001:db8:2::2)',
+          '',
+          '  try it:      ip netns exec lr-demo-a ping 10.0.2.2',
+          '               ip netns exec lr-demo-a ping -6 2001:db8:2::2',
+          `  watch Mpps:  npx linerate${addr} stats --watch      (or: ${cli}${addr} stats --watch)`,
+          `  inspect:     npx linerate${addr} port list | route list | neigh list`,
+          '',
+          '  Ctrl-C stops the demo (dataplane and namespaces included).',
+          '',
+        ].join('\n'));
+      },
+      (e: Error) => log.error({ err: e.message }, 'still no dataplane; retrying in the background'),
+    );
+  });
+
+// ---------------------------------------------------------------- port
+const port = program.command('port').description('ports of the dataplane');
+port.command('list').description('list ports with addresses and counters').option('--json', 'JSON output')
+  .action((o: { json?: boolean }) => withClient(async (c) => {
+    const { ports } = await c.port.listPorts({});
+    if (o.json) json(ports);
+    else process.stdout.write(portsTable(ports) + '\n');
+  }));
+port.command('show <name>').description('one port').action((name: string) => withClient(async (c) => json(await c.port.getPort({ name }))));
+
+// ---------------------------------------------------------------- addr
+const addr = program.command('addr').description('port addresses');
+addr.command('add <cidr...>').description('add addresses (CIDR) to a port').requiredOption('--port <name>', 'port name')
+  .action((cidrs: string[], o: { port: string }) => withClient(async (c) => {
+    const r = await c.port.addAddresses({ port: o.port, addresses: cidrs.map((cidr) => ({ cidr })) });
+    process.stdout.write(`${o.port}: ${r.addresses.map((a) => a.cidr).join(' ')}\n`);
+  }));
+addr.command('del <cidr...>').description('remove addresses (CIDR) from a port').requiredOption('--port <name>', 'port name')
+  .action((cidrs: string[], o: { port: string }) => withClient(async (c) => {
+    const r = await c.port.deleteAddresses({ port: o.port, addresses: cidrs.map((cidr) => ({ cidr })) });
+    process.stdout.write(`${o.port}: ${r.addresses.map((a) => a.cidr).join(' ') || '(no address)'}\n`);
+  }));
+
+// ---------------------------------------------------------------- route
+const route = program.command('route').description('routing table');
+route.command('add <prefix>').description('insert a route').requiredOption('--port <name>', 'output port')
+  .option('--via <ip>', 'gateway (default: on-link)')
+  .option('--modify', 'replace the next hops of an existing route instead')
+  .action((prefix: string, o: { port: string; via?: string; modify?: boolean }) => withClient(async (c) => {
+    const r: api.Route = { prefix, nextHops: [{ port: o.port, via: o.via ?? '' }] };
+    await c.route.write({ updates: [{ type: o.modify ? 'MODIFY' : 'INSERT', route: r }] });
+  }));
+route.command('del <prefix...>').description('delete routes').action((prefixes: string[]) => withClient(async (c) => {
+  await c.route.deleteRoutes({ prefixes });
+}));
+route.command('get <prefix>').description('one route').action((prefix: string) => withClient(async (c) => {
+  process.stdout.write(routeLine(await c.route.getRoute({ prefix })) + '\n');
+}));
+route.command('list').description('stream the routing table')
+  .addOption(new Option('--family <n>', 'IP version').choices(['4', '6']))
+  .option('--no-connected', 'leave out connected routes')
+  .option('--json', 'one JSON object per line')
+  .action((o: { family?: string; connected: boolean; json?: boolean }) => withClient(async (c) => {
+    for await (const page of c.route.listRoutes({ family: familyOpt(o.family), excludeConnected: !o.connected, pageSize: 4096 })) {
+      const lines = page.routes.map((r) => (o.json ? JSON.stringify(r) : routeLine(r)));
+      if (!process.stdout.write(lines.join('\n') + '\n')) await new Promise((r) => process.stdout.once('drain', r));
+    }
+  }));
+
+// ---------------------------------------------------------------- neigh
+const neigh = program.command('neigh').description('neighbor table (ARP / ND)');
+neigh.command('add <ip> <mac>').description('add a static neighbor').requiredOption('--port <name>', 'port')
+  .action((address: string, mac: string, o: { port: string }) => withClient(async (c) => {
+    await c.neighbor.addNeighbors({ neighbors: [{ port: o.port, address, mac }] });
+  }));
+neigh.command('del <ip>').description('delete a static neighbor').requiredOption('--port <name>', 'port')
+  .action((address: string, o: { port: string }) => withClient(async (c) => {
+    await c.neighbor.deleteNeighbors({ neighbors: [{ port: o.port, address, mac: '' }] });
+  }));
+neigh.command('list').description('static, learned and incomplete entries')
+  .addOption(new Option('--family <n>', 'IP version').choices(['4', '6']))
+  .option('--port <name>', 'only this port')
+  .option('--json', 'JSON output')
+  .action((o: { family?: string; port?: string; json?: boolean }) => withClient(async (c) => {
+    const { neighbors } = await c.neighbor.listNeighbors({ family: familyOpt(o.family), port: o.port ?? '' });
+    if (o.json) json(neighbors);
+    else process.stdout.write(neighborsTable(neighbors) + '\n');
+  }));
+
+// ---------------------------------------------------------------- stats
+program.command('stats').description('counters and rates (Mpps per port, queue and worker)')
+  .option('--watch', 'refresh in place')
+  .option('--interval <ms>', 'refresh period in ms (min 100)', '1000')
+  .option('--json', 'JSON (one object per line with --watch)')
+  .action((o: { watch?: boolean; interval: string; json?: boolean }) => withClient(async (c) => {
+    if (!o.watch) {
+      const s = await c.stats.getStats({});
+      if (o.json) process.stdout.write(JSON.stringify(s) + '\n');
+      else process.stdout.write(statsScreen(s) + '\n');
+      return;
+    }
+    const stream = c.stats.watchStats({ intervalMs: Number(o.interval) });
+    const stop = (): void => stream.cancel();
+    process.once('SIGINT', stop);
+    const tty = process.stdout.isTTY && !o.json;
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (s: api.Stats) => {
+        if (o.json) process.stdout.write(JSON.stringify(s) + '\n');
+        else process.stdout.write((tty ? '\x1b[H\x1b[2J' : '\n') + statsScreen(s) + '\n');
+      });
+      stream.on('error', (e: { code?: number }) => (e.code === 1 ? resolve() : reject(e))); // 1 = CANCELLED (Ctrl-C)
+      stream.on('end', resolve);
+    });
+  }));
+
+// ---------------------------------------------------------------- dataplane
+const dataplane = program.command('dataplane').description('the dataplane process');
+dataplane.command('status').description('attachment state, pid, boot id').option('--json', 'JSON output')
+  .action((o: { json?: boolean }) => withClient(async (c) => {
+    const d = await c.dataplane.getDataplane({});
+    if (o.json) return json(d);
+    process.stdout.write(`${d.attached ? 'attached' : 'NOT attached'} to ${d.name} pid ${d.pid} boot ${BigInt(d.bootId).toString(16)}` +
+      ` (${d.ports} ports, ${d.workers} workers); desired: ${d.routes} routes, ${d.neighbors} neighbors, ${d.addresses} addresses;` +
+      ` attaches ${d.attaches}, spawns ${d.spawns}\n`);
+  }));
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`${e instanceof ConfigError ? e.message : describeError(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,195 @@
+/**
+ * The serve configuration (YAML), validated with zod. Errors name the field:
+ * "ports[1].device: required". Routes and neighbors are the initial desired
+ * state, used only when the state dir is empty (persisted state wins after
+ * the first run).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { defaultDataplaneBinary } from '../paths';
+import { parseInterfaceAddress, parseIp, parseMac, parsePrefix } from '../model/net';
+
+const ifName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, 'interface name: 1-15 characters [A-Za-z0-9_.-]');
+const nsName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'namespace name: 1-64 characters [A-Za-z0-9_.-]');
+const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT');
+const count = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const PortConfig = z.object({
+  /** Operator's name, used in every API call. */
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,30}$/, 'port name: a letter then up to 30 of [A-Za-z0-9_.-]'),
+  /** PCI address (0000:03:00.0) or vdev devargs (net_af_packet0,iface=eth1). */
+  device: z.string().min(1).max(191),
+  rxq: count(1, 16).optional(),
+  mtu: count(68, 9702).optional(),
+  addresses: z.array(z.string()).default([]),
+}).strict();
+
+export const RouteConfig = z.object({
+  prefix: z.string(),
+  via: z.string().optional(),
+  port: z.string(),
+}).strict();
+
+export const NeighborConfig = z.object({
+  address: z.string(),
+  mac: z.string(),
+  port: z.string(),
+}).strict();
+
+export const LabNamespace = z.object({
+  /** Network namespace created for a host. */
+  name: nsName,
+  /** Host end of the veth pair (the DPDK port opens it with af_packet). */
+  veth: ifName,
+  /** Namespace end of the veth pair; default VETH-ns. */
+  peer: ifName.optional(),
+  /** Addresses of the namespace end (CIDR). */
+  addresses: z.array(z.string()).default([]),
+  /** Default gateways (one per family). */
+  gateways: z.array(z.string()).default([]),
+}).strict();
+
+export const ConfigSchema = z.object({
+  /** Instance name: socket, stats file and EAL file prefix derive from it. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,22}$/, 'name: 1-23 characters [A-Za-z0-9_-]'),
+  grpc: z.object({ listen: listen.default('127.0.0.1:50051') }).strict().default({ listen: '127.0.0.1:50051' }),
+  /** Prometheus /metrics endpoint, off unless set. */
+  metrics: z.object({ listen }).strict().optional(),
+  /** Desired state (snapshot + journal); default /var/lib/linerate/NAME. */
+  stateDir: z.string().min(1).optional(),
+  /** Control socket and dataplane log; default /run/linerate/NAME. */
+  runDir: z.string().min(1).optional(),
+  dataplane: z.object({
+    binary: z.string().min(1).default(defaultDataplaneBinary),
+    lcores: z.string().regex(/^[0-9,-]+$/, 'lcores: EAL list such as "0,1" or "0-3"').default('0,1'),
+    /** Extra EAL arguments. */
+    eal: z.array(z.string()).default([]),
+    rxq: count(1, 16).default(1),
+    rxd: count(64, 16384).default(1024),
+    txd: count(64, 16384).default(1024),
+    burst: count(1, 64).default(32),
+    /** mbufs in the pool; default sized by the dataplane from ports and queues. */
+    mbufs: count(1024, 1 << 26).optional(),
+    /** Table capacities (dataplane defaults: 1M IPv4 routes, 64K IPv6 routes, 16K neighbors). */
+    routes4: count(1024, 1 << 24).optional(),
+    routes6: count(1024, 1 << 22).optional(),
+    neighbors: count(64, 1 << 20).optional(),
+    /** Sleep of an idle worker in µs (0 = pure busy polling). */
+    idleSleepUs: count(0, 100000).default(0),
+    /** false adds --no-pci (vdevs only). */
+    pci: z.boolean().default(false),
+    /** Start linerate-dp when no dataplane answers on the control socket. */
+    spawn: z.boolean().default(true),
+  }).strict().default(() => ({
+    binary: defaultDataplaneBinary, lcores: '0,1', eal: [], rxq: 1, rxd: 1024, txd: 1024, burst: 32,
+    idleSleepUs: 0, pci: false, spawn: true,
+  })),
+  ports: z.array(PortConfig).min(1),
+  routes: z.array(RouteConfig).default([]),
+  neighbors: z.array(NeighborConfig).default([]),
+  lab: z.object({ namespaces: z.array(LabNamespace).min(1) }).strict().optional(),
+}).strict().superRefine((cfg, ctx) => {
+  const check = (p: (string | number)[], fn: () => unknown): void => {
+    try {
+      fn();
+    } catch (e) {
+      // The parsers prefix their field argument: pass '' and keep the path in `p`.
+      ctx.addIssue({ code: 'custom', path: p, message: e instanceof Error ? e.message : String(e) });
+    }
+  };
+  const names = new Set<string>();
+  cfg.ports.forEach((port, i) => {
+    if (names.has(port.name)) ctx.addIssue({ code: 'custom', path: ['ports', i, 'name'], message: `duplicate port name ${port.name}` });
+    names.add(port.name);
+    port.addresses.forEach((a, j) => check(['ports', i, 'addresses', j], () => parseInterfaceAddress(a, '')));
+  });
+  const knownPort = (p: (string | number)[], name: string): void => {
+    if (!names.has(name)) ctx.addIssue({ code: 'custom', path: p, message: `unknown port ${name}` });
+  };
+  cfg.routes.forEach((r, i) => {
+    check(['routes', i, 'prefix'], () => {
+      const pre = parsePrefix(r.prefix, '');
+      if (r.via !== undefined) {
+        check(['routes', i, 'via'], () => {
+          if (parseIp(r.via, '').family !== pre.family) throw new Error(`family differs from ${r.prefix}`);
+        });
+      }
+    });
+    knownPort(['routes', i, 'port'], r.port);
+  });
+  cfg.neighbors.forEach((n, i) => {
+    check(['neighbors', i, 'address'], () => parseIp(n.address, ''));
+    check(['neighbors', i, 'mac'], () => parseMac(n.mac, ''));
+    knownPort(['neighbors', i, 'port'], n.port);
+  });
+  cfg.lab?.namespaces.forEach((ns, i) => {
+    ns.addresses.forEach((a, j) => check(['lab', 'namespaces', i, 'addresses', j], () => parseInterfaceAddress(a, '')));
+    ns.gateways.forEach((g, j) => check(['lab', 'namespaces', i, 'gateways', j], () => parseIp(g, '')));
+  });
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[], source?: string) {
+    super(`${source ? source + ': ' : ''}invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** "ports[1].device" from a zod path. */
+export function fieldPath(p: readonly PropertyKey[]): string {
+  return p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '');
+}
+
+/** Validates a parsed object; throws ConfigError listing every issue as "field: message". */
+export function parseConfig(input: unknown, source?: string): Config {
+  const r = ConfigSchema.safeParse(input, { error: (iss) => (iss.input === undefined ? 'required' : undefined) });
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((iss) => {
+    const msg = iss.message.replace(/^: /, '');
+    if (iss.code === 'unrecognized_keys') return `${fieldPath(iss.path) || '(top level)'}: unknown field ${iss.keys.join(', ')}`;
+    return `${fieldPath(iss.path) || '(top level)'}: ${msg}`;
+  });
+  throw new ConfigError(issues, source);
+}
+
+export function loadConfigFile(file: string): Config {
+  let doc: unknown;
+  try {
+    doc = YAML.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError([(e as Error).message], file);
+  }
+  return parseConfig(doc, file);
+}
+
+/** Paths derived from a config (defaults filled). */
+export interface Resolved {
+  config: Config;
+  stateDir: string;
+  runDir: string;
+  ctlPath: string;
+  statsPath: string;
+  logPath: string;
+  pidPath: string;
+  filePrefix: string;
+}
+
+export function resolvePaths(config: Config, over: { stateDir?: string; runDir?: string } = {}): Resolved {
+  const stateDir = path.resolve(over.stateDir ?? config.stateDir ?? `/var/lib/linerate/${config.name}`);
+  const runDir = path.resolve(over.runDir ?? config.runDir ?? `/run/linerate/${config.name}`);
+  return {
+    config,
+    stateDir,
+    runDir,
+    ctlPath: path.join(runDir, 'ctl.sock'),
+    statsPath: `/dev/shm/linerate-${config.name}.stats`,
+    logPath: path.join(runDir, 'dataplane.log'),
+    pidPath: path.join(runDir, 'dataplane.pid'),
+    filePrefix: `linerate-${config.name}`,
+  };
+}

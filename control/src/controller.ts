@@ -1,0 +1,154 @@
+/**
+ * The write path and the shared state behind the services. Every write runs
+ * alone (a promise-chain mutex, also held by reconcile) in this order:
+ * validate against the model -> apply to the dataplane as one all-or-nothing
+ * batch -> append to the journal (fsync) -> update the model -> reply.
+ * A dataplane refusal changes nothing; a failed journal write undoes the
+ * batch in the dataplane before failing the request.
+ */
+import { status } from '@grpc/grpc-js';
+import type { StatsSnapshot } from './dataplane/addon';
+import type { Attachment } from './dataplane/supervisor';
+import { inverseChanges, sendBatch, toBatch } from './dataplane/translate';
+import { ApiError, toApiError, unavailable } from './errors';
+import type { Logger } from './log';
+import type { Change, DesiredState } from './model/state';
+import type { Limits, Validated } from './model/validate';
+import { reconcile } from './reconcile/reconcile';
+import type { StateStore } from './state/store';
+
+export interface ControllerOptions {
+  state: DesiredState;
+  /** null: nothing is persisted (tests). */
+  store: StateStore | null;
+  limits: Limits;
+  log: Logger;
+  /** MTU per port name, applied on every attach. */
+  portMtu?: Map<string, number>;
+  /** Attachment provider (the supervisor). */
+  attachment: () => Attachment | null;
+}
+
+export class Controller {
+  readonly state: DesiredState;
+  readonly limits: Limits;
+  private lock: Promise<unknown> = Promise.resolve();
+  private samples: StatsSnapshot[] = [];
+  private sampler: NodeJS.Timeout | null = null;
+  lastReconcile: { at: Date; pushed: number; skipped: number } | null = null;
+
+  constructor(private readonly o: ControllerOptions) {
+    this.state = o.state;
+    this.limits = o.limits;
+  }
+
+  /** Runs fn alone among writes and reconciles. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The attachment, or UNAVAILABLE. */
+  attached(): Attachment {
+    const a = this.o.attachment();
+    if (!a) throw unavailable();
+    return a;
+  }
+
+  /**
+   * One write request: `validate` builds the changes from the request
+   * against the current model (inside the lock, so that no other write
+   * interleaves). Returns the number of entries applied.
+   */
+  write(validate: (state: DesiredState, a: Attachment) => Validated): Promise<number> {
+    return this.exclusive(async () => {
+      const a = this.attached();
+      const { changes, fieldOf } = validate(this.state, a);
+      const batch = toBatch(changes, a.ports);
+      try {
+        await sendBatch(a.dp, batch);
+      } catch (e) {
+        throw toApiError(e, fieldOf);
+      }
+      if (this.o.store) {
+        try {
+          this.o.store.append(changes);
+        } catch (e) {
+          await this.undo(a, changes);
+          throw new ApiError(status.INTERNAL, `state journal write failed (${(e as Error).message}); the change was undone`);
+        }
+      }
+      this.state.applyChanges(changes);
+      this.o.log.debug({ kind: batch.kind, n: changes.length }, 'write applied');
+      if (this.o.store?.needsCompaction) {
+        try {
+          this.o.store.compact(this.state);
+        } catch (e) {
+          this.o.log.error({ err: (e as Error).message }, 'state snapshot failed; the journal keeps growing');
+        }
+      }
+      return changes.length;
+    });
+  }
+
+  private async undo(a: Attachment, changes: Change[]): Promise<void> {
+    try {
+      await sendBatch(a.dp, toBatch(inverseChanges(changes, this.state), a.ports));
+    } catch (e) {
+      this.o.log.error({ err: (e as Error).message }, 'undo failed: the dataplane is ahead of the state until the next reconcile');
+    }
+  }
+
+  /** Supervisor onAttach: port settings, then reconcile (under the write lock). */
+  onAttach(a: Attachment): Promise<void> {
+    return this.exclusive(async () => {
+      const sets = [];
+      for (const p of a.ports.list) {
+        const mtu = this.o.portMtu?.get(p.name);
+        if (mtu !== undefined && mtu !== p.mtu) sets.push({ portId: p.portId, mtu });
+      }
+      if (sets.length) await a.dp.portSet(sets);
+      const t0 = Date.now();
+      const r = await reconcile(a.dp, a.ports, this.state, { maxBatch: this.limits.maxBatch, log: this.o.log });
+      this.lastReconcile = { at: new Date(), pushed: r.pushed, skipped: r.skipped };
+      this.samples = [];
+      this.o.log.info({ pushed: r.pushed, skipped: r.skipped, ms: Date.now() - t0 }, 'reconciled');
+    });
+  }
+
+  /** Starts sampling the stats every periodMs (rates of GetStats are over that period). */
+  startSampling(periodMs = 1000): void {
+    this.sampler ??= setInterval(() => {
+      const s = this.snapshot();
+      if (s) this.samples = [this.samples[this.samples.length - 1], s].filter((x): x is StatsSnapshot => !!x);
+    }, periodMs);
+    this.sampler.unref();
+  }
+
+  stopSampling(): void {
+    if (this.sampler) clearInterval(this.sampler);
+    this.sampler = null;
+  }
+
+  /** A fresh snapshot, or null when detached or without stats memory. */
+  snapshot(): StatsSnapshot | null {
+    const a = this.o.attachment();
+    if (!a?.stats) return null;
+    try {
+      return a.stats.snapshot();
+    } catch {
+      return null;
+    }
+  }
+
+  /** The newest sample at least minAgeMs older than `cur` (for rates). */
+  previousSample(cur: StatsSnapshot, minAgeMs = 100): StatsSnapshot | undefined {
+    const min = BigInt(minAgeMs) * 1_000_000n;
+    for (let i = this.samples.length - 1; i >= 0; i--) {
+      const s = this.samples[i];
+      if (s.bootId === cur.bootId && cur.takenNs - s.takenNs >= min) return s;
+    }
+    return undefined;
+  }
+}

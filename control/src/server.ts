@@ -1,0 +1,230 @@
+/**
+ * `linerate serve` in-process: opens the state dir, starts the gRPC server
+ * (linerate.v1 services, health checking, reflection) and the supervisor
+ * that attaches to (or spawns) the dataplane and reconciles it. Exported
+ * for tests: startServer({ config, stateDir, listen: '127.0.0.1:0' }).
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { ReflectionService } from '@grpc/reflection';
+import * as fs from 'node:fs';
+import type * as http from 'node:http';
+import * as path from 'node:path';
+import { serviceNames } from './api/types';
+import { type Config, ConfigError, type Resolved, resolvePaths } from './config/schema';
+import { Controller } from './controller';
+import { type AddonModule, loadAddon } from './dataplane/addon';
+import { spawnSpec } from './dataplane/spawn';
+import { type Attachment, Supervisor, type SupervisorOptions } from './dataplane/supervisor';
+import { createLogger, type Logger } from './log';
+import { startMetrics } from './metrics';
+import { parseCidr, parseIp, parseMac, parsePrefix } from './model/net';
+import { type Change, DesiredState } from './model/state';
+import { loadProto } from './proto';
+import { dataplaneService } from './services/dataplane';
+import { neighborService } from './services/neighbor';
+import { portService } from './services/port';
+import { routeService } from './services/route';
+import { statsService } from './services/stats';
+import { StateStore } from './state/store';
+
+export interface ServerOptions {
+  config: Config;
+  /** Override config.stateDir / runDir / grpc.listen ("127.0.0.1:0" picks a free port). */
+  stateDir?: string;
+  runDir?: string;
+  listen?: string;
+  log?: Logger;
+  /** The addon module (default: build/addon). Tests may pass a fake. */
+  addon?: Pick<AddonModule, 'Dataplane' | 'StatsReader' | 'limits'>;
+  /** Override config.dataplane.spawn. */
+  spawn?: boolean;
+  /**
+   * Runs once the state dir is locked and the gRPC port bound, before the
+   * dataplane is attached or spawned (serve creates the lab here, so that a
+   * second serve that cannot start never touches the first one's lab).
+   */
+  beforeAttach?: () => Promise<void>;
+  /** Supervisor timings (tests). */
+  timings?: Partial<Pick<SupervisorOptions, 'connectTimeoutMs' | 'startTimeoutMs' | 'watchIntervalMs' | 'heartbeatTimeoutMs' | 'backoffMinMs' | 'backoffMaxMs'>>;
+}
+
+export interface LinerateServer {
+  /** "host:port" actually bound. */
+  address: string;
+  port: number;
+  paths: Resolved;
+  controller: Controller;
+  supervisor: Supervisor;
+  health: HealthImplementation;
+  log: Logger;
+  waitAttached(timeoutMs: number): Promise<Attachment>;
+  /** Closes gRPC and detaches; the dataplane keeps running unless stopDataplane. */
+  stop(opts?: { stopDataplane?: boolean }): Promise<void>;
+}
+
+/** The config's routes, neighbors and addresses as changes (initial desired state). */
+export function initialChanges(config: Config): Change[] {
+  const out: Change[] = [];
+  for (const p of config.ports) {
+    for (const a of p.addresses) {
+      const c = parseCidr(a, a);
+      out.push({ kind: 'address', op: 'add', address: { port: p.name, address: c.address, prefixLen: c.prefixLen, family: c.family } });
+    }
+  }
+  for (const n of config.neighbors) {
+    const ip = parseIp(n.address, n.address);
+    out.push({ kind: 'neighbor', op: 'add', neighbor: { port: n.port, address: ip.address, mac: parseMac(n.mac, n.mac), family: ip.family } });
+  }
+  for (const r of config.routes) {
+    const p = parsePrefix(r.prefix, r.prefix);
+    const nh: { port: string; via?: string } = { port: r.port };
+    if (r.via) nh.via = parseIp(r.via, r.via).address;
+    out.push({ kind: 'route', op: 'add', route: { prefix: p.cidr, family: p.family, nextHops: [nh] } });
+  }
+  return out;
+}
+
+function seed(config: Config): DesiredState {
+  const state = new DesiredState();
+  for (const c of initialChanges(config)) {
+    try {
+      state.applyChanges([c]);
+    } catch {
+      const what = c.kind === 'route' ? c.route.prefix : c.kind === 'address' ? c.address.address : c.neighbor.address;
+      throw new ConfigError([`${c.kind} ${what}: defined twice`]);
+    }
+  }
+  return state;
+}
+
+function bind(server: grpc.Server, listen: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+  });
+}
+
+export async function startServer(opts: ServerOptions): Promise<LinerateServer> {
+  const { config } = opts;
+  const log = opts.log ?? createLogger();
+  const paths = resolvePaths(config, { stateDir: opts.stateDir, runDir: opts.runDir });
+  const addon = opts.addon ?? loadAddon();
+
+  const store = new StateStore(paths.stateDir, { log });
+  let state: DesiredState;
+  try {
+    const loaded = await store.open();
+    state = loaded.state;
+    if (loaded.fresh) {
+      state = seed(config);
+      store.compact(state);
+      log.info({ dir: paths.stateDir, ...state.size }, 'state dir initialised from the config');
+    } else {
+      log.info({ dir: paths.stateDir, ...state.size }, 'state loaded');
+    }
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+
+  const health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(serviceNames.map((s) => [s, 'NOT_SERVING'])) });
+  const setHealth = (ok: boolean): void => {
+    for (const s of ['', ...serviceNames]) health.setStatus(s, ok ? 'SERVING' : 'NOT_SERVING');
+  };
+
+  let supervisor: Supervisor | undefined;
+  const controller = new Controller({
+    state,
+    store,
+    limits: { maxBatch: addon.limits.maxBatch, maxEcmp: addon.limits.maxEcmp },
+    log,
+    portMtu: new Map(config.ports.filter((p) => p.mtu !== undefined).map((p) => [p.name, p.mtu!])),
+    attachment: () => supervisor?.attachment ?? null,
+  });
+  supervisor = new Supervisor({
+    ctlPath: paths.ctlPath,
+    spawn: (opts.spawn ?? config.dataplane.spawn) ? spawnSpec(paths) : null,
+    addon,
+    log,
+    onAttach: (a) => controller.onAttach(a),
+    onHealth: setHealth,
+    ...opts.timings,
+  });
+
+  const { packageDefinition, services } = loadProto();
+  // A full batch (65536 routes with next hops) is well over gRPC's 4 MiB default.
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20, 'grpc.max_send_message_length': 64 << 20 });
+  server.addService(services.PortService.service, portService(controller, log));
+  server.addService(services.RouteService.service, routeService(controller, log));
+  server.addService(services.NeighborService.service, neighborService(controller, log));
+  server.addService(services.StatsService.service, statsService(controller, log));
+  server.addService(services.DataplaneService.service, dataplaneService(controller, supervisor, { name: config.name, ctlPath: paths.ctlPath }, log));
+  health.addToServer(server);
+  // Reflection also describes grpc.health.v1 so that grpcurl can call it.
+  const healthDefinition = protoLoader.loadSync(healthProtoPath);
+  new ReflectionService({ ...packageDefinition, ...healthDefinition }).addToServer(server);
+
+  const listen = opts.listen ?? config.grpc.listen;
+  let port: number;
+  try {
+    port = await bind(server, listen);
+  } catch (e) {
+    store.close();
+    throw new Error(`cannot listen on ${listen}: ${(e as Error).message}`);
+  }
+  const address = `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
+  log.info({ address }, 'gRPC listening');
+
+  let metrics: http.Server | undefined;
+  if (config.metrics) {
+    metrics = await startMetrics(config.metrics.listen, controller, supervisor);
+    log.info({ address: config.metrics.listen }, 'metrics on /metrics');
+  }
+
+  if (opts.beforeAttach) {
+    try {
+      await opts.beforeAttach();
+    } catch (e) {
+      server.forceShutdown();
+      metrics?.close();
+      store.close();
+      throw e;
+    }
+  }
+  supervisor.start();
+  controller.startSampling();
+  const sup = supervisor;
+
+  let stopped = false;
+  return {
+    address,
+    port,
+    paths,
+    controller,
+    supervisor: sup,
+    health,
+    log,
+    waitAttached: (ms) => sup.waitAttached(ms),
+    async stop(o = {}) {
+      if (stopped) return;
+      stopped = true;
+      setHealth(false);
+      controller.stopSampling();
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 2000);
+        server.tryShutdown(() => { clearTimeout(t); resolve(); });
+      });
+      metrics?.close();
+      // Let a write in flight finish (journal included) before closing the store.
+      await controller.exclusive(async () => undefined);
+      await sup.stop();
+      if (o.stopDataplane && (await sup.stopDataplane())) {
+        // DPDK leaves its runtime dir behind even with --in-memory.
+        fs.rmSync(path.join(process.getuid?.() === 0 ? '/var/run/dpdk' : `${process.env.XDG_RUNTIME_DIR ?? '/tmp'}/dpdk`,
+          paths.filePrefix), { recursive: true, force: true });
+      }
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/** linerate.v1.DataplaneService: what the control plane is attached to. */
+import type * as grpc from '@grpc/grpc-js';
+import type * as api from '../api/types';
+import type { Controller } from '../controller';
+import type { Supervisor } from '../dataplane/supervisor';
+import type { Logger } from '../log';
+import { unary } from './common';
+
+export function dataplaneService(ctl: Controller, sup: Supervisor, info: { name: string; ctlPath: string },
+  log: Logger): grpc.UntypedServiceImplementation {
+  return {
+    GetDataplane: unary<api.GetDataplaneRequest, api.Dataplane>(log, 'GetDataplane', () => {
+      const a = sup.attachment;
+      const h = a?.hello;
+      const size = ctl.state.size;
+      return {
+        attached: !!a && sup.isHealthy,
+        name: h?.name ?? info.name,
+        pid: h?.pid ?? 0,
+        bootId: (h?.bootId ?? 0n).toString(),
+        startTimeNs: (h?.startTimeNs ?? 0n).toString(),
+        version: h?.version ?? 0,
+        ports: h?.nPorts ?? 0,
+        workers: h?.nWorkers ?? 0,
+        ctlPath: info.ctlPath,
+        statsPath: h?.statsPath ?? '',
+        attaches: sup.attaches,
+        spawns: sup.spawns,
+        routes: String(size.routes),
+        neighbors: String(size.neighbors),
+        addresses: String(size.addresses),
+      };
+    }),
+  };
+}

@@ -1,0 +1,56 @@
+/** linerate.v1.PortService: ports from the dataplane, addresses from the desired state. */
+import type * as grpc from '@grpc/grpc-js';
+import type * as api from '../api/types';
+import type { Controller } from '../controller';
+import type { PortHwStats, PortInfo } from '../dataplane/addon';
+import { invalid, notFound } from '../errors';
+import type { Logger } from '../log';
+import { validateAddAddresses, validateDeleteAddresses } from '../model/validate';
+import { portCounters } from '../stats/rates';
+import { addressMsg, unary } from './common';
+
+function portMsg(ctl: Controller, p: PortInfo, hw: PortHwStats | undefined): api.Port {
+  return {
+    name: p.name,
+    device: p.devargs,
+    driver: p.driver,
+    mac: p.mac,
+    linkUp: p.linkUp,
+    speedMbps: p.speedMbps,
+    mtu: p.mtu,
+    rxQueues: p.nRxq,
+    txQueues: p.nTxq,
+    adminUp: p.adminUp,
+    dpdkPortId: p.dpdkPortId,
+    addresses: ctl.state.addressesOf(p.name).map(addressMsg),
+    counters: hw ? portCounters(hw) : null,
+  };
+}
+
+async function listPorts(ctl: Controller): Promise<api.Port[]> {
+  const a = ctl.attached();
+  const ports = await a.dp.portList();
+  const snap = ctl.snapshot();
+  return ports.map((p) => portMsg(ctl, p, snap?.ports[p.portId]));
+}
+
+export function portService(ctl: Controller, log: Logger): grpc.UntypedServiceImplementation {
+  const addresses = (port: string): api.AddressesResponse => ({ addresses: ctl.state.addressesOf(port).map(addressMsg) });
+  return {
+    ListPorts: unary<api.ListPortsRequest, api.ListPortsResponse>(log, 'ListPorts', async () => ({ ports: await listPorts(ctl) })),
+    GetPort: unary<api.GetPortRequest, api.Port>(log, 'GetPort', async (req) => {
+      if (!req.name) throw invalid('name', 'required');
+      const p = (await listPorts(ctl)).find((x) => x.name === req.name);
+      if (!p) throw notFound('name', `unknown port ${JSON.stringify(req.name)}`);
+      return p;
+    }),
+    AddAddresses: unary<api.AddAddressesRequest, api.AddressesResponse>(log, 'AddAddresses', async (req) => {
+      await ctl.write((state, a) => validateAddAddresses(req, state, a.ports, ctl.limits));
+      return addresses(req.port);
+    }),
+    DeleteAddresses: unary<api.DeleteAddressesRequest, api.AddressesResponse>(log, 'DeleteAddresses', async (req) => {
+      await ctl.write((state, a) => validateDeleteAddresses(req, state, a.ports, ctl.limits));
+      return addresses(req.port);
+    }),
+  };
+}

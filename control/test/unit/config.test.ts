@@ -1,0 +1,124 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, loadConfigFile, parseConfig, resolvePaths } from '../../src/config/schema';
+import { dataplaneArgs } from '../../src/dataplane/spawn';
+import { demoConfigPath, defaultDataplaneBinary } from '../../src/paths';
+import { initialChanges } from '../../src/server';
+import { baseConfig, tempDir } from './helpers';
+
+/** The issues of a rejected config. */
+function issues(input: unknown): string[] {
+  try {
+    parseConfig(input);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `ConfigError expected, got ${String(e)}`);
+    return e.issues;
+  }
+  assert.fail('config was accepted');
+}
+
+describe('config', () => {
+  it('accepts the shipped demo config and fills defaults', () => {
+    const c = loadConfigFile(demoConfigPath);
+    assert.equal(c.name, 'demo');
+    assert.equal(c.grpc.listen, '127.0.0.1:50051');
+    assert.equal(c.dataplane.binary, defaultDataplaneBinary);
+    assert.equal(c.dataplane.pci, false);
+    assert.equal(c.dataplane.idleSleepUs, 100);
+    assert.deepEqual(c.ports.map((p) => p.name), ['p0', 'p1']);
+    assert.deepEqual(c.lab?.namespaces.map((n) => n.name), ['lr-demo-a', 'lr-demo-b']);
+    assert.deepEqual(c.routes, []);
+  });
+
+  it('names the missing field', () => {
+    const bad = baseConfig();
+    (bad.ports as unknown[])[1] = { name: 'p1' };
+    assert.deepEqual(issues(bad), ['ports[1].device: required']);
+    assert.deepEqual(issues({ ports: [{ name: 'p0', device: 'x' }] }), ['name: required']);
+  });
+
+  it('names bad values, unknown fields and broken references', () => {
+    const got = issues({
+      ...baseConfig(),
+      bogus: 1,
+      dataplane: { burst: 1000 },
+      routes: [
+        { prefix: '10.0.0.1/8', port: 'p0' },
+        { prefix: '10.9.0.0/16', via: '2001:db8::1', port: 'p0' },
+        { prefix: '10.8.0.0/16', port: 'nope' },
+      ],
+      neighbors: [{ address: '10.0.1.9', mac: 'zz', port: 'p0' }],
+    });
+    const want = [
+      /^\(top level\): unknown field bogus$/,
+      /^dataplane\.burst: .*64/,
+      /^routes\[0\]\.prefix: host bits set/,
+      /^routes\[1\]\.via: family differs/,
+      /^routes\[2\]\.port: unknown port nope$/,
+      /^neighbors\[0\]\.mac: not a MAC address/,
+    ];
+    for (const re of want) assert.ok(got.some((g) => re.test(g)), `${re} not in ${JSON.stringify(got)}`);
+    assert.equal(got.length, want.length, JSON.stringify(got));
+  });
+
+  it('rejects duplicate ports, bad addresses and bad lab names', () => {
+    const got = issues({
+      ...baseConfig(),
+      ports: [
+        { name: 'p0', device: 'a', addresses: ['10.0.0.1'] },
+        { name: 'p0', device: 'b', addresses: ['224.0.0.1/4'] },
+      ],
+      lab: { namespaces: [{ name: 'ns', veth: 'a-very-long-interface-name' }] },
+    });
+    assert.ok(got.includes('ports[1].name: duplicate port name p0'), JSON.stringify(got));
+    assert.ok(got.some((g) => g.startsWith('ports[0].addresses[0]: prefix length missing')), JSON.stringify(got));
+    assert.ok(got.some((g) => g.startsWith('ports[1].addresses[0]: multicast')), JSON.stringify(got));
+    assert.ok(got.some((g) => g.startsWith('lab.namespaces[0].veth: interface name')), JSON.stringify(got));
+  });
+
+  it('reports YAML syntax errors with the file name', () => {
+    const dir = tempDir('cfg');
+    try {
+      const f = path.join(dir, 'bad.yaml');
+      fs.writeFileSync(f, 'name: [unclosed\n');
+      assert.throws(() => loadConfigFile(f), (e: Error) => e instanceof ConfigError && e.message.startsWith(f));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('derives paths and the dataplane command line', () => {
+    const c = parseConfig({ ...baseConfig({ name: 'lab1' }), dataplane: { lcores: '0-1', rxq: 2, idleSleepUs: 50, eal: ['--log-level=7'] },
+      ports: [{ name: 'p0', device: 'net_af_packet0,iface=x', rxq: 1 }, { name: 'p1', device: '0000:03:00.0' }] });
+    const r = resolvePaths(c, { runDir: '/tmp/lrc-run', stateDir: '/tmp/lrc-state' });
+    assert.equal(r.ctlPath, '/tmp/lrc-run/ctl.sock');
+    assert.equal(r.statsPath, '/dev/shm/linerate-lab1.stats');
+    const args = dataplaneArgs(r);
+    const sep = args.indexOf('--');
+    assert.deepEqual(args.slice(0, sep), ['-l', '0-1', '--no-pci', '--in-memory', '--file-prefix', 'linerate-lab1', '--log-level=7']);
+    const app = args.slice(sep + 1).join(' ');
+    for (const part of ['--name lab1', '--ctl /tmp/lrc-run/ctl.sock', '--stats /dev/shm/linerate-lab1.stats', '--rxq 2',
+      '--idle-sleep-us 50', '--port p0=net_af_packet0,iface=x --port-rxq p0=1 --port p1=0000:03:00.0']) {
+      assert.ok(app.includes(part), `${part} not in ${app}`);
+    }
+    const pci = dataplaneArgs(resolvePaths(parseConfig({ ...baseConfig(), dataplane: { pci: true } })));
+    assert.ok(!pci.includes('--no-pci'));
+  });
+
+  it('turns the initial routes, neighbors and addresses into canonical changes', () => {
+    const c = parseConfig({
+      ...baseConfig(),
+      routes: [{ prefix: '2001:DB8:0:0::/32', via: '2001:db8:1:0::9', port: 'p0' }],
+      neighbors: [{ address: '10.0.1.9', mac: '02-AA-BB-CC-DD-EE', port: 'p0' }],
+    });
+    const ch = initialChanges(c);
+    assert.deepEqual(ch.filter((x) => x.kind === 'address').length, 3);
+    assert.deepEqual(ch.find((x) => x.kind === 'route'), {
+      kind: 'route', op: 'add', route: { prefix: '2001:db8::/32', family: 6, nextHops: [{ port: 'p0', via: '2001:db8:1::9' }] },
+    });
+    assert.deepEqual(ch.find((x) => x.kind === 'neighbor'), {
+      kind: 'neighbor', op: 'add', neighbor: { port: 'p0', address: '10.0.1.9', mac: '02:aa:bb:cc:dd:ee', family: 4 },
+    });
+  });
+});

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * linerate-dp options. Kept free of DPDK so that it can be tested without
+ * an EAL and so that bad arguments are refused (exit 2) before the EAL
+ * takes any hugepages.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+
+enum {
+	OPT_NAME = 256, OPT_CTL, OPT_STATS, OPT_PORT, OPT_RXQ, OPT_PORT_RXQ,
+	OPT_RXD, OPT_TXD, OPT_MBUFS, OPT_BURST, OPT_IDLE_SLEEP, OPT_ROUTES4,
+	OPT_ROUTES6, OPT_NEIGHBORS, OPT_HELP,
+};
+
+static const struct option lr_opts[] = {
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "ctl", required_argument, NULL, OPT_CTL },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "rxq", required_argument, NULL, OPT_RXQ },
+	{ "port-rxq", required_argument, NULL, OPT_PORT_RXQ },
+	{ "rxd", required_argument, NULL, OPT_RXD },
+	{ "txd", required_argument, NULL, OPT_TXD },
+	{ "mbufs", required_argument, NULL, OPT_MBUFS },
+	{ "burst", required_argument, NULL, OPT_BURST },
+	{ "idle-sleep-us", required_argument, NULL, OPT_IDLE_SLEEP },
+	{ "routes4", required_argument, NULL, OPT_ROUTES4 },
+	{ "routes6", required_argument, NULL, OPT_ROUTES6 },
+	{ "neighbors", required_argument, NULL, OPT_NEIGHBORS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+void
+lr_args_usage(const char *prog, void *stream)
+{
+	fprintf(stream,
+		"usage: %s <EAL args> -- [options]\n"
+		"  --name NAME            instance name (default \"default\")\n"
+		"  --ctl PATH             control socket to listen on (required)\n"
+		"  --stats PATH           stats memory file (required), e.g. /dev/shm/linerate-NAME.stats\n"
+		"  --port NAME=DEVSTR     port, repeatable, in port-id order; DEVSTR is a PCI\n"
+		"                         address or vdev devargs (net_af_packet0,iface=veth0)\n"
+		"  --rxq N                RX queues per port (default 1, clamped to the device)\n"
+		"  --port-rxq NAME=N      RX queues of one port\n"
+		"  --rxd N, --txd N       descriptors per RX / TX queue (default 1024)\n"
+		"  --mbufs N              mbufs in the pool (default: sized from ports and queues)\n"
+		"  --burst N              RX burst (default 32, max %d)\n"
+		"  --idle-sleep-us N      workers sleep N us after a run of empty polls (default 0)\n"
+		"  --routes4 N            IPv4 FIB capacity (default 1048576)\n"
+		"  --routes6 N            IPv6 FIB capacity (default 65536)\n"
+		"  --neighbors N          neighbor table capacity (default 16384)\n"
+		"  --help                 this text\n",
+		prog, LR_BURST_MAX);
+}
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Strict unsigned parse: digits only, within [min, max]. */
+static int
+parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+valid_port_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n >= LR_NAME_LEN)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+find_port(const struct lr_args *a, const char *name, size_t n)
+{
+	unsigned i;
+
+	for (i = 0; i < a->n_ports; i++)
+		if (strlen(a->ports[i].name) == n && memcmp(a->ports[i].name, name, n) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* NAME=VALUE → name length; -1 when there is no '=' */
+static int
+split_eq(const char *s)
+{
+	const char *eq = strchr(s, '=');
+
+	return eq == NULL ? -1 : (int)(eq - s);
+}
+
+#define NUM_OPT(field, min, max, label) do {                                   \
+		uint32_t v_;                                                   \
+		if (parse_u32(optarg, (min), (max), &v_) < 0)                  \
+			return fail(err, errlen, "%s: expected an integer in [%u, %u], got '%s'", \
+				    (label), (unsigned)(min), (unsigned)(max), optarg); \
+		a->field = v_;                                                 \
+	} while (0)
+
+int
+lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen)
+{
+	/* --port-rxq may name a port given later: resolve after the loop */
+	struct { char name[LR_NAME_LEN]; uint16_t n; } prxq[LR_MAX_PORTS * 2];
+	unsigned n_prxq = 0, i;
+	int c, k;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->name, sizeof(a->name), "default");
+	a->rxq = 1;
+	a->rxd = 1024;
+	a->txd = 1024;
+	a->burst = 32;
+	a->routes4 = 1u << 20;
+	a->routes6 = 1u << 16;
+	a->neighbors = 1u << 14;
+	err[0] = '\0';
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", lr_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_NAME:
+			if (!valid_port_name(optarg, strlen(optarg)))
+				return fail(err, errlen, "--name: 1 to %d characters of [A-Za-z0-9_.-], got '%s'",
+					    LR_NAME_LEN - 1, optarg);
+			snprintf(a->name, sizeof(a->name), "%s", optarg);
+			break;
+		case OPT_CTL:
+			if (optarg[0] == '\0' || strlen(optarg) >= LR_PATH_LEN)
+				return fail(err, errlen, "--ctl: path must be 1 to %d bytes", LR_PATH_LEN - 1);
+			snprintf(a->ctl_path, sizeof(a->ctl_path), "%s", optarg);
+			break;
+		case OPT_STATS:
+			if (optarg[0] == '\0' || strlen(optarg) >= LR_PATH_LEN)
+				return fail(err, errlen, "--stats: path must be 1 to %d bytes", LR_PATH_LEN - 1);
+			snprintf(a->stats_path, sizeof(a->stats_path), "%s", optarg);
+			break;
+		case OPT_PORT: {
+			struct lr_args_port *p;
+
+			k = split_eq(optarg);
+			if (k < 0)
+				return fail(err, errlen, "--port: expected NAME=DEVSTR, got '%s'", optarg);
+			if (!valid_port_name(optarg, (size_t)k))
+				return fail(err, errlen, "--port: name must be 1 to %d characters of [A-Za-z0-9_.-] in '%s'",
+					    LR_NAME_LEN - 1, optarg);
+			if (find_port(a, optarg, (size_t)k) >= 0)
+				return fail(err, errlen, "--port: duplicate port name in '%s'", optarg);
+			if (a->n_ports >= LR_MAX_PORTS)
+				return fail(err, errlen, "--port: at most %d ports", LR_MAX_PORTS);
+			if (optarg[k + 1] == '\0' || optarg[k + 1] == ',' ||
+			    strlen(optarg + k + 1) >= LR_DEVARGS_LEN)
+				return fail(err, errlen, "--port: device string must be 1 to %d bytes in '%s'",
+					    LR_DEVARGS_LEN - 1, optarg);
+			p = &a->ports[a->n_ports++];
+			memcpy(p->name, optarg, (size_t)k);
+			p->name[k] = '\0';
+			snprintf(p->devargs, sizeof(p->devargs), "%s", optarg + k + 1);
+			break;
+		}
+		case OPT_RXQ:
+			NUM_OPT(rxq, 1, LR_MAX_QUEUES, "--rxq");
+			break;
+		case OPT_PORT_RXQ: {
+			uint32_t n;
+
+			k = split_eq(optarg);
+			if (k < 0 || !valid_port_name(optarg, (size_t)k))
+				return fail(err, errlen, "--port-rxq: expected NAME=N, got '%s'", optarg);
+			if (parse_u32(optarg + k + 1, 1, LR_MAX_QUEUES, &n) < 0)
+				return fail(err, errlen, "--port-rxq: N must be in [1, %d] in '%s'",
+					    LR_MAX_QUEUES, optarg);
+			if (n_prxq >= sizeof(prxq) / sizeof(prxq[0]))
+				return fail(err, errlen, "--port-rxq: given too many times");
+			memcpy(prxq[n_prxq].name, optarg, (size_t)k);
+			prxq[n_prxq].name[k] = '\0';
+			prxq[n_prxq].n = (uint16_t)n;
+			n_prxq++;
+			break;
+		}
+		case OPT_RXD:
+			NUM_OPT(rxd, 64, 16384, "--rxd");
+			break;
+		case OPT_TXD:
+			NUM_OPT(txd, 64, 16384, "--txd");
+			break;
+		case OPT_MBUFS:
+			NUM_OPT(mbufs, 1024, 1u << 26, "--mbufs");
+			break;
+		case OPT_BURST:
+			NUM_OPT(burst, 1, LR_BURST_MAX, "--burst");
+			break;
+		case OPT_IDLE_SLEEP:
+			NUM_OPT(idle_sleep_us, 0, 1000000, "--idle-sleep-us");
+			break;
+		case OPT_ROUTES4:
+			NUM_OPT(routes4, 1024, 1u << 24, "--routes4");
+			break;
+		case OPT_ROUTES6:
+			NUM_OPT(routes6, 1024, 1u << 22, "--routes6");
+			break;
+		case OPT_NEIGHBORS:
+			NUM_OPT(neighbors, 64, 1u << 20, "--neighbors");
+			break;
+		case 'h':
+		case OPT_HELP:
+			return 1;
+		case ':':
+			return fail(err, errlen, "%s: missing value", argv[optind - 1]);
+		default:
+			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+	if (a->ctl_path[0] == '\0')
+		return fail(err, errlen, "--ctl PATH is required");
+	if (a->stats_path[0] == '\0')
+		return fail(err, errlen, "--stats PATH is required");
+	for (i = 0; i < n_prxq; i++) {
+		k = find_port(a, prxq[i].name, strlen(prxq[i].name));
+		if (k < 0)
+			return fail(err, errlen, "--port-rxq: no port named '%s'", prxq[i].name);
+		a->ports[k].n_rxq = prxq[i].n;
+	}
+	return 0;
+}

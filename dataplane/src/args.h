@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Command line of linerate-dp (the options after the EAL's "--").
+ * Owns struct lr_args and its parser; pure (no DPDK calls), unit-tested.
+ */
+#ifndef LR_ARGS_H
+#define LR_ARGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "lr_common.h"
+
+#define LR_BURST_MAX 64
+
+struct lr_args_port {
+	char name[LR_NAME_LEN];
+	char devargs[LR_DEVARGS_LEN];
+	uint16_t n_rxq;            /**< 0 = use lr_args.rxq */
+};
+
+struct lr_args {
+	char name[LR_NAME_LEN];
+	char ctl_path[LR_PATH_LEN];
+	char stats_path[LR_PATH_LEN];
+	unsigned n_ports;
+	struct lr_args_port ports[LR_MAX_PORTS];
+	uint16_t rxq;              /**< RX queues per port (before clamping) */
+	uint16_t rxd, txd;
+	uint32_t mbufs;            /**< 0 = sized from ports and queues */
+	uint16_t burst;
+	uint32_t idle_sleep_us;
+	uint32_t routes4;          /**< IPv4 FIB capacity (rules) */
+	uint32_t routes6;          /**< IPv6 FIB capacity (rules) */
+	uint32_t neighbors;        /**< neighbor table capacity */
+};
+
+/**
+ * Parses argv[0..argc) (argv[0] is the program name, getopt style).
+ * @return 0 ok, 1 help requested (usage not printed), -1 error (err set).
+ */
+int lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen);
+
+/** Prints the option summary. */
+void lr_args_usage(const char *prog, void *stream);
+
+#endif /* LR_ARGS_H */

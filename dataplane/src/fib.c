@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Double-buffered rte_fib / rte_lpm6 with a change journal (see fib.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include "fib.h"
+#include "log.h"
+#include "lr_common.h"
+#include "nexthop.h"
+#include "stats.h"
+
+struct lr_fib_tables *lr_fib_cur;
+
+struct fib_change {
+	uint8_t family;
+	uint8_t plen;
+	uint8_t prefix[16];
+	uint32_t old, new_;
+};
+
+static struct {
+	struct lr_fib_tables copy[2];
+	unsigned active;               /* index of the published copy */
+	struct rte_rcu_qsbr *rcu;
+	struct fib_change *jr;         /* staged changes, in order */
+	uint32_t n_jr, cap_jr;
+	uint64_t versions;
+} fib;
+
+static uint32_t
+clamp_u32(uint64_t v, uint32_t lo, uint32_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : (uint32_t)v;
+}
+
+int
+lr_fib_init(struct rte_rcu_qsbr *rcu, uint32_t rules4, uint32_t rules6)
+{
+	/* /24 and shorter need no tbl8; longer prefixes one group per /24. */
+	struct rte_fib_conf c4 = {
+		.type = RTE_FIB_DIR24_8,
+		.default_nh = LR_FIB_MISS,
+		/* the RIB trie needs up to one branch node per route */
+		.max_routes = (int)RTE_MIN(2ull * rules4, (uint64_t)INT32_MAX),
+		.dir24_8 = {
+			.nh_sz = RTE_FIB_DIR24_8_4B,
+			.num_tbl8 = clamp_u32(rules4 / 64, 256, 65536),
+		},
+	};
+	/* An IPv6 prefix may need a group per byte past the first three. */
+	struct rte_lpm6_config c6 = {
+		.max_rules = rules6,
+		.number_tbl8s = clamp_u32(rules6 / 2, 1024, 1u << 20),
+	};
+	char name[32];
+	unsigned i;
+
+	memset(&fib, 0, sizeof(fib));
+	fib.rcu = rcu;
+	for (i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "lr_fib4_%u", i);
+		fib.copy[i].v4 = rte_fib_create(name, SOCKET_ID_ANY, &c4);
+		snprintf(name, sizeof(name), "lr_fib6_%u", i);
+		fib.copy[i].v6 = rte_lpm6_create(name, SOCKET_ID_ANY, &c6);
+		if (fib.copy[i].v4 == NULL || fib.copy[i].v6 == NULL) {
+			LR_LOG(ERR, "fib: cannot create tables (%u IPv4 / %u IPv6 rules): %s",
+			       rules4, rules6, rte_strerror(rte_errno));
+			lr_fib_fini();
+			return -ENOMEM;
+		}
+	}
+	fib.active = 0;
+	__atomic_store_n(&lr_fib_cur, &fib.copy[0], __ATOMIC_RELEASE);
+	return 0;
+}
+
+void
+lr_fib_fini(void)
+{
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		rte_fib_free(fib.copy[i].v4);
+		rte_lpm6_free(fib.copy[i].v6);
+	}
+	free(fib.jr);
+	memset(&fib, 0, sizeof(fib));
+	lr_fib_cur = NULL;
+}
+
+static int
+apply(const struct lr_fib_tables *t, uint8_t family, const uint8_t *prefix, uint8_t plen,
+      uint32_t value)
+{
+	if (family == LR_AF_INET) {
+		uint32_t ip = (uint32_t)prefix[0] << 24 | (uint32_t)prefix[1] << 16 |
+			      (uint32_t)prefix[2] << 8 | prefix[3];
+
+		if (value == LR_NH_NONE)
+			return rte_fib_delete(t->v4, ip, plen);
+		return rte_fib_add(t->v4, ip, plen, value);
+	}
+	if (value == LR_NH_NONE)
+		return rte_lpm6_delete(t->v6, prefix, plen);
+	return rte_lpm6_add(t->v6, prefix, plen, value);
+}
+
+int
+lr_fib_stage(uint8_t family, const uint8_t *prefix, uint8_t plen, uint32_t old, uint32_t new_)
+{
+	struct fib_change *c;
+	int rc;
+
+	if (old == new_)
+		return 0;
+	if (fib.n_jr == fib.cap_jr) {
+		uint32_t cap = fib.cap_jr ? fib.cap_jr * 2 : 1024;
+		void *p = realloc(fib.jr, sizeof(*fib.jr) * cap);
+
+		if (p == NULL)
+			return -ENOMEM;
+		fib.jr = p;
+		fib.cap_jr = cap;
+	}
+	rc = apply(&fib.copy[fib.active ^ 1], family, prefix, plen, new_);
+	if (rc < 0)
+		return rc == -ENOSPC ? -ENOSPC : rc;
+	c = &fib.jr[fib.n_jr++];
+	c->family = family;
+	c->plen = plen;
+	memset(c->prefix, 0, sizeof(c->prefix));
+	memcpy(c->prefix, prefix, family == LR_AF_INET ? 4 : 16);
+	c->old = old;
+	c->new_ = new_;
+	return 0;
+}
+
+uint32_t
+lr_fib_staged(void)
+{
+	return fib.n_jr;
+}
+
+void
+lr_fib_abort(void)
+{
+	const struct lr_fib_tables *shadow = &fib.copy[fib.active ^ 1];
+	uint32_t i;
+
+	for (i = fib.n_jr; i-- > 0;) {
+		const struct fib_change *c = &fib.jr[i];
+
+		if (apply(shadow, c->family, c->prefix, c->plen, c->old) < 0)
+			LR_LOG(CRIT, "fib: undo failed: the two table copies differ");
+	}
+	fib.n_jr = 0;
+}
+
+int
+lr_fib_commit(void)
+{
+	const struct lr_fib_tables *old;
+	uint32_t i;
+
+	if (fib.n_jr == 0)
+		return 0;
+	fib.active ^= 1;
+	__atomic_store_n(&lr_fib_cur, &fib.copy[fib.active], __ATOMIC_RELEASE);
+	if (fib.rcu != NULL)
+		rte_rcu_qsbr_synchronize(fib.rcu, RTE_QSBR_THRID_INVALID);
+	old = &fib.copy[fib.active ^ 1];
+	for (i = 0; i < fib.n_jr; i++) {
+		const struct fib_change *c = &fib.jr[i];
+
+		if (apply(old, c->family, c->prefix, c->plen, c->new_) < 0)
+			LR_LOG(CRIT, "fib: replay failed: the two table copies differ");
+	}
+	fib.n_jr = 0;
+	fib.versions++;
+	if (lr_shm != NULL)
+		lr_shm->slow.table_swaps++;
+	return 1;
+}
+
+int
+lr_fib_lookup(uint8_t family, const uint8_t *addr, int copy, uint32_t *value)
+{
+	const struct lr_fib_tables *t = &fib.copy[copy ? fib.active ^ 1 : fib.active];
+
+	if (family == LR_AF_INET) {
+		uint32_t ip = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
+			      (uint32_t)addr[2] << 8 | addr[3];
+
+		uint64_t nh = LR_FIB_MISS;
+
+		rte_fib_lookup_bulk(t->v4, &ip, &nh, 1);
+		if (nh == LR_FIB_MISS)
+			return -ENOENT;
+		*value = (uint32_t)nh;
+		return 0;
+	}
+	return rte_lpm6_lookup(t->v6, addr, value) == 0 ? 0 : -ENOENT;
+}
+
+uint64_t
+lr_fib_versions(void)
+{
+	return fib.versions;
+}

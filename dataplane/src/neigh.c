@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Neighbor table (see neigh.h): rte_hash of (port, family, IP), the hash
+ * position indexing a side array of entries.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+
+#include "ipaddr.h"
+#include "log.h"
+#include "neigh.h"
+#include "nexthop.h"
+#include "route.h"
+#include "slowpath.h"
+#include "stats.h"
+#include "status.h"
+
+struct nkey {
+	uint16_t port;
+	uint8_t family;
+	uint8_t pad;
+	uint8_t ip[16];
+};
+
+struct nent {
+	uint8_t live;
+	uint8_t state;        /* enum lr_neigh_state */
+	uint8_t host_route;   /* owns the NEIGH-source host route */
+	uint8_t probing;      /* re-resolving an expiring LEARNED entry */
+	uint8_t mac[6];
+	uint32_t adj;         /* referenced adjacency */
+	uint64_t confirmed;   /* TSC: created, or last confirmation */
+	uint64_t requested;   /* TSC of the last ARP request / NS sent */
+	uint64_t wanted;      /* TSC of the last resolution request from traffic */
+};
+
+static struct {
+	struct rte_hash *h;
+	struct nent *ent;
+	uint32_t cap, max;
+	uint16_t n_ports;
+} nb;
+
+int
+lr_neigh_init(uint32_t max)
+{
+	struct rte_hash_parameters p = {
+		.name = "lr_neigh",
+		.entries = max,
+		.key_len = sizeof(struct nkey),
+		.hash_func = rte_jhash,
+		.socket_id = SOCKET_ID_ANY,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+
+	memset(&nb, 0, sizeof(nb));
+	nb.h = rte_hash_create(&p);
+	if (nb.h == NULL)
+		return -ENOMEM;
+	nb.max = max;
+	nb.cap = (uint32_t)rte_hash_max_key_id(nb.h) + 1;
+	nb.ent = rte_zmalloc("lr_neigh_ent", sizeof(struct nent) * nb.cap, 0);
+	if (nb.ent == NULL) {
+		rte_hash_free(nb.h);
+		nb.h = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+lr_neigh_fini(void)
+{
+	rte_hash_free(nb.h);
+	rte_free(nb.ent);
+	memset(&nb, 0, sizeof(nb));
+}
+
+void
+lr_neigh_set_ports(uint16_t n_ports)
+{
+	nb.n_ports = n_ports;
+}
+
+uint32_t
+lr_neigh_count(void)
+{
+	return (uint32_t)rte_hash_count(nb.h);
+}
+
+static void
+make_key(struct nkey *k, uint16_t port, uint8_t family, const uint8_t *ip)
+{
+	memset(k, 0, sizeof(*k));
+	k->port = port;
+	k->family = family;
+	memcpy(k->ip, ip, lr_ip_len(family));
+}
+
+static struct nent *
+find(const struct nkey *k)
+{
+	int32_t pos = rte_hash_lookup(nb.h, k);
+
+	return pos < 0 ? NULL : &nb.ent[pos];
+}
+
+static uint64_t
+ms_to_tsc(uint64_t ms)
+{
+	return rte_get_tsc_hz() / 1000 * ms;
+}
+
+/* Host route of a resolved entry; skipped when another port's entry for
+ * the same address already has it. */
+static int
+host_route_add(const struct nkey *k, struct nent *e)
+{
+	uint8_t plen = (uint8_t)lr_ip_maxplen(k->family);
+	int rc;
+
+	if (e->host_route || lr_route_get(k->family, k->ip, plen, LR_RSRC_NEIGH) != LR_NH_NONE)
+		return 0;
+	lr_nh_ref(e->adj);
+	rc = lr_route_txn_set(k->family, k->ip, plen, LR_RSRC_NEIGH, e->adj);
+	if (rc < 0) {
+		lr_nh_put(e->adj);
+		lr_route_txn_abort();
+		return rc;
+	}
+	lr_route_txn_commit();
+	e->host_route = 1;
+	return 0;
+}
+
+static void
+entry_delete(const struct nkey *k, struct nent *e)
+{
+	if (e->host_route) {
+		if (lr_route_txn_set(k->family, k->ip, (uint8_t)lr_ip_maxplen(k->family),
+				     LR_RSRC_NEIGH, LR_NH_NONE) == 0)
+			lr_route_txn_commit();
+		else
+			lr_route_txn_abort();
+		e->host_route = 0;
+	}
+	/* Gateway routes may still use the adjacency: it becomes unresolved. */
+	lr_adj_set_mac(e->adj, NULL);
+	lr_nh_put(e->adj);
+	e->live = 0;
+	rte_hash_del_key(nb.h, k);
+}
+
+/* New entry; the caller fills state/mac. NULL when full. */
+static struct nent *
+entry_create(const struct nkey *k)
+{
+	struct nent *e;
+	uint32_t adj;
+	int32_t pos;
+
+	if ((uint32_t)rte_hash_count(nb.h) >= nb.max)
+		return NULL;
+	if (lr_adj_get(LR_ADJ_NEIGH, k->family, k->port, k->ip, &adj, NULL) < 0)
+		return NULL;
+	pos = rte_hash_add_key(nb.h, k);
+	if (pos < 0) {
+		lr_nh_put(adj);
+		return NULL;
+	}
+	e = &nb.ent[pos];
+	memset(e, 0, sizeof(*e));
+	e->live = 1;
+	e->adj = adj;
+	e->confirmed = rte_rdtsc();
+	return e;
+}
+
+static void
+set_resolved(const struct nkey *k, struct nent *e, uint8_t state, const uint8_t *mac)
+{
+	e->state = state;
+	memcpy(e->mac, mac, 6);
+	e->confirmed = rte_rdtsc();
+	e->probing = 0;
+	lr_adj_set_mac(e->adj, mac);
+	if (host_route_add(k, e) < 0)
+		LR_LOG(WARNING, "neigh: no FIB space for a host route: forwarding through the gateway only");
+}
+
+static void
+request(const struct nkey *k, struct nent *e, bool unicast)
+{
+	e->requested = rte_rdtsc();
+	lr_slow_resolve(k->port, k->family, k->ip, unicast ? e->mac : NULL);
+}
+
+int
+lr_neigh_adj_get(uint8_t family, uint16_t port, const uint8_t *ip, uint32_t *idx)
+{
+	struct nkey k;
+	struct nent *e;
+	int created, rc;
+
+	rc = lr_adj_get(LR_ADJ_NEIGH, family, port, ip, idx, &created);
+	if (rc < 0 || !created)
+		return rc;
+	/* A new adjacency means no entry exists: resolve it now rather than
+	 * drop the first packets of the route. */
+	make_key(&k, port, family, ip);
+	e = entry_create(&k);
+	if (e != NULL) {
+		e->state = LR_NEIGH_INCOMPLETE;
+		e->wanted = rte_rdtsc();
+		request(&k, e, false);
+	}
+	return 0;
+}
+
+int
+lr_neigh_learn(uint16_t port, uint8_t family, const uint8_t *ip, const uint8_t *mac, bool create)
+{
+	struct nkey k;
+	struct nent *e;
+
+	if (port >= nb.n_ports || !lr_ip_is_unicast_host(family, ip) ||
+	    rte_is_multicast_ether_addr((const struct rte_ether_addr *)mac) ||
+	    rte_is_zero_ether_addr((const struct rte_ether_addr *)mac))
+		return 0;
+	make_key(&k, port, family, ip);
+	e = find(&k);
+	if (e != NULL) {
+		if (e->state == LR_NEIGH_STATIC)
+			return 0;
+		if (e->state == LR_NEIGH_INCOMPLETE && lr_shm != NULL)
+			lr_shm->slow.neigh_learned++;
+		set_resolved(&k, e, LR_NEIGH_LEARNED, mac);
+		return 1;
+	}
+	if (!create)
+		return 0;
+	e = entry_create(&k);
+	if (e == NULL)
+		return 0;
+	if (lr_shm != NULL)
+		lr_shm->slow.neigh_learned++;
+	set_resolved(&k, e, LR_NEIGH_LEARNED, mac);
+	return 1;
+}
+
+void
+lr_neigh_want(uint16_t port, uint8_t family, const uint8_t *ip)
+{
+	uint64_t now = rte_rdtsc();
+	struct nkey k;
+	struct nent *e;
+
+	if (port >= nb.n_ports || (family != LR_AF_INET && family != LR_AF_INET6) ||
+	    !lr_ip_is_unicast_host(family, ip))
+		return;
+	make_key(&k, port, family, ip);
+	e = find(&k);
+	if (e == NULL) {
+		e = entry_create(&k);
+		if (e == NULL)
+			return;
+		e->state = LR_NEIGH_INCOMPLETE;
+		e->wanted = now;
+		request(&k, e, false);
+		return;
+	}
+	e->wanted = now;
+	if (e->state == LR_NEIGH_INCOMPLETE && now - e->requested >= ms_to_tsc(LR_NEIGH_RETRY_MS))
+		request(&k, e, false);
+}
+
+void
+lr_neigh_timer(void)
+{
+	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+	const void *key;
+	void *data;
+	uint32_t it = 0;
+	int32_t pos;
+
+	while ((pos = rte_hash_iterate(nb.h, &key, &data, &it)) >= 0) {
+		const struct nkey *k = key;
+		struct nent *e = &nb.ent[pos];
+
+		switch (e->state) {
+		case LR_NEIGH_INCOMPLETE:
+			if (now - e->wanted > LR_NEIGH_INCOMPLETE_S * hz)
+				entry_delete(k, e);
+			else if (now - e->requested >= ms_to_tsc(LR_NEIGH_RETRY_MS))
+				request(k, e, false);
+			break;
+		case LR_NEIGH_LEARNED:
+			if (now - e->confirmed < LR_NEIGH_REACHABLE_S * hz)
+				break;
+			if (!e->probing) {
+				/* Still used by routes (beyond our own and the host
+				 * route's references): confirm before dropping it. */
+				if (lr_nh_refcnt(e->adj) > 1u + e->host_route) {
+					e->probing = 1;
+					request(k, e, true);
+				} else {
+					entry_delete(k, e);
+				}
+			} else if (now - e->requested > LR_NEIGH_PROBE_WAIT_S * hz) {
+				entry_delete(k, e);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+int
+lr_neigh_lookup(uint16_t port, uint8_t family, const uint8_t *ip, uint8_t mac[6])
+{
+	struct nkey k;
+	struct nent *e;
+
+	make_key(&k, port, family, ip);
+	e = find(&k);
+	if (e == NULL)
+		return 0;
+	if (mac != NULL)
+		memcpy(mac, e->mac, 6);
+	return e->state;
+}
+
+/* ---- NEIGH_BATCH ---- */
+
+struct keyidx {
+	struct nkey k;
+	uint32_t i;
+};
+
+static int
+keyidx_cmp(const void *a, const void *b)
+{
+	const struct keyidx *x = a, *y = b;
+	int c = memcmp(&x->k, &y->k, sizeof(x->k));
+
+	return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+static int
+validate(const struct lr_neigh *e, uint32_t i, struct lr_ctl_status *st)
+{
+	const struct rte_ether_addr *mac = (const struct rte_ether_addr *)e->mac;
+	char b[LR_IP_STRLEN];
+
+	if (e->op != LR_OP_ADD && e->op != LR_OP_DEL && e->op != LR_OP_REPLACE)
+		return lr_status_set(st, LR_ERR_INVALID, i, "neighbors[%u].op: unknown operation %u",
+				     i, e->op);
+	if (e->family != LR_AF_INET && e->family != LR_AF_INET6)
+		return lr_status_set(st, LR_ERR_INVALID, i,
+				     "neighbors[%u].family: must be 4 or 6, got %u", i, e->family);
+	if (e->port_id >= nb.n_ports)
+		return lr_status_set(st, LR_ERR_NOT_FOUND, i, "neighbors[%u].port_id: no port %u",
+				     i, e->port_id);
+	if (!lr_ip_is_unicast_host(e->family, e->addr))
+		return lr_status_set(st, LR_ERR_INVALID, i,
+				     "neighbors[%u].addr: %s is not a unicast address", i,
+				     lr_ip_fmt(e->family, e->addr, -1, b, sizeof(b)));
+	if (e->op != LR_OP_DEL &&
+	    (rte_is_multicast_ether_addr(mac) || rte_is_zero_ether_addr(mac)))
+		return lr_status_set(st, LR_ERR_INVALID, i,
+				     "neighbors[%u].mac: " RTE_ETHER_ADDR_PRT_FMT " is not a unicast MAC",
+				     i, RTE_ETHER_ADDR_BYTES(mac));
+	return LR_OK;
+}
+
+int
+lr_neigh_batch(const struct lr_neigh *e, uint32_t n, struct lr_ctl_status *st)
+{
+	struct keyidx *ki = NULL;
+	uint32_t i, n_new = 0, *adj = NULL;
+	char b[LR_IP_STRLEN];
+	int code = LR_OK;
+
+	if (n == 0)
+		return LR_OK;
+	ki = malloc(sizeof(*ki) * n);
+	adj = malloc(sizeof(*adj) * n);
+	if (ki == NULL || adj == NULL) {
+		code = lr_status_set(st, LR_ERR_NO_SPACE, 0, "neighbors: out of memory");
+		goto out;
+	}
+	/* 1. syntax, existence, capacity: nothing changes on failure */
+	for (i = 0; i < n; i++) {
+		struct nent *x;
+
+		code = validate(&e[i], i, st);
+		if (code != LR_OK)
+			goto out;
+		make_key(&ki[i].k, e[i].port_id, e[i].family, e[i].addr);
+		ki[i].i = i;
+		x = find(&ki[i].k);
+		if (e[i].op == LR_OP_ADD && x != NULL && x->state == LR_NEIGH_STATIC) {
+			code = lr_status_set(st, LR_ERR_EXISTS, i,
+					     "neighbors[%u]: %s on port %u already exists", i,
+					     lr_ip_fmt(e[i].family, e[i].addr, -1, b, sizeof(b)), e[i].port_id);
+			goto out;
+		}
+		if (e[i].op == LR_OP_DEL && x == NULL) {
+			code = lr_status_set(st, LR_ERR_NOT_FOUND, i,
+					     "neighbors[%u]: %s on port %u does not exist", i,
+					     lr_ip_fmt(e[i].family, e[i].addr, -1, b, sizeof(b)), e[i].port_id);
+			goto out;
+		}
+		if (e[i].op != LR_OP_DEL && x == NULL &&
+		    (uint32_t)rte_hash_count(nb.h) + ++n_new > nb.max) {
+			code = lr_status_set(st, LR_ERR_NO_SPACE, i,
+					     "neighbors[%u]: neighbor table full (%u entries)", i, nb.max);
+			goto out;
+		}
+	}
+	qsort(ki, n, sizeof(*ki), keyidx_cmp);
+	for (i = 1; i < n; i++)
+		if (memcmp(&ki[i].k, &ki[i - 1].k, sizeof(ki[i].k)) == 0) {
+			uint32_t j = ki[i].i;
+
+			code = lr_status_set(st, LR_ERR_INVALID, j,
+					     "neighbors[%u]: %s on port %u appears earlier in the same batch", j,
+					     lr_ip_fmt(e[j].family, e[j].addr, -1, b, sizeof(b)), e[j].port_id);
+			goto out;
+		}
+	/* 2. adjacencies of the entries that will be static */
+	for (i = 0; i < n; i++) {
+		adj[i] = LR_NH_NONE;
+		if (e[i].op == LR_OP_DEL)
+			continue;
+		if (lr_adj_get(LR_ADJ_NEIGH, e[i].family, e[i].port_id, e[i].addr, &adj[i], NULL) < 0) {
+			code = lr_status_set(st, LR_ERR_NO_SPACE, i, "neighbors[%u]: adjacency table full", i);
+			goto release;
+		}
+	}
+	/* 3. host routes, in one FIB version */
+	for (i = 0; i < n; i++) {
+		uint8_t plen = (uint8_t)lr_ip_maxplen(e[i].family);
+		struct nent *x;
+		struct nkey k;
+		int rc = 0;
+
+		make_key(&k, e[i].port_id, e[i].family, e[i].addr);
+		x = find(&k);
+		if (e[i].op == LR_OP_DEL) {
+			if (x->host_route)
+				rc = lr_route_txn_set(e[i].family, e[i].addr, plen, LR_RSRC_NEIGH, LR_NH_NONE);
+		} else if ((x == NULL || !x->host_route) &&
+			   lr_route_get(e[i].family, e[i].addr, plen, LR_RSRC_NEIGH) == LR_NH_NONE) {
+			lr_nh_ref(adj[i]);
+			rc = lr_route_txn_set(e[i].family, e[i].addr, plen, LR_RSRC_NEIGH, adj[i]);
+			if (rc < 0)
+				lr_nh_put(adj[i]);
+		}
+		if (rc < 0) {
+			lr_route_txn_abort();
+			code = lr_status_set(st, LR_ERR_NO_SPACE, i, "neighbors[%u]: FIB full for the host route", i);
+			goto release;
+		}
+	}
+	/* 4. cannot fail from here: publish MACs, then the FIB */
+	for (i = 0; i < n; i++)
+		if (e[i].op != LR_OP_DEL)
+			lr_adj_set_mac(adj[i], e[i].mac);
+	lr_route_txn_commit();
+	for (i = 0; i < n; i++) {
+		uint8_t plen = (uint8_t)lr_ip_maxplen(e[i].family);
+		struct nkey k;
+		struct nent *x;
+
+		make_key(&k, e[i].port_id, e[i].family, e[i].addr);
+		x = find(&k);
+		if (e[i].op == LR_OP_DEL) {
+			x->host_route = 0;  /* already removed above */
+			entry_delete(&k, x);
+			continue;
+		}
+		if (x == NULL) {
+			int32_t pos = rte_hash_add_key(nb.h, &k);
+
+			x = &nb.ent[pos];  /* capacity checked in step 1 */
+			memset(x, 0, sizeof(*x));
+			x->live = 1;
+			x->adj = adj[i];
+			adj[i] = LR_NH_NONE;  /* the entry keeps this reference */
+		}
+		x->state = LR_NEIGH_STATIC;
+		memcpy(x->mac, e[i].mac, 6);
+		x->confirmed = rte_rdtsc();
+		x->probing = 0;
+		if (!x->host_route &&
+		    lr_route_get(e[i].family, e[i].addr, plen, LR_RSRC_NEIGH) == x->adj)
+			x->host_route = 1;
+	}
+	code = LR_OK;
+release:
+	for (i = 0; i < n; i++)
+		if (e[i].op != LR_OP_DEL)
+			lr_nh_put(adj[i]);
+out:
+	free(ki);
+	free(adj);
+	return code;
+}
+
+uint32_t
+lr_neigh_dump(uint8_t family, uint32_t cursor, struct lr_neigh *out, uint32_t max,
+	      uint32_t *next, uint32_t *done)
+{
+	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+	uint32_t n = 0, it = cursor, prev;
+	const void *key;
+	void *data;
+	int32_t pos;
+
+	*done = 0;
+	for (;;) {
+		const struct nkey *k;
+		const struct nent *e;
+		struct lr_neigh *o;
+
+		prev = it;
+		pos = rte_hash_iterate(nb.h, &key, &data, &it);
+		if (pos < 0) {
+			*done = 1;
+			break;
+		}
+		k = key;
+		e = &nb.ent[pos];
+		if (family != 0 && k->family != family)
+			continue;
+		if (n == max) {
+			it = prev;
+			break;
+		}
+		o = &out[n++];
+		memset(o, 0, sizeof(*o));
+		o->op = LR_OP_ADD;
+		o->family = k->family;
+		o->state = e->state;
+		o->port_id = k->port;
+		memcpy(o->mac, e->mac, 6);
+		memcpy(o->addr, k->ip, 16);
+		o->age_s = (uint32_t)((now - e->confirmed) / hz);
+	}
+	*next = it;
+	return n;
+}

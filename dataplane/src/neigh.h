@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Neighbors: (port, family, IP) → MAC, with state STATIC (NEIGH_BATCH),
+ * LEARNED (ARP / NA, RFC 826 merge rule) or INCOMPLETE (resolving).
+ *
+ * Every entry holds a reference on the NEIGH adjacency of its key and
+ * publishes its MAC there, so gateway routes sharing that adjacency follow
+ * it. A resolved entry also installs a host route (/32, /128) with source
+ * NEIGH (route.h), which keeps on-link forwarding one LPM lookup.
+ * Resolution requests from the workers are rate-limited to one ARP request
+ * / NS per address per second; learned entries expire after
+ * LR_NEIGH_REACHABLE_S without confirmation (probed first when routes still
+ * use them), incomplete ones soon after traffic stops asking.
+ * Main lcore only.
+ */
+#ifndef LR_NEIGH_H
+#define LR_NEIGH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "lr_ctl.h"
+
+#define LR_NEIGH_REACHABLE_S   300
+#define LR_NEIGH_PROBE_WAIT_S  3
+#define LR_NEIGH_RETRY_MS      1000
+#define LR_NEIGH_INCOMPLETE_S  5   /* drop an unanswered entry nobody asked for since */
+
+int lr_neigh_init(uint32_t max);
+void lr_neigh_fini(void);
+
+/** Number of ports requests are accepted for (set once ports exist). */
+void lr_neigh_set_ports(uint16_t n_ports);
+
+/**
+ * Adjacency of a gateway, with a reference; resolved from the table when
+ * the neighbor is known, else resolution is started.
+ */
+int lr_neigh_adj_get(uint8_t family, uint16_t port, const uint8_t *ip, uint32_t *idx);
+
+/** NEIGH_BATCH, all-or-nothing. @return enum lr_status. */
+int lr_neigh_batch(const struct lr_neigh *e, uint32_t n, struct lr_ctl_status *st);
+
+/** NEIGH_DUMP, like lr_route_dump(). */
+uint32_t lr_neigh_dump(uint8_t family, uint32_t cursor, struct lr_neigh *out, uint32_t max,
+		       uint32_t *next, uint32_t *done);
+
+/**
+ * A packet from the wire says ip is at mac on port (ARP sender, NS source
+ * link-layer option, NA target). Updates an existing entry (not a static
+ * one); creates a LEARNED entry only when create.
+ * @return 1 if an entry was created or updated.
+ */
+int lr_neigh_learn(uint16_t port, uint8_t family, const uint8_t *ip, const uint8_t *mac,
+		   bool create);
+
+/** Traffic needs ip on port resolved (worker request, glean). */
+void lr_neigh_want(uint16_t port, uint8_t family, const uint8_t *ip);
+
+/** Ageing and retries; call about once a second. */
+void lr_neigh_timer(void);
+
+/** Entries in the table. */
+uint32_t lr_neigh_count(void);
+
+/**
+ * Looks an entry up (tests, slow path).
+ * @return state (enum lr_neigh_state) and *mac, or 0 when absent.
+ */
+int lr_neigh_lookup(uint16_t port, uint8_t family, const uint8_t *ip, uint8_t mac[6]);
+
+#endif /* LR_NEIGH_H */

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Ports: probing (rte_dev_probe), configuration (queues, RSS, only the
+ * offloads the device reports), start/stop, PORT_LIST / PORT_SET, and the
+ * periodic device stats / link refresh into the stats memory.
+ *
+ * lr_port_rt[] is the per-port state the workers read (MAC, MTU, up);
+ * the main lcore updates its fields with single stores.
+ */
+#ifndef LR_PORT_H
+#define LR_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mempool.h>
+
+#include "args.h"
+#include "lr_ctl.h"
+
+/** Read by workers. */
+struct lr_port_rt {
+	struct rte_ether_addr mac;
+	uint16_t dpdk_id;
+	uint16_t mtu;        /**< L3 MTU enforced on output */
+	uint8_t up;          /**< admin up and link up: may transmit */
+	uint8_t admin_up;    /**< may receive */
+	uint8_t parse_flags; /**< LR_PARSE_* */
+	uint8_t pad;
+};
+
+struct lr_port {
+	char name[LR_NAME_LEN];
+	char devargs[LR_DEVARGS_LEN];
+	char driver[LR_NAME_LEN];
+	uint16_t n_rxq, n_txq;
+	uint16_t min_mtu, max_mtu;
+	uint64_t rx_offloads, tx_offloads;
+	uint8_t link_up;
+	uint32_t speed_mbps;
+	bool configured, started;
+};
+
+extern struct lr_port_rt lr_port_rt[LR_MAX_PORTS];
+extern struct lr_port lr_ports[LR_MAX_PORTS];
+extern uint16_t lr_n_ports;
+
+/** Probes every --port and reads its capabilities. */
+int lr_port_probe_all(const struct lr_args *a);
+
+/** Sizes the mbuf pool for these ports (when --mbufs is not given). */
+uint32_t lr_port_pool_size(const struct lr_args *a, unsigned n_workers);
+
+/** Configures queues (n_txq = n_workers) and offloads. */
+int lr_port_configure_all(const struct lr_args *a, struct rte_mempool *mp, unsigned n_workers);
+
+int lr_port_start_all(void);
+void lr_port_stop_all(void);
+
+/** Refreshes link state and lr_shm->ports[] (about every 100 ms). */
+void lr_port_poll(void);
+
+/** Zeroes the device counters. */
+void lr_port_stats_reset(void);
+
+void lr_port_info(uint16_t i, struct lr_port_info *out);
+
+/** PORT_SET, all-or-nothing. @return enum lr_status. */
+int lr_port_set_batch(const struct lr_port_set *s, uint32_t n, struct lr_ctl_status *st);
+
+#endif /* LR_PORT_H */

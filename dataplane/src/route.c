@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Route records, transactions and ROUTE_BATCH / ROUTE_DUMP (see route.h).
+ * Records live in an rte_hash; the hash position indexes a side array
+ * holding the per-source values.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+
+#include "fib.h"
+#include "ipaddr.h"
+#include "log.h"
+#include "neigh.h"
+#include "nexthop.h"
+#include "route.h"
+#include "status.h"
+
+struct rkey {
+	uint8_t family;
+	uint8_t plen;
+	uint8_t pad[2];
+	uint8_t prefix[16];
+};
+
+struct rrec {
+	uint32_t val[LR_RSRC_MAX];
+	uint32_t gen;   /* last ROUTE_BATCH that touched its OPERATOR source */
+	uint32_t live;
+};
+
+struct rjr {
+	int32_t pos;
+	uint8_t src;
+	uint8_t created;
+	uint32_t old, new_;
+};
+
+static struct {
+	struct rte_hash *h;
+	struct rrec *rec;
+	uint32_t cap;
+	struct rjr *jr;
+	uint32_t n_jr, cap_jr;
+	uint32_t gen;
+} rt;
+
+int
+lr_route_init(uint32_t max_records)
+{
+	struct rte_hash_parameters p = {
+		.name = "lr_routes",
+		.entries = max_records,
+		.key_len = sizeof(struct rkey),
+		.hash_func = rte_jhash,
+		.socket_id = SOCKET_ID_ANY,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+
+	memset(&rt, 0, sizeof(rt));
+	rt.h = rte_hash_create(&p);
+	if (rt.h == NULL) {
+		LR_LOG(ERR, "route: cannot create record table of %u entries", max_records);
+		return -ENOMEM;
+	}
+	rt.cap = (uint32_t)rte_hash_max_key_id(rt.h) + 1;
+	rt.rec = rte_zmalloc("lr_route_rec", sizeof(struct rrec) * rt.cap, 0);
+	if (rt.rec == NULL) {
+		rte_hash_free(rt.h);
+		rt.h = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+lr_route_fini(void)
+{
+	rte_hash_free(rt.h);
+	rte_free(rt.rec);
+	free(rt.jr);
+	memset(&rt, 0, sizeof(rt));
+}
+
+uint32_t
+lr_route_count(void)
+{
+	return (uint32_t)rte_hash_count(rt.h);
+}
+
+static void
+make_key(struct rkey *k, uint8_t family, const uint8_t *prefix, uint8_t plen)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = family;
+	k->plen = plen;
+	lr_ip_mask(family, prefix, plen, k->prefix);
+}
+
+static uint32_t
+effective(const struct rrec *r)
+{
+	int s;
+
+	for (s = LR_RSRC_MAX - 1; s >= 0; s--)
+		if (r->val[s] != LR_NH_NONE)
+			return r->val[s];
+	return LR_NH_NONE;
+}
+
+static bool
+rec_empty(const struct rrec *r)
+{
+	return effective(r) == LR_NH_NONE;
+}
+
+/* lr_route_txn_set() that also returns the record position (or -1). */
+static int
+txn_set(const struct rkey *k, enum lr_rsrc src, uint32_t value, int32_t *pos_out)
+{
+	struct rrec *r;
+	struct rjr *j;
+	uint32_t old_eff, old;
+	int32_t pos;
+	int created = 0, rc;
+	unsigned s;
+
+	*pos_out = -1;
+	pos = rte_hash_lookup(rt.h, k);
+	if (pos < 0) {
+		if (value == LR_NH_NONE)
+			return 0;
+		pos = rte_hash_add_key(rt.h, k);
+		if (pos < 0)
+			return -ENOSPC;
+		r = &rt.rec[pos];
+		for (s = 0; s < LR_RSRC_MAX; s++)
+			r->val[s] = LR_NH_NONE;
+		r->gen = 0;
+		r->live = 1;
+		created = 1;
+	}
+	r = &rt.rec[pos];
+	if (rt.n_jr == rt.cap_jr) {
+		uint32_t cap = rt.cap_jr ? rt.cap_jr * 2 : 1024;
+		void *p = realloc(rt.jr, sizeof(*rt.jr) * cap);
+
+		if (p == NULL) {
+			if (created) {
+				r->live = 0;
+				rte_hash_del_key(rt.h, k);
+			}
+			return -ENOMEM;
+		}
+		rt.jr = p;
+		rt.cap_jr = cap;
+	}
+	old_eff = effective(r);
+	old = r->val[src];
+	r->val[src] = value;
+	rc = lr_fib_stage(k->family, k->prefix, k->plen, old_eff, effective(r));
+	if (rc < 0) {
+		r->val[src] = old;
+		if (created) {
+			r->live = 0;
+			rte_hash_del_key(rt.h, k);
+		}
+		return rc;
+	}
+	j = &rt.jr[rt.n_jr++];
+	j->pos = pos;
+	j->src = (uint8_t)src;
+	j->created = (uint8_t)created;
+	j->old = old;
+	j->new_ = value;
+	*pos_out = pos;
+	return 0;
+}
+
+int
+lr_route_txn_set(uint8_t family, const uint8_t *prefix, uint8_t plen, enum lr_rsrc src,
+		 uint32_t value)
+{
+	struct rkey k;
+	int32_t pos;
+
+	make_key(&k, family, prefix, plen);
+	return txn_set(&k, src, value, &pos);
+}
+
+uint32_t
+lr_route_get(uint8_t family, const uint8_t *prefix, uint8_t plen, enum lr_rsrc src)
+{
+	struct rkey k;
+	int32_t pos;
+
+	make_key(&k, family, prefix, plen);
+	pos = rte_hash_lookup(rt.h, &k);
+	return pos < 0 ? LR_NH_NONE : rt.rec[pos].val[src];
+}
+
+void
+lr_route_txn_commit(void)
+{
+	uint32_t i;
+
+	lr_fib_commit();
+	/* Workers cannot reach the replaced values any more. */
+	for (i = 0; i < rt.n_jr; i++)
+		lr_nh_put(rt.jr[i].old);
+	for (i = 0; i < rt.n_jr; i++) {
+		struct rrec *r = &rt.rec[rt.jr[i].pos];
+		const void *key;
+
+		if (r->live && rec_empty(r) &&
+		    rte_hash_get_key_with_position(rt.h, rt.jr[i].pos, (void **)(uintptr_t)&key) == 0) {
+			r->live = 0;
+			rte_hash_del_key(rt.h, key);
+		}
+	}
+	rt.n_jr = 0;
+}
+
+void
+lr_route_txn_abort(void)
+{
+	uint32_t i;
+
+	lr_fib_abort();
+	for (i = rt.n_jr; i-- > 0;) {
+		const struct rjr *j = &rt.jr[i];
+		struct rrec *r = &rt.rec[j->pos];
+		const void *key;
+
+		r->val[j->src] = j->old;
+		lr_nh_put(j->new_);
+		if (j->created &&
+		    rte_hash_get_key_with_position(rt.h, j->pos, (void **)(uintptr_t)&key) == 0) {
+			r->live = 0;
+			rte_hash_del_key(rt.h, key);
+		}
+	}
+	rt.n_jr = 0;
+}
+
+/* ---- ROUTE_BATCH ---- */
+
+/* Syntax of one entry; the table is not consulted. */
+static int
+validate(const struct lr_route *e, uint32_t i, uint16_t n_ports, struct lr_ctl_status *st)
+{
+	char b[LR_IP_STRLEN];
+	unsigned j, k;
+
+	if (e->op != LR_OP_ADD && e->op != LR_OP_DEL && e->op != LR_OP_REPLACE)
+		return lr_status_set(st, LR_ERR_INVALID, i, "routes[%u].op: unknown operation %u", i, e->op);
+	if (e->family != LR_AF_INET && e->family != LR_AF_INET6)
+		return lr_status_set(st, LR_ERR_INVALID, i, "routes[%u].family: must be 4 or 6, got %u",
+			      i, e->family);
+	if (e->plen > lr_ip_maxplen(e->family))
+		return lr_status_set(st, LR_ERR_INVALID, i, "routes[%u].plen: %u is longer than %u",
+			      i, e->plen, lr_ip_maxplen(e->family));
+	if (lr_ip_host_bits_set(e->family, e->prefix, e->plen))
+		return lr_status_set(st, LR_ERR_INVALID, i, "routes[%u].prefix: host bits set in %s", i,
+			      lr_ip_fmt(e->family, e->prefix, e->plen, b, sizeof(b)));
+	if (e->op == LR_OP_DEL)
+		return LR_OK;
+	if (e->n_nexthops < 1 || e->n_nexthops > LR_MAX_ECMP)
+		return lr_status_set(st, LR_ERR_INVALID, i, "routes[%u].n_nexthops: must be 1 to %d, got %u",
+			      i, LR_MAX_ECMP, e->n_nexthops);
+	for (j = 0; j < e->n_nexthops; j++) {
+		const struct lr_nexthop *nh = &e->nh[j];
+
+		if (nh->port_id >= n_ports)
+			return lr_status_set(st, LR_ERR_NOT_FOUND, i, "routes[%u].nh[%u].port_id: no port %u",
+				      i, j, nh->port_id);
+		if (!lr_ip_is_zero(e->family, nh->gw) && !lr_ip_is_unicast_host(e->family, nh->gw))
+			return lr_status_set(st, LR_ERR_INVALID, i,
+				      "routes[%u].nh[%u].gw: %s is not a unicast address", i, j,
+				      lr_ip_fmt(e->family, nh->gw, -1, b, sizeof(b)));
+		for (k = 0; k < j; k++)
+			if (e->nh[k].port_id == nh->port_id &&
+			    memcmp(e->nh[k].gw, nh->gw, lr_ip_len(e->family)) == 0)
+				return lr_status_set(st, LR_ERR_INVALID, i,
+					      "routes[%u].nh[%u]: duplicate of nh[%u]", i, j, k);
+	}
+	return LR_OK;
+}
+
+/* Next-hop value of an entry, with a reference. */
+static int
+nh_get(const struct lr_route *e, uint32_t *value)
+{
+	uint32_t adj[LR_MAX_ECMP];
+	uint16_t w[LR_MAX_ECMP];
+	unsigned j, got = 0;
+	int rc = 0;
+
+	for (j = 0; j < e->n_nexthops; j++) {
+		const struct lr_nexthop *nh = &e->nh[j];
+
+		if (lr_ip_is_zero(e->family, nh->gw))
+			rc = lr_adj_get(LR_ADJ_GLEAN, e->family, nh->port_id, NULL, &adj[j], NULL);
+		else
+			rc = lr_neigh_adj_get(e->family, nh->port_id, nh->gw, &adj[j]);
+		if (rc < 0)
+			goto out;
+		w[j] = nh->weight;
+		got++;
+	}
+	if (got == 1) {
+		*value = adj[0];
+		return 0;
+	}
+	rc = lr_nh_group_get(got, adj, w, value);
+out:
+	for (j = 0; j < got; j++)
+		lr_nh_put(adj[j]);
+	return rc;
+}
+
+static bool
+same_nexthops(const struct lr_route *a, const struct lr_route *b)
+{
+	return a->family == b->family && a->n_nexthops == b->n_nexthops &&
+	       memcmp(a->nh, b->nh, sizeof(a->nh[0]) * a->n_nexthops) == 0;
+}
+
+int
+lr_route_batch(const struct lr_route *r, uint32_t n, uint16_t n_ports, struct lr_ctl_status *st)
+{
+	const struct lr_route *memo = NULL;
+	uint32_t memo_value = LR_NH_NONE, i;
+	char b[LR_IP_STRLEN];
+	int code;
+
+	if (++rt.gen == 0)
+		rt.gen = 1;
+	for (i = 0; i < n; i++) {
+		const struct lr_route *e = &r[i];
+		uint32_t value = LR_NH_NONE, cur;
+		struct rkey k;
+		int32_t pos;
+		int rc;
+
+		code = validate(e, i, n_ports, st);
+		if (code != LR_OK)
+			goto fail;
+		make_key(&k, e->family, e->prefix, e->plen);
+		pos = rte_hash_lookup(rt.h, &k);
+		cur = pos < 0 ? LR_NH_NONE : rt.rec[pos].val[LR_RSRC_OPERATOR];
+		if (pos >= 0 && rt.rec[pos].gen == rt.gen) {
+			code = lr_status_set(st, LR_ERR_INVALID, i,
+				      "routes[%u]: %s appears earlier in the same batch", i,
+				      lr_ip_fmt(e->family, k.prefix, e->plen, b, sizeof(b)));
+			goto fail;
+		}
+		if (e->op == LR_OP_ADD && cur != LR_NH_NONE) {
+			code = lr_status_set(st, LR_ERR_EXISTS, i, "routes[%u]: %s already exists", i,
+				      lr_ip_fmt(e->family, k.prefix, e->plen, b, sizeof(b)));
+			goto fail;
+		}
+		if (e->op == LR_OP_DEL && cur == LR_NH_NONE) {
+			code = lr_status_set(st, LR_ERR_NOT_FOUND, i, "routes[%u]: %s does not exist", i,
+				      lr_ip_fmt(e->family, k.prefix, e->plen, b, sizeof(b)));
+			goto fail;
+		}
+		if (e->op != LR_OP_DEL) {
+			if (memo != NULL && same_nexthops(memo, e)) {
+				value = memo_value;
+				lr_nh_ref(value);
+				rc = 0;
+			} else {
+				rc = nh_get(e, &value);
+			}
+			if (rc < 0) {
+				code = lr_status_set(st, LR_ERR_NO_SPACE, i,
+					      "routes[%u].nh: next-hop table full", i);
+				goto fail;
+			}
+			memo = e;
+			memo_value = value;
+		}
+		rc = txn_set(&k, LR_RSRC_OPERATOR, value, &pos);
+		if (rc < 0) {
+			lr_nh_put(value);
+			if (memo == e)
+				memo = NULL;
+			code = lr_status_set(st, rc == -ENOSPC || rc == -ENOMEM ? LR_ERR_NO_SPACE : LR_ERR_INTERNAL, i,
+				      "routes[%u]: %s table full", i,
+				      e->family == LR_AF_INET ? "IPv4 route" : "IPv6 route");
+			goto fail;
+		}
+		if (pos >= 0)
+			rt.rec[pos].gen = rt.gen;
+	}
+	lr_route_txn_commit();
+	return LR_OK;
+fail:
+	lr_route_txn_abort();
+	return code;
+}
+
+/* ---- ROUTE_DUMP ---- */
+
+static unsigned
+dump_entries(const struct rkey *k, const struct rrec *r, struct lr_route *out)
+{
+	static const enum lr_rsrc shown[] = { LR_RSRC_OPERATOR, LR_RSRC_CONNECTED };
+	unsigned n = 0, s;
+
+	for (s = 0; s < RTE_DIM(shown); s++) {
+		uint32_t v = r->val[shown[s]];
+		struct lr_route *o;
+
+		if (v == LR_NH_NONE)
+			continue;
+		if (out != NULL) {
+			o = &out[n];
+			memset(o, 0, sizeof(*o));
+			o->op = LR_OP_ADD;
+			o->family = k->family;
+			o->plen = k->plen;
+			memcpy(o->prefix, k->prefix, 16);
+			o->flags = shown[s] == LR_RSRC_CONNECTED ? LR_ROUTE_F_CONNECTED : 0;
+			o->n_nexthops = (uint8_t)lr_nh_describe(v, o->nh);
+		}
+		n++;
+	}
+	return n;
+}
+
+uint32_t
+lr_route_dump(uint8_t family, uint32_t cursor, struct lr_route *out, uint32_t max,
+	      uint32_t *next, uint32_t *done)
+{
+	uint32_t n = 0, it = cursor, prev;
+	const void *key;
+	void *data;
+	int32_t pos;
+
+	*done = 0;
+	for (;;) {
+		const struct rkey *k;
+		unsigned need;
+
+		prev = it;
+		pos = rte_hash_iterate(rt.h, &key, &data, &it);
+		if (pos < 0) {
+			*done = 1;
+			break;
+		}
+		k = key;
+		if (family != 0 && k->family != family)
+			continue;
+		need = dump_entries(k, &rt.rec[pos], NULL);
+		if (need == 0)
+			continue;
+		if (n + need > max) {
+			it = prev;  /* this record goes into the next reply */
+			break;
+		}
+		n += dump_entries(k, &rt.rec[pos], out + n);
+	}
+	*next = it;
+	return n;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Stats memory: a tmpfs file mapped shared, read-only for the addon. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "stats.h"
+
+struct lr_stats_shm *lr_shm;
+static char lr_stats_file[LR_PATH_LEN];
+
+int
+lr_stats_create(const char *path, uint64_t boot_id, uint64_t start_ns, uint64_t tsc_hz)
+{
+	size_t sz = sizeof(struct lr_stats_shm);
+	void *p;
+	int fd = -1;
+
+	if (path != NULL) {
+		/* A new inode: readers of a previous instance keep their mapping. */
+		if (unlink(path) < 0 && errno != ENOENT) {
+			LR_LOG(ERR, "stats: cannot remove stale %s: %s", path, strerror(errno));
+			return -1;
+		}
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0 || ftruncate(fd, (off_t)sz) < 0) {
+			LR_LOG(ERR, "stats: cannot create %s: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		close(fd);
+		snprintf(lr_stats_file, sizeof(lr_stats_file), "%s", path);
+	} else {
+		p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		lr_stats_file[0] = '\0';
+	}
+	if (p == MAP_FAILED) {
+		LR_LOG(ERR, "stats: mmap: %s", strerror(errno));
+		if (path != NULL)
+			unlink(path);
+		return -1;
+	}
+	lr_shm = p;
+	memset(lr_shm, 0, sz);
+	lr_shm->version = LR_STATS_VERSION;
+	lr_shm->size = sz;
+	lr_shm->tsc_hz = tsc_hz;
+	lr_shm->boot_id = boot_id;
+	lr_shm->start_time_ns = start_ns;
+	lr_shm->pid = (uint32_t)getpid();
+	for (unsigned p_ = 0; p_ < LR_MAX_PORTS; p_++)
+		for (unsigned q = 0; q < LR_MAX_QUEUES; q++)
+			lr_shm->rxq[p_][q].worker = -1;
+	return 0;
+}
+
+void
+lr_stats_publish(void)
+{
+	__atomic_store_n(&lr_shm->magic, LR_STATS_MAGIC, __ATOMIC_RELEASE);
+}
+
+void
+lr_stats_destroy(bool unlink_file)
+{
+	if (lr_shm == NULL)
+		return;
+	munmap(lr_shm, sizeof(*lr_shm));
+	lr_shm = NULL;
+	if (unlink_file && lr_stats_file[0] != '\0')
+		unlink(lr_stats_file);
+	lr_stats_file[0] = '\0';
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Workers: the run-to-completion loop on each worker lcore
+ * (rx burst → parse → bulk LPM → next hop → rewrite → tx burst) and the
+ * rings that connect it to the main lcore:
+ *  - punt:    worker → main, frames for the slow path (ARP, ND, local);
+ *  - resolve: worker → main, addresses traffic needs resolved;
+ *  - inject:  main → worker, frames the slow path sends, transmitted on the
+ *             worker's own TX queues (TX queue index = worker index).
+ * A worker is the only writer of its counters in the stats memory.
+ */
+#ifndef LR_WORKER_H
+#define LR_WORKER_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "args.h"
+#include "lr_common.h"
+#include "lr_stats.h"
+
+#define LR_PUNT_RING    1024
+#define LR_INJECT_RING  1024
+#define LR_RESOLVE_RING 256
+#define LR_WORKER_RING_MBUFS (LR_PUNT_RING + LR_INJECT_RING)
+#define LR_IDLE_POLLS   64   /* empty polls before --idle-sleep-us applies */
+#define LR_WANT_SLOTS   64   /* per-worker resolution request filter */
+
+/** Element of a resolve ring. */
+struct lr_resolve_req {
+	uint8_t family;
+	uint8_t pad;
+	uint16_t port;
+	uint8_t ip[16];
+};
+
+struct lr_worker_rxq {
+	uint16_t port;        /**< linerate port index */
+	uint16_t dpdk_id;
+	uint16_t queue;
+	struct lr_stats_rxq *st;
+};
+
+struct lr_txbuf {
+	uint16_t n;
+	uint64_t bytes;
+	struct rte_mbuf *m[LR_BURST_MAX];
+};
+
+struct lr_worker {
+	unsigned idx;
+	unsigned lcore;
+	uint16_t burst;
+	uint16_t n_rxq;
+	uint32_t idle_sleep_us;
+	struct lr_worker_rxq rxq[LR_MAX_PORTS * LR_MAX_QUEUES];
+	struct rte_ring *punt, *resolve, *inject;
+	struct rte_rcu_qsbr *rcu;
+	struct lr_stats_worker *st;
+	uint32_t clear_req;   /**< written by main */
+	uint32_t clear_ack;   /**< written by the worker */
+	uint64_t want_gap;    /**< TSC between two requests for one address */
+	struct { uint32_t key; uint64_t tsc; } want[LR_WANT_SLOTS];
+	struct lr_txbuf tx[LR_MAX_PORTS];
+} __rte_cache_aligned;
+
+extern struct lr_worker *lr_workers[LR_MAX_WORKERS];
+extern unsigned lr_n_workers;
+
+/**
+ * Creates a worker per EAL worker lcore, their rings, and spreads the
+ * (port, RX queue) pairs over them round-robin. Ports must be configured.
+ */
+int lr_worker_init(const struct lr_args *a, struct rte_rcu_qsbr *rcu);
+
+/** Launches every worker on its lcore. */
+int lr_worker_launch(void);
+
+/** Asks the workers to stop and waits for them. */
+void lr_worker_stop(void);
+
+/** Frees rings and workers (after stop); in-flight mbufs go back to the pool. */
+void lr_worker_fini(void);
+
+/**
+ * Has every worker zero its own counters; waits for them up to timeout_ms.
+ * @return 0, or -ETIMEDOUT.
+ */
+int lr_worker_clear_stats(unsigned timeout_ms);
+
+/** Number of worker lcores EAL gave us. */
+unsigned lr_worker_count_lcores(void);
+
+#endif /* LR_WORKER_H */

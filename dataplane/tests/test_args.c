@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Command line parsing of linerate-dp (no EAL). */
+#include "args.h"
+#include "lrtest.h"
+
+static int
+parse(struct lr_args *a, char *err, const char *const *args)
+{
+	char *argv[64];
+	int argc = 0;
+
+	argv[argc++] = (char *)"linerate-dp";
+	while (*args != NULL)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	return lr_args_parse(argc, argv, a, err, 256);
+}
+
+int
+main(void)
+{
+	struct lr_args a;
+	char err[256];
+
+	{
+		const char *v[] = { "--ctl", "/tmp/x.sock", "--stats", "/dev/shm/x", NULL };
+
+		CHECK_EQ(parse(&a, err, v), 0);
+		CHECK(strcmp(a.name, "default") == 0);
+		CHECK_EQ(a.rxq, 1);
+		CHECK_EQ(a.rxd, 1024);
+		CHECK_EQ(a.txd, 1024);
+		CHECK_EQ(a.burst, 32);
+		CHECK_EQ(a.idle_sleep_us, 0);
+		CHECK_EQ(a.n_ports, 0);
+		CHECK(a.routes4 >= (1u << 20));
+	}
+	{
+		const char *v[] = { "--name", "edge1", "--ctl", "/tmp/x.sock", "--stats", "/dev/shm/x",
+				    "--port", "p0=net_af_packet0,iface=veth0", "--port",
+				    "p1=net_memif0,role=server,socket=/tmp/m.sock,socket-abstract=no",
+				    "--rxq", "2", "--port-rxq", "p1=4", "--burst", "64",
+				    "--idle-sleep-us", "100", "--rxd", "512", "--txd", "2048",
+				    "--mbufs", "65536", NULL };
+
+		CHECK_EQ(parse(&a, err, v), 0);
+		CHECK(strcmp(a.name, "edge1") == 0);
+		CHECK_EQ(a.n_ports, 2);
+		CHECK(strcmp(a.ports[0].name, "p0") == 0);
+		CHECK(strcmp(a.ports[0].devargs, "net_af_packet0,iface=veth0") == 0);
+		CHECK(strcmp(a.ports[1].devargs,
+			     "net_memif0,role=server,socket=/tmp/m.sock,socket-abstract=no") == 0);
+		CHECK_EQ(a.rxq, 2);
+		CHECK_EQ(a.ports[0].n_rxq, 0);
+		CHECK_EQ(a.ports[1].n_rxq, 4);
+		CHECK_EQ(a.burst, 64);
+		CHECK_EQ(a.idle_sleep_us, 100);
+		CHECK_EQ(a.rxd, 512);
+		CHECK_EQ(a.txd, 2048);
+		CHECK_EQ(a.mbufs, 65536);
+	}
+	{
+		const char *v[] = { "--help", NULL };
+
+		CHECK_EQ(parse(&a, err, v), 1);
+	}
+	/* errors name the option */
+	{
+		const char *v[] = { "--stats", "/dev/shm/x", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "--ctl");
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "--stats");
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--burst", "65", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "--burst");
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--rxq", "2x", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "--rxq");
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--port", "nodev", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "NAME=DEVSTR");
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--port", "p0=net_ring0",
+				    "--port", "p0=net_ring1", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "duplicate");
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--port-rxq", "p9=2", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "p9");
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--frobnicate", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "--frobnicate");
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--burst", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "--burst");
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "stray", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "stray");
+	}
+	return lrt_finish("test_args");
+}

@@ -1,0 +1,714 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Route, address and neighbor tables over the double-buffered FIB, on a
+ * real EAL without hugepages: batch semantics (all-or-nothing, status
+ * index and message), both FIB copies identical after every change, source
+ * layering (local > connected > operator > neighbor host route), ECMP
+ * groups and their sharing, dumps with cursors, neighbor learning and the
+ * ARP requests / NS it sends, and no leaked next hops at the end.
+ */
+#include <arpa/inet.h>
+#include <limits.h>
+
+#include <rte_eal.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "addr.h"
+#include "fib.h"
+#include "ipaddr.h"
+#include "lrtest.h"
+#include "neigh.h"
+#include "nexthop.h"
+#include "parse.h"
+#include "port.h"
+#include "route.h"
+#include "slowpath.h"
+#include "stats.h"
+#include "worker.h"
+
+static struct lr_worker fake_worker;
+static char rundir[PATH_MAX];
+
+static void
+eal_cleanup(void)
+{
+	rte_eal_cleanup();
+	rmdir(rundir);
+}
+
+static void
+ip(uint8_t family, const char *s, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	REQUIRE(inet_pton(family == LR_AF_INET ? AF_INET : AF_INET6, s, out) == 1);
+}
+
+/* "10.0.0.0/24" → route entry with its next hops "port:gw:weight" */
+static struct lr_route
+route(uint8_t op, const char *pfx, unsigned n, const char *const *nh)
+{
+	struct lr_route r;
+	char buf[64], *slash;
+	unsigned i;
+
+	memset(&r, 0, sizeof(r));
+	r.op = op;
+	snprintf(buf, sizeof(buf), "%s", pfx);
+	slash = strchr(buf, '/');
+	REQUIRE(slash != NULL);
+	*slash = '\0';
+	r.family = strchr(buf, ':') ? LR_AF_INET6 : LR_AF_INET;
+	r.plen = (uint8_t)atoi(slash + 1);
+	ip(r.family, buf, r.prefix);
+	r.n_nexthops = (uint8_t)n;
+	for (i = 0; i < n; i++) {
+		char tmp[64], *gw, *w;
+
+		snprintf(tmp, sizeof(tmp), "%s", nh[i]);
+		gw = strchr(tmp, '@');
+		REQUIRE(gw != NULL);
+		*gw++ = '\0';
+		w = strchr(gw, '*');
+		if (w != NULL) {
+			*w++ = '\0';
+			r.nh[i].weight = (uint16_t)atoi(w);
+		}
+		r.nh[i].port_id = (uint16_t)atoi(tmp);
+		if (strcmp(gw, "-") != 0)
+			ip(r.family, gw, r.nh[i].gw);
+	}
+	return r;
+}
+
+static int
+batch1(struct lr_route r, struct lr_ctl_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	return lr_route_batch(&r, 1, lr_n_ports, st);
+}
+
+/* Looks dst up in both FIB copies, which must agree. */
+static uint32_t
+lookup(const char *dst)
+{
+	uint8_t family = strchr(dst, ':') ? LR_AF_INET6 : LR_AF_INET, a[16];
+	uint32_t v0 = LR_NH_NONE, v1 = LR_NH_NONE;
+	int r0, r1;
+
+	ip(family, dst, a);
+	r0 = lr_fib_lookup(family, a, 0, &v0);
+	r1 = lr_fib_lookup(family, a, 1, &v1);
+	CHECK_EQ(r0, r1);
+	CHECK_EQ(v0, v1);
+	return r0 == 0 ? v0 : LR_NH_NONE;
+}
+
+static bool
+adj_is(uint32_t v, uint8_t kind, uint16_t port, const char *gw)
+{
+	uint8_t a[16];
+
+	if (v == LR_NH_NONE || (v & LR_NH_GROUP))
+		return false;
+	if (lr_adj_info[v].kind != kind || lr_adj_info[v].port != port)
+		return false;
+	if (gw == NULL)
+		return true;
+	ip(lr_adj_info[v].family, gw, a);
+	return memcmp(lr_adj_info[v].ip, a, 16) == 0;
+}
+
+static struct rte_mbuf *
+sent_frame(void)
+{
+	void *m = NULL;
+
+	if (rte_ring_dequeue(fake_worker.inject, &m) != 0)
+		return NULL;
+	return m;
+}
+
+static void
+drain_sent(void)
+{
+	struct rte_mbuf *m;
+
+	while ((m = sent_frame()) != NULL)
+		rte_pktmbuf_free(m);
+}
+
+static struct lr_addr
+addr(uint8_t op, uint16_t port, const char *a, uint8_t plen)
+{
+	struct lr_addr x;
+
+	memset(&x, 0, sizeof(x));
+	x.op = op;
+	x.family = strchr(a, ':') ? LR_AF_INET6 : LR_AF_INET;
+	x.port_id = port;
+	x.plen = plen;
+	ip(x.family, a, x.addr);
+	return x;
+}
+
+static struct lr_neigh
+neigh(uint8_t op, uint16_t port, const char *a, uint8_t last_mac_byte)
+{
+	struct lr_neigh x;
+
+	memset(&x, 0, sizeof(x));
+	x.op = op;
+	x.family = strchr(a, ':') ? LR_AF_INET6 : LR_AF_INET;
+	x.port_id = port;
+	ip(x.family, a, x.addr);
+	x.mac[0] = 0x02;
+	x.mac[5] = last_mac_byte;
+	return x;
+}
+
+static void
+test_route_basics(void)
+{
+	const char *via[] = { "1@10.2.0.2" };
+	const char *via2[] = { "0@10.1.0.7" };
+	struct lr_ctl_status st;
+	uint32_t n0 = lr_route_count();
+
+	CHECK_EQ(batch1(route(LR_OP_ADD, "198.51.100.0/24", 1, via), &st), LR_OK);
+	CHECK(adj_is(lookup("198.51.100.77"), LR_ADJ_NEIGH, 1, "10.2.0.2"));
+	CHECK_EQ(batch1(route(LR_OP_ADD, "198.51.100.0/24", 1, via), &st), LR_ERR_EXISTS);
+	CHECK_STR_HAS(st.msg, "198.51.100.0/24 already exists");
+	CHECK_EQ(batch1(route(LR_OP_REPLACE, "198.51.100.0/24", 1, via2), &st), LR_OK);
+	CHECK(adj_is(lookup("198.51.100.77"), LR_ADJ_NEIGH, 0, "10.1.0.7"));
+	CHECK_EQ(batch1(route(LR_OP_DEL, "198.51.100.0/24", 0, NULL), &st), LR_OK);
+	CHECK_EQ(lookup("198.51.100.77"), LR_NH_NONE);
+	CHECK_EQ(batch1(route(LR_OP_DEL, "198.51.100.0/24", 0, NULL), &st), LR_ERR_NOT_FOUND);
+	CHECK_STR_HAS(st.msg, "does not exist");
+	CHECK_EQ(batch1(route(LR_OP_REPLACE, "2001:db8:99::/48", 1, (const char *[]){ "1@fe80::1" }), &st),
+		 LR_OK);
+	CHECK(adj_is(lookup("2001:db8:99::5"), LR_ADJ_NEIGH, 1, "fe80::1"));
+	CHECK_EQ(batch1(route(LR_OP_DEL, "2001:db8:99::/48", 0, NULL), &st), LR_OK);
+	CHECK_EQ(lookup("2001:db8:99::5"), LR_NH_NONE);
+	CHECK_EQ(lr_route_count(), n0);
+
+	/* syntax errors name the entry and the field */
+	CHECK_EQ(batch1(route(LR_OP_ADD, "10.0.0.1/24", 1, via), &st), LR_ERR_INVALID);
+	CHECK_STR_HAS(st.msg, "routes[0].prefix: host bits set in 10.0.0.1/24");
+	CHECK_EQ(batch1(route(LR_OP_ADD, "10.0.0.0/33", 1, via), &st), LR_ERR_INVALID);
+	CHECK_STR_HAS(st.msg, "routes[0].plen");
+	CHECK_EQ(batch1(route(LR_OP_ADD, "10.0.0.0/24", 1, (const char *[]){ "7@10.2.0.2" }), &st),
+		 LR_ERR_NOT_FOUND);
+	CHECK_STR_HAS(st.msg, "routes[0].nh[0].port_id");
+	CHECK_EQ(batch1(route(LR_OP_ADD, "10.0.0.0/24", 0, NULL), &st), LR_ERR_INVALID);
+	CHECK_STR_HAS(st.msg, "n_nexthops");
+	CHECK_EQ(batch1(route(LR_OP_ADD, "10.0.0.0/24", 1, (const char *[]){ "1@224.0.0.1" }), &st),
+		 LR_ERR_INVALID);
+	CHECK_STR_HAS(st.msg, "routes[0].nh[0].gw");
+	CHECK_EQ(batch1(route(LR_OP_ADD, "10.0.0.0/24", 2, (const char *[]){ "1@10.2.0.2", "1@10.2.0.2" }), &st),
+		 LR_ERR_INVALID);
+	CHECK_STR_HAS(st.msg, "duplicate");
+	{
+		struct lr_route r = route(LR_OP_ADD, "10.0.0.0/24", 1, via);
+
+		r.family = 5;
+		CHECK_EQ(batch1(r, &st), LR_ERR_INVALID);
+		CHECK_STR_HAS(st.msg, "routes[0].family");
+		r = route(LR_OP_ADD, "10.0.0.0/24", 1, via);
+		r.op = 9;
+		CHECK_EQ(batch1(r, &st), LR_ERR_INVALID);
+		CHECK_STR_HAS(st.msg, "routes[0].op");
+	}
+	CHECK_EQ(lr_route_count(), n0);
+}
+
+/* A failing entry anywhere leaves tables, records and next hops as they were. */
+static void
+test_route_atomic(void)
+{
+	const char *a[] = { "0@10.1.0.50" }, *b[] = { "1@-" };
+	struct lr_route r[4];
+	struct lr_ctl_status st;
+	uint32_t rc0 = lr_route_count(), adj0 = lr_nh_adj_count(), nb0 = lr_neigh_count();
+	uint64_t v0 = lr_fib_versions();
+
+	r[0] = route(LR_OP_ADD, "198.18.0.0/24", 1, a);
+	r[1] = route(LR_OP_ADD, "2001:db8:18::/64", 1, b);
+	r[2] = route(LR_OP_ADD, "198.18.1.0/24", 1, b);
+	r[3] = route(LR_OP_ADD, "198.18.2.1/24", 1, a);
+	memset(&st, 0, sizeof(st));
+	CHECK_EQ(lr_route_batch(r, 4, lr_n_ports, &st), LR_ERR_INVALID);
+	CHECK_EQ(st.index, 3);
+	CHECK_STR_HAS(st.msg, "routes[3].prefix");
+	CHECK_EQ(lookup("198.18.0.1"), LR_NH_NONE);
+	CHECK_EQ(lookup("198.18.1.1"), LR_NH_NONE);
+	CHECK_EQ(lookup("2001:db8:18::1"), LR_NH_NONE);
+	CHECK_EQ(lr_route_count(), rc0);
+	CHECK_EQ(lr_fib_versions(), v0);
+	/* the gateway's resolution may have started; its adjacency is the
+	 * neighbor entry's, nothing else remains */
+	CHECK(lr_nh_adj_count() - adj0 == lr_neigh_count() - nb0);
+
+	/* duplicate keys inside one batch */
+	r[3] = route(LR_OP_ADD, "198.18.0.0/24", 1, b);
+	memset(&st, 0, sizeof(st));
+	CHECK_EQ(lr_route_batch(r, 4, lr_n_ports, &st), LR_ERR_INVALID);
+	CHECK_EQ(st.index, 3);
+	CHECK_STR_HAS(st.msg, "earlier in the same batch");
+	CHECK_EQ(lookup("198.18.0.1"), LR_NH_NONE);
+	CHECK_EQ(lr_route_count(), rc0);
+
+	/* an existing key fails an ADD after earlier entries applied */
+	r[3] = route(LR_OP_ADD, "198.18.3.0/24", 1, b);
+	CHECK_EQ(lr_route_batch(r, 4, lr_n_ports, &st), LR_OK);
+	CHECK(adj_is(lookup("198.18.0.1"), LR_ADJ_NEIGH, 0, "10.1.0.50"));
+	CHECK(adj_is(lookup("198.18.1.1"), LR_ADJ_GLEAN, 1, NULL));
+	CHECK(adj_is(lookup("2001:db8:18::1"), LR_ADJ_GLEAN, 1, NULL));
+	r[0] = route(LR_OP_ADD, "198.18.9.0/24", 1, a);
+	r[1] = route(LR_OP_DEL, "198.18.1.0/24", 0, NULL);
+	r[2] = route(LR_OP_ADD, "198.18.3.0/24", 1, b);
+	memset(&st, 0, sizeof(st));
+	CHECK_EQ(lr_route_batch(r, 3, lr_n_ports, &st), LR_ERR_EXISTS);
+	CHECK_EQ(st.index, 2);
+	CHECK_EQ(lookup("198.18.9.1"), LR_NH_NONE);
+	CHECK(adj_is(lookup("198.18.1.1"), LR_ADJ_GLEAN, 1, NULL));
+	r[0] = route(LR_OP_DEL, "198.18.0.0/24", 0, NULL);
+	r[1] = route(LR_OP_DEL, "198.18.1.0/24", 0, NULL);
+	r[2] = route(LR_OP_DEL, "198.18.3.0/24", 0, NULL);
+	r[3] = route(LR_OP_DEL, "2001:db8:18::/64", 0, NULL);
+	CHECK_EQ(lr_route_batch(r, 4, lr_n_ports, &st), LR_OK);
+	CHECK_EQ(lr_route_count(), rc0);
+}
+
+/* The FIB's rule capacity: a batch that does not fit changes nothing. */
+static void
+test_route_capacity(uint32_t rules4)
+{
+	uint32_t n = 2 * rules4 + 100, i, rc0 = lr_route_count();
+	struct lr_route *r = calloc(n, sizeof(*r));
+	const char *b[] = { "1@-" };
+	struct lr_ctl_status st;
+
+	REQUIRE(r != NULL);
+	for (i = 0; i < n; i++) {
+		char p[32];
+
+		snprintf(p, sizeof(p), "100.%u.%u.%u/28", (i >> 12) & 0xff, (i >> 4) & 0xff, (i & 15) << 4);
+		r[i] = route(LR_OP_ADD, p, 1, b);
+	}
+	memset(&st, 0, sizeof(st));
+	CHECK_EQ(lr_route_batch(r, n, lr_n_ports, &st), LR_ERR_NO_SPACE);
+	CHECK(st.index > 0 && st.index < n);
+	CHECK_STR_HAS(st.msg, "table full");
+	CHECK_EQ(lr_route_count(), rc0);
+	CHECK_EQ(lookup("100.0.0.1"), LR_NH_NONE);
+	/* what fits, fits */
+	CHECK_EQ(lr_route_batch(r, 1000, lr_n_ports, &st), LR_OK);
+	CHECK(adj_is(lookup("100.0.62.121"), LR_ADJ_GLEAN, 1, NULL));
+	for (i = 0; i < 1000; i++)
+		r[i].op = LR_OP_DEL;
+	CHECK_EQ(lr_route_batch(r, 1000, lr_n_ports, &st), LR_OK);
+	CHECK_EQ(lr_route_count(), rc0);
+	free(r);
+}
+
+static void
+test_ecmp(void)
+{
+	const char *nh[] = { "0@10.1.0.2*1", "1@10.2.0.2*3" };
+	const char *eq[] = { "0@10.1.0.2", "1@10.2.0.2", "1@10.2.0.9" };
+	struct lr_ctl_status st;
+	struct lr_route dump[16];
+	uint32_t g0 = lr_nh_group_count(), v, next, done, n, i, c0 = 0, c1 = 0;
+	const struct lr_nh_group *g;
+
+	CHECK_EQ(batch1(route(LR_OP_ADD, "203.0.113.0/24", 2, nh), &st), LR_OK);
+	CHECK_EQ(batch1(route(LR_OP_ADD, "203.0.114.0/24", 2, nh), &st), LR_OK);
+	v = lookup("203.0.113.1");
+	CHECK(v != LR_NH_NONE && (v & LR_NH_GROUP));
+	CHECK_EQ(lookup("203.0.114.1"), v);  /* one shared group */
+	CHECK_EQ(lr_nh_group_count(), g0 + 1);
+	g = &lr_nh_groups[v & LR_NH_IDX_MASK];
+	for (i = 0; i < g->n_buckets; i++) {
+		if (g->bucket[i] == g->adj[0])
+			c0++;
+		else if (g->bucket[i] == g->adj[1])
+			c1++;
+	}
+	CHECK_EQ(c0 + c1, g->n_buckets);
+	CHECK(c1 >= 2 * c0 && c1 <= 4 * c0);  /* weights 1:3 */
+	/* hashes spread over the members by weight */
+	c0 = c1 = 0;
+	for (i = 0; i < 100000; i++) {
+		uint32_t a = lr_nh_group_pick(g, i * 2654435761u);
+
+		if (a == g->adj[0])
+			c0++;
+		else
+			c1++;
+	}
+	CHECK(c0 > 20000 && c0 < 30000);
+	n = lr_route_dump(LR_AF_INET, 0, dump, 16, &next, &done);
+	for (i = 0; i < n; i++)
+		if (dump[i].plen == 24 && dump[i].prefix[0] == 203 && dump[i].prefix[2] == 113) {
+			CHECK_EQ(dump[i].n_nexthops, 2);
+			CHECK_EQ(dump[i].nh[0].port_id, 0);
+			CHECK_EQ(dump[i].nh[0].weight, 1);
+			CHECK_EQ(dump[i].nh[1].port_id, 1);
+			CHECK_EQ(dump[i].nh[1].weight, 3);
+			CHECK_EQ(dump[i].flags, 0);
+		}
+	CHECK_EQ(batch1(route(LR_OP_REPLACE, "203.0.114.0/24", 3, eq), &st), LR_OK);
+	v = lookup("203.0.114.1");
+	CHECK_EQ(lr_nh_groups[v & LR_NH_IDX_MASK].n_buckets, 3);
+	CHECK_EQ(lr_nh_group_count(), g0 + 2);
+	CHECK_EQ(batch1(route(LR_OP_DEL, "203.0.113.0/24", 0, NULL), &st), LR_OK);
+	CHECK_EQ(batch1(route(LR_OP_DEL, "203.0.114.0/24", 0, NULL), &st), LR_OK);
+	CHECK_EQ(lr_nh_group_count(), g0);
+}
+
+static void
+test_addresses(void)
+{
+	struct lr_addr a[3];
+	struct lr_ctl_status st;
+	struct lr_route dump[64];
+	struct lr_addr ad[8];
+	uint32_t next, done, n, i, conn = 0;
+
+	a[0] = addr(LR_OP_ADD, 0, "10.1.0.1", 24);
+	a[1] = addr(LR_OP_ADD, 1, "10.2.0.1", 24);
+	a[2] = addr(LR_OP_ADD, 1, "2001:db8:2::1", 64);
+	memset(&st, 0, sizeof(st));
+	CHECK_EQ(lr_addr_batch(a, 3, &st), LR_OK);
+	CHECK(adj_is(lookup("10.1.0.1"), LR_ADJ_LOCAL, 0, NULL));
+	CHECK(adj_is(lookup("10.1.0.200"), LR_ADJ_GLEAN, 0, NULL));
+	CHECK(adj_is(lookup("10.2.0.77"), LR_ADJ_GLEAN, 1, NULL));
+	CHECK(adj_is(lookup("2001:db8:2::1"), LR_ADJ_LOCAL, 0, NULL));
+	CHECK(adj_is(lookup("2001:db8:2::99"), LR_ADJ_GLEAN, 1, NULL));
+	CHECK(lr_addr_is_ours(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 1 }));
+	CHECK(!lr_addr_is_ours(0, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 1 }));
+	CHECK_EQ(lr_addr_dump(ad, 8), 3);
+
+	n = lr_route_dump(0, 0, dump, 64, &next, &done);
+	CHECK_EQ(done, 1);
+	for (i = 0; i < n; i++)
+		if (dump[i].flags & LR_ROUTE_F_CONNECTED) {
+			conn++;
+			CHECK_EQ(dump[i].n_nexthops, 1);
+			CHECK(lr_ip_is_zero(dump[i].family, dump[i].nh[0].gw));
+		}
+	CHECK_EQ(conn, 3);
+
+	/* errors */
+	a[0] = addr(LR_OP_ADD, 0, "10.2.0.1", 24);
+	CHECK_EQ(lr_addr_batch(a, 1, &st), LR_ERR_EXISTS);
+	CHECK_STR_HAS(st.msg, "already on port 1");
+	a[0] = addr(LR_OP_DEL, 0, "10.9.9.9", 24);
+	CHECK_EQ(lr_addr_batch(a, 1, &st), LR_ERR_NOT_FOUND);
+	a[0] = addr(LR_OP_ADD, 5, "10.9.9.9", 24);
+	CHECK_EQ(lr_addr_batch(a, 1, &st), LR_ERR_NOT_FOUND);
+	CHECK_STR_HAS(st.msg, "addresses[0].port_id");
+	a[0] = addr(LR_OP_ADD, 0, "224.1.1.1", 24);
+	CHECK_EQ(lr_addr_batch(a, 1, &st), LR_ERR_INVALID);
+	a[0] = addr(LR_OP_ADD, 0, "10.9.9.9", 24);
+	a[1] = addr(LR_OP_ADD, 0, "10.9.9.10", 33);
+	CHECK_EQ(lr_addr_batch(a, 2, &st), LR_ERR_INVALID);
+	CHECK_EQ(st.index, 1);
+	CHECK_EQ(lookup("10.9.9.9"), LR_NH_NONE);
+	CHECK_EQ(lr_addr_count(), 3);
+	/* a second address in the subnet keeps it connected when one goes */
+	a[0] = addr(LR_OP_ADD, 0, "10.1.0.254", 24);
+	CHECK_EQ(lr_addr_batch(a, 1, &st), LR_OK);
+	a[0] = addr(LR_OP_DEL, 0, "10.1.0.254", 0);
+	CHECK_EQ(lr_addr_batch(a, 1, &st), LR_OK);
+	CHECK(adj_is(lookup("10.1.0.200"), LR_ADJ_GLEAN, 0, NULL));
+	CHECK_EQ(lookup("10.1.0.254") == lookup("10.1.0.200"), 1);
+}
+
+static void
+test_neighbors(void)
+{
+	const char *via[] = { "1@10.2.0.12" };
+	struct lr_ctl_status st;
+	struct rte_mbuf *m;
+	uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0x22 }, got[6];
+	uint32_t v, gw_adj;
+	uint64_t learned0 = lr_shm->slow.neigh_learned;
+
+	drain_sent();
+	/* a route via an unknown gateway starts its resolution */
+	CHECK_EQ(batch1(route(LR_OP_ADD, "192.0.2.0/24", 1, via), &st), LR_OK);
+	gw_adj = lookup("192.0.2.1");
+	CHECK(adj_is(gw_adj, LR_ADJ_NEIGH, 1, "10.2.0.12"));
+	CHECK_EQ(lr_adj_word[gw_adj] & LR_ADJW_RESOLVED, 0);
+	CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 12 }, NULL),
+		 LR_NEIGH_INCOMPLETE);
+	m = sent_frame();
+	REQUIRE(m != NULL);
+	{
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+		const struct rte_arp_hdr *a = (const struct rte_arp_hdr *)(f + 14);
+
+		CHECK_EQ(m->port, 1);
+		CHECK(memcmp(f, "\xff\xff\xff\xff\xff\xff", 6) == 0);
+		CHECK(memcmp(f + 6, lr_port_rt[1].mac.addr_bytes, 6) == 0);
+		CHECK_EQ(f[12], 0x08);
+		CHECK_EQ(f[13], 0x06);
+		CHECK_EQ(a->arp_opcode, htons(1));
+		CHECK(memcmp(&a->arp_data.arp_tip, (const uint8_t[]){ 10, 2, 0, 12 }, 4) == 0);
+		/* sender: the port's address in the target's subnet */
+		CHECK(memcmp(&a->arp_data.arp_sip, (const uint8_t[]){ 10, 2, 0, 1 }, 4) == 0);
+		rte_pktmbuf_free(m);
+	}
+	/* a second request within the retry interval is not sent */
+	lr_neigh_want(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 12 });
+	CHECK(sent_frame() == NULL);
+
+	/* the answer resolves the gateway and installs its host route */
+	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 12 }, mac, false), 1);
+	CHECK_EQ(lr_shm->slow.neigh_learned, learned0 + 1);
+	CHECK(lr_adj_word[gw_adj] & LR_ADJW_RESOLVED);
+	CHECK(memcmp(&lr_adj_word[gw_adj], mac, 6) == 0);
+	CHECK_EQ(lookup("10.2.0.12"), gw_adj);
+	CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 12 }, got), LR_NEIGH_LEARNED);
+	CHECK(memcmp(got, mac, 6) == 0);
+	/* unsolicited information about an unknown host creates nothing */
+	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 44 }, mac, false), 0);
+	CHECK_EQ(lookup("10.2.0.44") == lookup("10.2.0.200"), 1);
+
+	/* an operator /32 shadows the neighbor's host route, not in dumps of it */
+	CHECK_EQ(batch1(route(LR_OP_ADD, "10.2.0.12/32", 1, (const char *[]){ "0@10.1.0.9" }), &st), LR_OK);
+	v = lookup("10.2.0.12");
+	CHECK(adj_is(v, LR_ADJ_NEIGH, 0, "10.1.0.9"));
+	CHECK_EQ(batch1(route(LR_OP_DEL, "10.2.0.12/32", 0, NULL), &st), LR_OK);
+	CHECK_EQ(lookup("10.2.0.12"), gw_adj);
+	CHECK_EQ(batch1(route(LR_OP_DEL, "10.2.0.12/32", 0, NULL), &st), LR_ERR_NOT_FOUND);
+
+	/* static entries */
+	{
+		struct lr_neigh n[2];
+		struct lr_neigh dump[16];
+		uint32_t next, done, k, cnt, seen = 0;
+
+		n[0] = neigh(LR_OP_ADD, 1, "10.2.0.3", 0x33);
+		n[1] = neigh(LR_OP_ADD, 1, "2001:db8:2::3", 0x34);
+		CHECK_EQ(lr_neigh_batch(n, 2, &st), LR_OK);
+		v = lookup("10.2.0.3");
+		CHECK(adj_is(v, LR_ADJ_NEIGH, 1, "10.2.0.3"));
+		CHECK(lr_adj_word[v] & LR_ADJW_RESOLVED);
+		CHECK(adj_is(lookup("2001:db8:2::3"), LR_ADJ_NEIGH, 1, "2001:db8:2::3"));
+		CHECK_EQ(lr_neigh_batch(n, 1, &st), LR_ERR_EXISTS);
+		/* learning never overrides a static entry */
+		CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 3 }, mac, true), 0);
+		CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 3 }, got),
+			 LR_NEIGH_STATIC);
+		CHECK_EQ(got[5], 0x33);
+		/* static overrides learned: ADD over a learned entry is fine */
+		n[0] = neigh(LR_OP_ADD, 1, "10.2.0.12", 0x35);
+		CHECK_EQ(lr_neigh_batch(n, 1, &st), LR_OK);
+		CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 12 }, got),
+			 LR_NEIGH_STATIC);
+		CHECK_EQ(((uint8_t *)&lr_adj_word[gw_adj])[5], 0x35);
+		/* REPLACE moves the MAC */
+		n[0] = neigh(LR_OP_REPLACE, 1, "10.2.0.3", 0x36);
+		CHECK_EQ(lr_neigh_batch(n, 1, &st), LR_OK);
+		CHECK_EQ(((uint8_t *)&lr_adj_word[lookup("10.2.0.3")])[5], 0x36);
+		/* errors */
+		n[0] = neigh(LR_OP_ADD, 1, "10.2.0.4", 0x37);
+		n[1] = neigh(LR_OP_ADD, 1, "10.2.0.5", 0x38);
+		n[1].mac[0] = 0x01;
+		CHECK_EQ(lr_neigh_batch(n, 2, &st), LR_ERR_INVALID);
+		CHECK_EQ(st.index, 1);
+		CHECK_STR_HAS(st.msg, "neighbors[1].mac");
+		CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 4 }, NULL), 0);
+		n[1] = neigh(LR_OP_ADD, 1, "10.2.0.4", 0x38);
+		CHECK_EQ(lr_neigh_batch(n, 2, &st), LR_ERR_INVALID);
+		CHECK_STR_HAS(st.msg, "earlier in the same batch");
+		n[0] = neigh(LR_OP_DEL, 1, "10.2.0.99", 0);
+		CHECK_EQ(lr_neigh_batch(n, 1, &st), LR_ERR_NOT_FOUND);
+		n[0] = neigh(LR_OP_ADD, 4, "10.2.0.99", 0x40);
+		CHECK_EQ(lr_neigh_batch(n, 1, &st), LR_ERR_NOT_FOUND);
+
+		cnt = lr_neigh_dump(0, 0, dump, 16, &next, &done);
+		CHECK_EQ(done, 1);
+		for (k = 0; k < cnt; k++)
+			if (dump[k].state == LR_NEIGH_STATIC)
+				seen++;
+		CHECK_EQ(seen, 3);
+		cnt = lr_neigh_dump(LR_AF_INET6, 0, dump, 16, &next, &done);
+		for (k = 0, seen = 0; k < cnt; k++)
+			if (dump[k].state == LR_NEIGH_STATIC) {
+				CHECK_EQ(dump[k].family, LR_AF_INET6);
+				CHECK_EQ(dump[k].mac[5], 0x34);
+				CHECK_EQ(dump[k].addr[15], 3);
+				seen++;
+			}
+		CHECK_EQ(seen, 1);
+
+		/* deleting the gateway's entry unresolves the route, keeps it */
+		n[0] = neigh(LR_OP_DEL, 1, "10.2.0.12", 0);
+		n[1] = neigh(LR_OP_DEL, 1, "10.2.0.3", 0);
+		CHECK_EQ(lr_neigh_batch(n, 2, &st), LR_OK);
+		CHECK_EQ(lr_adj_word[gw_adj] & LR_ADJW_RESOLVED, 0);
+		CHECK_EQ(lookup("192.0.2.1"), gw_adj);
+		CHECK_EQ(lookup("10.2.0.3") == lookup("10.2.0.200"), 1);
+		n[0] = neigh(LR_OP_DEL, 1, "2001:db8:2::3", 0);
+		CHECK_EQ(lr_neigh_batch(n, 1, &st), LR_OK);
+	}
+	CHECK_EQ(batch1(route(LR_OP_DEL, "192.0.2.0/24", 0, NULL), &st), LR_OK);
+
+	/* IPv6 resolution sends an NS to the solicited-node group */
+	drain_sent();
+	lr_neigh_want(1, LR_AF_INET6, (const uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, 0, 2, [13] = 0xab, 0xcd, 0xef });
+	m = sent_frame();
+	REQUIRE(m != NULL);
+	{
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+		const struct rte_ipv6_hdr *h = (const struct rte_ipv6_hdr *)(f + 14);
+
+		CHECK(memcmp(f, "\x33\x33\xff\xab\xcd\xef", 6) == 0);
+		CHECK_EQ(h->hop_limits, 255);
+		CHECK_EQ(f[54], LR_ICMP6_NS);
+		CHECK(lr_icmp6_cksum_ok(h, f + 54, ntohs(h->payload_len)));
+		CHECK_EQ(h->dst_addr[0], 0xff);
+		CHECK_EQ(h->dst_addr[12], 0xff);
+		CHECK_EQ(h->dst_addr[15], 0xef);
+		CHECK_EQ(f[54 + 24], 1);  /* source link-layer option */
+		CHECK(memcmp(f + 54 + 26, lr_port_rt[1].mac.addr_bytes, 6) == 0);
+		rte_pktmbuf_free(m);
+	}
+}
+
+/* Dumps page through everything exactly once. */
+static void
+test_dump_cursor(void)
+{
+	enum { N = 2000 };
+	struct lr_route *r = calloc(N, sizeof(*r)), page[300];
+	const char *b[] = { "1@-" };
+	struct lr_ctl_status st;
+	uint8_t *seen = calloc(N, 1);
+	uint32_t cursor = 0, next, done = 0, n, i, total = 0, pages = 0;
+
+	REQUIRE(r != NULL && seen != NULL);
+	for (i = 0; i < N; i++) {
+		char p[32];
+
+		snprintf(p, sizeof(p), "172.%u.%u.0/24", 16 + i / 256, i % 256);
+		r[i] = route(LR_OP_ADD, p, 1, b);
+	}
+	CHECK_EQ(lr_route_batch(r, N, lr_n_ports, &st), LR_OK);
+	while (!done) {
+		n = lr_route_dump(LR_AF_INET, cursor, page, 300, &next, &done);
+		CHECK(n <= 300);
+		for (i = 0; i < n; i++) {
+			unsigned k;
+
+			if (page[i].flags & LR_ROUTE_F_CONNECTED)
+				continue;
+			k = (page[i].prefix[1] - 16u) * 256 + page[i].prefix[2];
+			CHECK(page[i].prefix[0] == 172 && k < N);
+			if (k < N)
+				seen[k]++;
+			total++;
+		}
+		cursor = next;
+		pages++;
+		REQUIRE(pages < 100);
+	}
+	CHECK_EQ(total, N);
+	for (i = 0; i < N; i++)
+		if (seen[i] != 1) {
+			CHECK_EQ(seen[i], 1);
+			break;
+		}
+	CHECK(pages >= N / 300);
+	for (i = 0; i < N; i++)
+		r[i].op = LR_OP_DEL;
+	CHECK_EQ(lr_route_batch(r, N, lr_n_ports, &st), LR_OK);
+	free(r);
+	free(seen);
+}
+
+/* Everything removed: no record, adjacency or group left behind. */
+static void
+test_no_leaks(void)
+{
+	struct lr_neigh dump[64], del[64];
+	struct lr_addr ad[16];
+	struct lr_ctl_status st;
+	uint32_t next, done, n, i;
+
+	n = lr_neigh_dump(0, 0, dump, 64, &next, &done);
+	for (i = 0; i < n; i++) {
+		del[i] = dump[i];
+		del[i].op = LR_OP_DEL;
+	}
+	CHECK_EQ(lr_neigh_batch(del, n, &st), LR_OK);
+	n = lr_addr_dump(ad, 16);
+	for (i = 0; i < n; i++)
+		ad[i].op = LR_OP_DEL;
+	CHECK_EQ(lr_addr_batch(ad, n, &st), LR_OK);
+	CHECK_EQ(lr_neigh_count(), 0);
+	CHECK_EQ(lr_route_count(), 0);
+	CHECK_EQ(lr_nh_adj_count(), 0);
+	CHECK_EQ(lr_nh_group_count(), 0);
+	CHECK_EQ(lookup("10.1.0.1"), LR_NH_NONE);
+}
+
+int
+main(int argc, char **argv)
+{
+	char prefix[64];
+	char *eal[] = { argv[0], (char *)"--no-huge", (char *)"-m", (char *)"640", (char *)"--no-pci",
+			(char *)"--no-shconf", (char *)"--no-telemetry", (char *)"-l", (char *)"0", prefix,
+			(char *)"--log-level=lib.eal:error", NULL };
+	const uint32_t rules4 = 2048;
+	struct rte_mempool *mp;
+
+	(void)argc;
+	lrt_watchdog(120);
+	snprintf(prefix, sizeof(prefix), "--file-prefix=lr-dp-tables-%d", getpid());
+	REQUIRE(rte_eal_init(RTE_DIM(eal) - 1, eal) >= 0);
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
+	lrt_on_cleanup(eal_cleanup);
+
+	REQUIRE(lr_stats_create(NULL, 1, 1, rte_get_tsc_hz()) == 0);
+	lr_n_ports = 2;
+	lr_port_rt[0].mac = (struct rte_ether_addr){ { 0x02, 0, 0, 0, 0x10, 0 } };
+	lr_port_rt[1].mac = (struct rte_ether_addr){ { 0x02, 0, 0, 0, 0x11, 0 } };
+	REQUIRE(lr_nh_init(4096, 256) == 0);
+	REQUIRE(lr_fib_init(NULL, rules4, 2048) == 0);
+	REQUIRE(lr_route_init(16384) == 0);
+	REQUIRE(lr_neigh_init(256) == 0);
+	lr_addr_init(2);
+	lr_neigh_set_ports(2);
+	mp = rte_pktmbuf_pool_create("lrt_pool", 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	REQUIRE(mp != NULL);
+	lr_slow_init(mp);
+	/* frames the slow path sends land in this worker's inject ring */
+	fake_worker.inject = rte_ring_create("lrt_inject", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	REQUIRE(fake_worker.inject != NULL);
+	lr_workers[0] = &fake_worker;
+	lr_n_workers = 1;
+
+	test_route_basics();
+	test_route_atomic();
+	test_route_capacity(rules4);
+	test_ecmp();
+	test_addresses();
+	test_neighbors();
+	test_dump_cursor();
+	test_no_leaks();
+
+	drain_sent();
+	lr_n_workers = 0;
+	lr_neigh_fini();
+	lr_route_fini();
+	lr_fib_fini();
+	lr_nh_fini();
+	lr_stats_destroy(false);
+	return lrt_finish("test_tables");
+}
