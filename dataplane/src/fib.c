@@ -44,8 +44,7 @@ lr_fib_init(struct rte_rcu_qsbr *rcu, uint32_t rules4, uint32_t rules6)
 	struct rte_fib_conf c4 = {
 		.type = RTE_FIB_DIR24_8,
 		.default_nh = LR_FIB_MISS,
-		/* the RIB trie needs up to one branch node per route */
-		.max_routes = (int)RTE_MIN(2ull * rules4, (uint64_t)INT32_MAX),
+		.max_routes = (int)rules4,  /* rte_fib sizes its RIB trie for 2 nodes per route */
 		.dir24_8 = {
 			.nh_sz = RTE_FIB_DIR24_8_4B,
 			.num_tbl8 = clamp_u32(rules4 / 64, 256, 65536),
@@ -66,6 +65,7 @@ lr_fib_init(struct rte_rcu_qsbr *rcu, uint32_t rules4, uint32_t rules6)
 		fib.copy[i].v4 = rte_fib_create(name, SOCKET_ID_ANY, &c4);
 		snprintf(name, sizeof(name), "lr_fib6_%u", i);
 		fib.copy[i].v6 = rte_lpm6_create(name, SOCKET_ID_ANY, &c6);
+		fib.copy[i].v6_default = LR_NH_NONE;
 		if (fib.copy[i].v4 == NULL || fib.copy[i].v6 == NULL) {
 			LR_LOG(ERR, "fib: cannot create tables (%u IPv4 / %u IPv6 rules): %s",
 			       rules4, rules6, rte_strerror(rte_errno));
@@ -93,7 +93,7 @@ lr_fib_fini(void)
 }
 
 static int
-apply(const struct lr_fib_tables *t, uint8_t family, const uint8_t *prefix, uint8_t plen,
+apply(struct lr_fib_tables *t, uint8_t family, const uint8_t *prefix, uint8_t plen,
       uint32_t value)
 {
 	if (family == LR_AF_INET) {
@@ -103,6 +103,10 @@ apply(const struct lr_fib_tables *t, uint8_t family, const uint8_t *prefix, uint
 		if (value == LR_NH_NONE)
 			return rte_fib_delete(t->v4, ip, plen);
 		return rte_fib_add(t->v4, ip, plen, value);
+	}
+	if (plen == 0) {
+		t->v6_default = value;
+		return 0;
 	}
 	if (value == LR_NH_NONE)
 		return rte_lpm6_delete(t->v6, prefix, plen);
@@ -148,7 +152,7 @@ lr_fib_staged(void)
 void
 lr_fib_abort(void)
 {
-	const struct lr_fib_tables *shadow = &fib.copy[fib.active ^ 1];
+	struct lr_fib_tables *shadow = &fib.copy[fib.active ^ 1];
 	uint32_t i;
 
 	for (i = fib.n_jr; i-- > 0;) {
@@ -163,7 +167,7 @@ lr_fib_abort(void)
 int
 lr_fib_commit(void)
 {
-	const struct lr_fib_tables *old;
+	struct lr_fib_tables *old;
 	uint32_t i;
 
 	if (fib.n_jr == 0)
@@ -203,7 +207,10 @@ lr_fib_lookup(uint8_t family, const uint8_t *addr, int copy, uint32_t *value)
 		*value = (uint32_t)nh;
 		return 0;
 	}
-	return rte_lpm6_lookup(t->v6, addr, value) == 0 ? 0 : -ENOENT;
+	if (rte_lpm6_lookup(t->v6, addr, value) == 0)
+		return 0;
+	*value = t->v6_default;
+	return t->v6_default == LR_NH_NONE ? -ENOENT : 0;
 }
 
 uint64_t

@@ -33,6 +33,7 @@
 struct lr_fib_tables {
 	struct rte_fib *v4;
 	struct rte_lpm6 *v6;
+	uint32_t v6_default;  /**< ::/0 (rte_lpm6 takes depths 1-128 only), LR_NH_NONE if none */
 };
 
 /** The published copy. */

@@ -136,7 +136,7 @@ main(int argc, char **argv)
 	size_t sz;
 	bool eal = false, ctl_open = false, launched = false;
 	uint64_t boot_id, start_ns;
-	uint32_t mbufs;
+	uint32_t mbufs, internal;
 
 	/* our options are after "--"; parse them before the EAL takes memory */
 	for (i = 1; i < argc; i++)
@@ -222,9 +222,12 @@ main(int argc, char **argv)
 		LR_LOG(ERR, "cannot create the RCU state");
 		goto out;
 	}
-	if (lr_fib_init(rcu, a.routes4, a.routes6) < 0 ||
+	/* --routes4/--routes6 count operator routes: neighbor host routes and
+	 * the local and connected routes of addresses come on top */
+	internal = a.neighbors + 2 * LR_ADDR_MAX;
+	if (lr_fib_init(rcu, a.routes4 + internal, a.routes6 + internal) < 0 ||
 	    lr_nh_init(a.neighbors * 2 + 4096, 65536) < 0 ||
-	    lr_route_init(a.routes4 + a.routes6 + a.neighbors) < 0 ||
+	    lr_route_init(a.routes4 + a.routes6 + internal) < 0 ||
 	    lr_neigh_init(a.neighbors) < 0)
 		goto out;
 	lr_addr_init(lr_n_ports);

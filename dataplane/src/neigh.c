@@ -13,6 +13,7 @@
 #include <rte_jhash.h>
 #include <rte_malloc.h>
 
+#include "fib.h"
 #include "ipaddr.h"
 #include "log.h"
 #include "neigh.h"
@@ -118,8 +119,23 @@ ms_to_tsc(uint64_t ms)
 	return rte_get_tsc_hz() / 1000 * ms;
 }
 
-/* Host route of a resolved entry; skipped when another port's entry for
- * the same address already has it. */
+/* The FIB says ip is on-link on port: its route is a glean one. */
+static bool
+on_link(const struct nkey *k)
+{
+	uint32_t v;
+
+	if (lr_fib_lookup(k->family, k->ip, 0, &v) < 0 || (v & LR_NH_GROUP))
+		return false;
+	return lr_adj_info[v].kind == LR_ADJ_GLEAN && lr_adj_info[v].port == k->port;
+}
+
+/*
+ * Host route of a resolved entry; skipped when another port's entry for
+ * the same address already has it. A learned entry gets one only where
+ * routing already says its address is on-link there, so that a frame from
+ * the wire can never redirect traffic for other destinations.
+ */
 static int
 host_route_add(const struct nkey *k, struct nent *e)
 {
@@ -127,6 +143,8 @@ host_route_add(const struct nkey *k, struct nent *e)
 	int rc;
 
 	if (e->host_route || lr_route_get(k->family, k->ip, plen, LR_RSRC_NEIGH) != LR_NH_NONE)
+		return 0;
+	if (e->state != LR_NEIGH_STATIC && !on_link(k))
 		return 0;
 	lr_nh_ref(e->adj);
 	rc = lr_route_txn_set(k->family, k->ip, plen, LR_RSRC_NEIGH, e->adj);
@@ -277,8 +295,13 @@ lr_neigh_want(uint16_t port, uint8_t family, const uint8_t *ip)
 		return;
 	}
 	e->wanted = now;
-	if (e->state == LR_NEIGH_INCOMPLETE && now - e->requested >= ms_to_tsc(LR_NEIGH_RETRY_MS))
-		request(&k, e, false);
+	if (e->state == LR_NEIGH_INCOMPLETE) {
+		if (now - e->requested >= ms_to_tsc(LR_NEIGH_RETRY_MS))
+			request(&k, e, false);
+	} else if (!e->host_route) {
+		/* resolved, and routing made it on-link since it was learned */
+		host_route_add(&k, e);
+	}
 }
 
 void

@@ -7,7 +7,8 @@
  * Every entry holds a reference on the NEIGH adjacency of its key and
  * publishes its MAC there, so gateway routes sharing that adjacency follow
  * it. A resolved entry also installs a host route (/32, /128) with source
- * NEIGH (route.h), which keeps on-link forwarding one LPM lookup.
+ * NEIGH (route.h), which keeps on-link forwarding one LPM lookup; learned
+ * entries only where the FIB already makes the address on-link (glean).
  * Resolution requests from the workers are rate-limited to one ARP request
  * / NS per address per second; learned entries expire after
  * LR_NEIGH_REACHABLE_S without confirmation (probed first when routes still

@@ -65,6 +65,29 @@ lr_nd_min_len(uint8_t type)
 	}
 }
 
+/**
+ * The IPv4 header checksum verifies (the ones' complement sum of the
+ * header, checksum included, is all ones). A 20-byte header is summed as
+ * five 32-bit words (RFC 1071: any word size folds to the same sum).
+ */
+static inline bool
+lr_ip4_cksum_ok(const void *hdr, unsigned ihl)
+{
+	if (likely(ihl == LR_IP4_HLEN)) {
+		uint32_t w[5];
+		uint64_t s;
+
+		memcpy(w, hdr, sizeof(w));
+		s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+		s = (s & 0xffffffff) + (s >> 32);
+		s = (s & 0xffff) + (s >> 16);
+		s = (s & 0xffff) + (s >> 16);
+		s = (s & 0xffff) + (s >> 16);
+		return s == 0xffff;
+	}
+	return rte_raw_cksum(hdr, ihl) == 0xffff;
+}
+
 static inline uint32_t
 lr_parse_ip4(const uint8_t *l3, uint32_t avail, uint32_t l3len, bool l2_mcast,
 	     uint64_t ol_flags, unsigned flags)
@@ -89,7 +112,7 @@ lr_parse_ip4(const uint8_t *l3, uint32_t avail, uint32_t l3len, bool l2_mcast,
 	    (ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_NONE) {
 		if (unlikely((ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD))
 			return LR_PARSE_DROP(LR_DROP_BAD_CHECKSUM);
-	} else if (unlikely(rte_raw_cksum(ip, ihl) != 0xffff)) {
+	} else if (unlikely(!lr_ip4_cksum_ok(ip, ihl))) {
 		return LR_PARSE_DROP(LR_DROP_BAD_CHECKSUM);
 	}
 	s = (const uint8_t *)&ip->src_addr;

@@ -119,23 +119,25 @@ rec_empty(const struct rrec *r)
 	return effective(r) == LR_NH_NONE;
 }
 
-/* lr_route_txn_set() that also returns the record position (or -1). */
+/*
+ * lr_route_txn_set() for a key whose hash signature is sig and whose
+ * position is pos (-1: absent); returns the record position (or -1).
+ */
 static int
-txn_set(const struct rkey *k, enum lr_rsrc src, uint32_t value, int32_t *pos_out)
+txn_set(const struct rkey *k, hash_sig_t sig, int32_t pos, enum lr_rsrc src, uint32_t value,
+	int32_t *pos_out)
 {
 	struct rrec *r;
 	struct rjr *j;
 	uint32_t old_eff, old;
-	int32_t pos;
 	int created = 0, rc;
 	unsigned s;
 
 	*pos_out = -1;
-	pos = rte_hash_lookup(rt.h, k);
 	if (pos < 0) {
 		if (value == LR_NH_NONE)
 			return 0;
-		pos = rte_hash_add_key(rt.h, k);
+		pos = rte_hash_add_key_with_hash(rt.h, k, sig);
 		if (pos < 0)
 			return -ENOSPC;
 		r = &rt.rec[pos];
@@ -187,10 +189,12 @@ lr_route_txn_set(uint8_t family, const uint8_t *prefix, uint8_t plen, enum lr_rs
 		 uint32_t value)
 {
 	struct rkey k;
+	hash_sig_t sig;
 	int32_t pos;
 
 	make_key(&k, family, prefix, plen);
-	return txn_set(&k, src, value, &pos);
+	sig = rte_hash_hash(rt.h, &k);
+	return txn_set(&k, sig, rte_hash_lookup_with_hash(rt.h, &k, sig), src, value, &pos);
 }
 
 uint32_t
@@ -345,6 +349,7 @@ lr_route_batch(const struct lr_route *r, uint32_t n, uint16_t n_ports, struct lr
 		const struct lr_route *e = &r[i];
 		uint32_t value = LR_NH_NONE, cur;
 		struct rkey k;
+		hash_sig_t sig;
 		int32_t pos;
 		int rc;
 
@@ -352,7 +357,8 @@ lr_route_batch(const struct lr_route *r, uint32_t n, uint16_t n_ports, struct lr
 		if (code != LR_OK)
 			goto fail;
 		make_key(&k, e->family, e->prefix, e->plen);
-		pos = rte_hash_lookup(rt.h, &k);
+		sig = rte_hash_hash(rt.h, &k);
+		pos = rte_hash_lookup_with_hash(rt.h, &k, sig);
 		cur = pos < 0 ? LR_NH_NONE : rt.rec[pos].val[LR_RSRC_OPERATOR];
 		if (pos >= 0 && rt.rec[pos].gen == rt.gen) {
 			code = lr_status_set(st, LR_ERR_INVALID, i,
@@ -386,14 +392,18 @@ lr_route_batch(const struct lr_route *r, uint32_t n, uint16_t n_ports, struct lr
 			memo = e;
 			memo_value = value;
 		}
-		rc = txn_set(&k, LR_RSRC_OPERATOR, value, &pos);
+		rc = txn_set(&k, sig, pos, LR_RSRC_OPERATOR, value, &pos);
 		if (rc < 0) {
 			lr_nh_put(value);
 			if (memo == e)
 				memo = NULL;
-			code = lr_status_set(st, rc == -ENOSPC || rc == -ENOMEM ? LR_ERR_NO_SPACE : LR_ERR_INTERNAL, i,
-				      "routes[%u]: %s table full", i,
-				      e->family == LR_AF_INET ? "IPv4 route" : "IPv6 route");
+			if (rc == -ENOSPC || rc == -ENOMEM)
+				code = lr_status_set(st, LR_ERR_NO_SPACE, i, "routes[%u]: %s table full", i,
+						     e->family == LR_AF_INET ? "IPv4 route" : "IPv6 route");
+			else
+				code = lr_status_set(st, LR_ERR_INTERNAL, i, "routes[%u]: the FIB refused %s: %s",
+						     i, lr_ip_fmt(e->family, k.prefix, e->plen, b, sizeof(b)),
+						     strerror(-rc));
 			goto fail;
 		}
 		if (pos >= 0)

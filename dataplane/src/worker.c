@@ -3,10 +3,10 @@
  * Worker lcores: the forwarding loop (see worker.h). Per burst: classify
  * every frame (parse.h), look the forwardable ones up in bulk in the
  * published FIB copy, pick the adjacency (ECMP by flow hash), rewrite
- * (MACs, TTL with RFC 1624 checksum update, hop limit) into per-output-port
- * buffers and send them with one tx burst per port. No locks, syscalls,
- * allocations or logs here; counters are plain stores to this worker's
- * own lines of the stats memory.
+ * (MACs, TTL with RFC 1624 checksum update, hop limit) and send them with
+ * one tx burst per output port. Counts are kept in locals and added to the
+ * stats memory once per burst (plain stores to this worker's own lines).
+ * No locks, syscalls, allocations or logs here.
  */
 #include <errno.h>
 #include <string.h>
@@ -32,12 +32,15 @@ struct lr_worker *lr_workers[LR_MAX_WORKERS];
 unsigned lr_n_workers;
 static uint32_t lr_worker_running;
 
-/* State of one RX burst. */
+/* State of one RX burst. Frames to send are collected with their output
+ * port and sent per port at the end of the burst. */
 struct burst {
 	struct lr_worker *w;
 	struct lr_stats_rxq *rs;
-	uint32_t touched;             /* output ports with buffered frames */
-	uint16_t n_punt, n_drop;
+	uint32_t ports;               /* output ports used */
+	uint16_t n_out, n_punt, n_drop;
+	struct rte_mbuf *out[LR_BURST_MAX];
+	uint8_t out_port[LR_BURST_MAX];
 	struct rte_mbuf *punt[LR_BURST_MAX];
 	struct rte_mbuf *drop[LR_BURST_MAX];
 };
@@ -56,32 +59,27 @@ punt(struct burst *b, struct rte_mbuf *m, uint16_t in_port)
 	b->punt[b->n_punt++] = m;
 }
 
+/*
+ * Sends n frames on port through this worker's TX queue; refused frames
+ * are dropped as TX_FULL (on rs when they came from one RX queue).
+ */
 static inline void
-tx_add(struct burst *b, uint16_t port, struct rte_mbuf *m)
+tx_send(struct lr_worker *w, uint16_t port, struct rte_mbuf **m, uint16_t n,
+	struct lr_stats_rxq *rs)
 {
-	struct lr_txbuf *t = &b->w->tx[port];
-
-	t->m[t->n++] = m;
-	t->bytes += m->pkt_len;
-	b->touched |= 1u << port;
-}
-
-/* Sends one output buffer; refused frames are dropped as TX_FULL (on rs
- * when they came from one RX queue). */
-static inline void
-tx_flush(struct lr_worker *w, uint16_t port, struct lr_stats_rxq *rs)
-{
-	struct lr_txbuf *t = &w->tx[port];
 	struct lr_stats_txq *ts = &lr_shm->txq[port][w->idx];
-	uint16_t sent = rte_eth_tx_burst(lr_port_rt[port].dpdk_id, (uint16_t)w->idx, t->m, t->n);
-	uint64_t bytes = t->bytes;
+	uint64_t bytes = 0;
+	uint16_t sent, k;
 
-	if (unlikely(sent < t->n)) {
-		unsigned lost = t->n - sent, k;
+	for (k = 0; k < n; k++)
+		bytes += m[k]->pkt_len;  /* before: a sent mbuf is the driver's */
+	sent = rte_eth_tx_burst(lr_port_rt[port].dpdk_id, (uint16_t)w->idx, m, n);
+	if (unlikely(sent < n)) {
+		unsigned lost = n - sent;
 
-		for (k = sent; k < t->n; k++)
-			bytes -= t->m[k]->pkt_len;
-		rte_pktmbuf_free_bulk(&t->m[sent], lost);
+		for (k = sent; k < n; k++)
+			bytes -= m[k]->pkt_len;
+		rte_pktmbuf_free_bulk(&m[sent], lost);
 		ts->tx_dropped += lost;
 		if (rs != NULL)
 			rs->drops[LR_DROP_TX_FULL] += lost;
@@ -90,18 +88,28 @@ tx_flush(struct lr_worker *w, uint16_t port, struct lr_stats_rxq *rs)
 	ts->tx_packets += sent;
 	ts->tx_bytes += bytes;
 	w->st->tx_packets += sent;
-	t->n = 0;
-	t->bytes = 0;
 }
 
+/* Sends frames m[i] on port[i]: one burst per port, in arrival order. */
 static inline void
-tx_flush_touched(struct lr_worker *w, uint32_t touched, struct lr_stats_rxq *rs)
+tx_out(struct lr_worker *w, struct rte_mbuf **m, const uint8_t *port, uint16_t n,
+       uint32_t ports, struct lr_stats_rxq *rs)
 {
-	while (touched != 0) {
-		unsigned p = (unsigned)__builtin_ctz(touched);
+	struct rte_mbuf *sub[LR_BURST_MAX];
 
-		touched &= touched - 1;
-		tx_flush(w, (uint16_t)p, rs);
+	if (likely((ports & (ports - 1)) == 0)) {  /* one output port: the usual case */
+		tx_send(w, (uint16_t)__builtin_ctz(ports), m, n, rs);
+		return;
+	}
+	while (ports != 0) {
+		unsigned p = (unsigned)__builtin_ctz(ports);
+		uint16_t k, c = 0;
+
+		ports &= ports - 1;
+		for (k = 0; k < n; k++)
+			if (port[k] == p)
+				sub[c++] = m[k];
+		tx_send(w, (uint16_t)p, sub, c, rs);
 	}
 }
 
@@ -110,10 +118,13 @@ static inline void
 want(struct lr_worker *w, uint16_t port, uint8_t family, const uint8_t *ip)
 {
 	struct lr_resolve_req r;
-	uint32_t key = rte_hash_crc(ip, family == LR_AF_INET ? 4 : 16, (uint32_t)port << 8 | family);
-	uint64_t now = rte_rdtsc();
-	typeof(w->want[0]) *s = &w->want[key % LR_WANT_SLOTS];
+	uint64_t a[2] = { 0, 0 }, now = rte_rdtsc();
+	uint32_t key;
+	typeof(w->want[0]) *s;
 
+	memcpy(a, ip, family == LR_AF_INET ? 4 : 16);  /* aligned for the CRC */
+	key = rte_hash_crc_8byte(a[1], rte_hash_crc_8byte(a[0], (uint32_t)port << 8 | family));
+	s = &w->want[key % LR_WANT_SLOTS];
 	if (s->key == key && now - s->tsc < w->want_gap)
 		return;
 	s->key = key;
@@ -121,7 +132,7 @@ want(struct lr_worker *w, uint16_t port, uint8_t family, const uint8_t *ip)
 	memset(&r, 0, sizeof(r));
 	r.family = family;
 	r.port = port;
-	memcpy(r.ip, ip, family == LR_AF_INET ? 4 : 16);
+	memcpy(r.ip, a, 16);
 	rte_ring_sp_enqueue_elem(w->resolve, &r, sizeof(r));  /* full: next packet retries */
 }
 
@@ -147,8 +158,13 @@ flow_hash(const struct rte_mbuf *m, const uint8_t *l3, bool v6)
 			return h;
 	} else {
 		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)l3;
+		uint64_t a[4];
 
-		h = rte_hash_crc(ip->src_addr, 32, 0);
+		memcpy(a, ip->src_addr, 32);  /* source and destination */
+		h = rte_hash_crc_8byte(a[0], 0);
+		h = rte_hash_crc_8byte(a[1], h);
+		h = rte_hash_crc_8byte(a[2], h);
+		h = rte_hash_crc_8byte(a[3], h);
 		proto = ip->proto;
 		l4 = l3 + LR_IP6_HLEN;
 	}
@@ -211,7 +227,9 @@ forward(struct burst *b, struct rte_mbuf *m, uint32_t value, bool v6, uint16_t i
 			((struct rte_ipv6_hdr *)l3)->hop_limits--;
 		else
 			lr_ip4_ttl_dec((struct rte_ipv4_hdr *)l3);
-		tx_add(b, out, m);  /* counted as forwarded in poll_rxq() */
+		b->out[b->n_out] = m;
+		b->out_port[b->n_out++] = (uint8_t)out;
+		b->ports |= 1u << out;
 		return;
 	}
 	if (kind == LR_ADJ_GLEAN) {
@@ -250,9 +268,17 @@ poll_rxq(struct lr_worker *w, const struct lr_fib_tables *fib, const struct lr_w
 		return 0;
 	b.w = w;
 	b.rs = q->st;
-	b.touched = 0;
+	b.ports = 0;
+	b.n_out = 0;
 	b.n_punt = 0;
 	b.n_drop = 0;
+	if (unlikely(!in->admin_up)) {
+		for (i = 0; i < n; i++) {
+			bytes += pkts[i]->pkt_len;
+			drop(&b, pkts[i], LR_DROP_PORT_DOWN);
+		}
+		goto done;
+	}
 
 	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -264,10 +290,6 @@ poll_rxq(struct lr_worker *w, const struct lr_fib_tables *fib, const struct lr_w
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
 		bytes += m->pkt_len;
-		if (unlikely(!in->admin_up)) {
-			drop(&b, m, LR_DROP_PORT_DOWN);
-			continue;
-		}
 		v = lr_parse_frame(frame, m->data_len, m->pkt_len, &in->mac, m->ol_flags,
 				   in->parse_flags);
 		switch (LR_PARSE_CLS(v)) {
@@ -309,6 +331,8 @@ poll_rxq(struct lr_worker *w, const struct lr_fib_tables *fib, const struct lr_w
 
 			if (likely(hop6[k] >= 0))
 				forward(&b, m, (uint32_t)hop6[k], true, q->port);
+			else if (fib->v6_default != LR_NH_NONE)
+				forward(&b, m, fib->v6_default, true, q->port);
 			else
 				drop(&b, m, LR_DROP_NO_ROUTE);
 		}
@@ -320,16 +344,11 @@ poll_rxq(struct lr_worker *w, const struct lr_fib_tables *fib, const struct lr_w
 		for (k = ok; k < b.n_punt; k++)
 			drop(&b, b.punt[k], LR_DROP_PUNT_FULL);
 	}
-	if (b.touched != 0) {
-		uint32_t t = b.touched, fwd = 0;
-
-		while (t != 0) {
-			fwd += w->tx[__builtin_ctz(t)].n;
-			t &= t - 1;
-		}
-		b.rs->fwd_packets += fwd;
-		tx_flush_touched(w, b.touched, b.rs);
+	if (b.n_out != 0) {
+		b.rs->fwd_packets += b.n_out;
+		tx_out(w, b.out, b.out_port, b.n_out, b.ports, b.rs);
 	}
+done:
 	if (b.n_drop != 0)
 		rte_pktmbuf_free_bulk(b.drop, b.n_drop);
 	b.rs->rx_packets += n;
@@ -343,25 +362,25 @@ poll_rxq(struct lr_worker *w, const struct lr_fib_tables *fib, const struct lr_w
 static void
 drain_inject(struct lr_worker *w)
 {
-	struct rte_mbuf *m[LR_BURST_MAX];
-	uint32_t touched = 0;
-	unsigned n, i;
+	struct rte_mbuf *m[LR_BURST_MAX], *ok[LR_BURST_MAX];
+	uint8_t port[LR_BURST_MAX];
+	uint32_t ports = 0;
+	unsigned n, i, c = 0;
 
 	n = rte_ring_sc_dequeue_burst(w->inject, (void **)m, LR_BURST_MAX, NULL);
 	for (i = 0; i < n; i++) {
 		uint16_t p = m[i]->port;
-		struct lr_txbuf *t;
 
 		if (p >= lr_n_ports || !lr_port_rt[p].admin_up) {
 			rte_pktmbuf_free(m[i]);
 			continue;
 		}
-		t = &w->tx[p];
-		t->m[t->n++] = m[i];
-		t->bytes += m[i]->pkt_len;
-		touched |= 1u << p;
+		ok[c] = m[i];
+		port[c++] = (uint8_t)p;
+		ports |= 1u << p;
 	}
-	tx_flush_touched(w, touched, NULL);
+	if (c != 0)
+		tx_out(w, ok, port, (uint16_t)c, ports, NULL);
 }
 
 static void
@@ -484,11 +503,12 @@ lr_worker_init(const struct lr_args *a, struct rte_rcu_qsbr *rcu)
 		LR_LOG(ERR, "worker: no worker lcore (give the EAL at least two lcores, e.g. -l 0,1)");
 		return -EINVAL;
 	}
-	/* (port, queue) pairs round-robin, queue-major so ports spread first */
+	/* (port, queue) pairs round-robin, port-major: the queues of one port
+	 * (its RSS spread) land on different workers */
 	for (p = 0; p < lr_n_ports; p++)
 		max_q = RTE_MAX(max_q, (unsigned)lr_ports[p].n_rxq);
-	for (q = 0; q < max_q; q++)
-		for (p = 0; p < lr_n_ports; p++) {
+	for (p = 0; p < lr_n_ports; p++)
+		for (q = 0; q < max_q; q++) {
 			struct lr_worker *w;
 			struct lr_worker_rxq *r;
 

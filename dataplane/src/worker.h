@@ -45,12 +45,6 @@ struct lr_worker_rxq {
 	struct lr_stats_rxq *st;
 };
 
-struct lr_txbuf {
-	uint16_t n;
-	uint64_t bytes;
-	struct rte_mbuf *m[LR_BURST_MAX];
-};
-
 struct lr_worker {
 	unsigned idx;
 	unsigned lcore;
@@ -65,7 +59,6 @@ struct lr_worker {
 	uint32_t clear_ack;   /**< written by the worker */
 	uint64_t want_gap;    /**< TSC between two requests for one address */
 	struct { uint32_t key; uint64_t tsc; } want[LR_WANT_SLOTS];
-	struct lr_txbuf tx[LR_MAX_PORTS];
 } __rte_cache_aligned;
 
 extern struct lr_worker *lr_workers[LR_MAX_WORKERS];

@@ -10,7 +10,7 @@
  * state. Frames are built and checked here with an independent checksum.
  *
  * Needs root (veth, raw sockets): exits 77 (skipped) otherwise.
- * usage: test_fwd <path to linerate-dp>
+ * usage: test_fwd <path to linerate-dp> [2]   (2: two workers, two queues per port)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -474,10 +474,20 @@ neigh_state(uint16_t port, uint8_t family, const char *a, uint8_t *mac)
 	return state;
 }
 
+static unsigned n_workers = 1;
+
+/* Sum of one field over the RX queues of a port. */
+#define RXQ_SUM(port, field) ({                                         \
+		uint64_t s_ = 0;                                        \
+		for (unsigned q_ = 0; q_ < LR_MAX_QUEUES; q_++)         \
+			s_ += st->rxq[(port)][q_].field;                \
+		s_;                                                     \
+	})
+
 static uint64_t
 rxq_drops(uint16_t port, unsigned reason)
 {
-	return st->rxq[port][0].drops[reason];
+	return RXQ_SUM(port, drops[reason]);
 }
 
 /* ---- scenarios ---- */
@@ -616,7 +626,7 @@ test_forward_v4_gateway(void)
 	len = arp_frame(f, mac_p[1], mac_b[1], 2, "10.2.0.2", mac_p[1], "10.2.0.1");
 	tx(1, f, len);
 
-	fwd0 = st->rxq[0][0].fwd_packets;
+	fwd0 = RXQ_SUM(0, fwd_packets);
 	len = ip4_frame(f, mac_p[0], mac_b[0], "10.1.0.2", "198.51.100.7", 64, IPPROTO_UDP, 4000, 100);
 	put_ip4(dst, "198.51.100.7");
 	n = forward_until(f, len, m_ip4_dst, dst, r);
@@ -629,7 +639,7 @@ test_forward_v4_gateway(void)
 		CHECK(memcmp(r + 26, f + 26, 8) == 0);    /* addresses */
 		CHECK(memcmp(r + 34, f + 34, 8 + 100) == 0);
 	}
-	CHECK(st->rxq[0][0].fwd_packets > fwd0);
+	CHECK(RXQ_SUM(0, fwd_packets) > fwd0);
 	CHECK_EQ(neigh_state(1, LR_AF_INET, "10.2.0.2", NULL), LR_NEIGH_LEARNED);
 }
 
@@ -717,6 +727,38 @@ test_static_neighbor_and_ecmp(void)
 	CHECK(to_b > 8 && to_s > 8);  /* both next hops carry flows */
 }
 
+/* Default routes: ::/0 is kept beside rte_lpm6, which takes depths 1-128. */
+static void
+test_default_routes(void)
+{
+	const char *v4[] = { "10.2.0.3" }, *v6[] = { "2001:db8:2::5" };
+	uint8_t f[2048], r[2048], dst[16];
+	ssize_t n;
+	size_t len;
+
+	CHECK_EQ(add_route(LR_OP_ADD, "0.0.0.0", 0, 1, v4), 0);
+	CHECK_EQ(add_route(LR_OP_ADD, "::", 0, 1, v6), 0);
+	drain(1);
+	len = ip4_frame(f, mac_p[0], mac_b[0], "10.1.0.2", "203.0.113.50", 64, IPPROTO_UDP, 7, 10);
+	tx(0, f, len);
+	put_ip4(dst, "203.0.113.50");
+	n = rx_match(1, m_ip4_dst, dst, r, 2000);
+	CHECK(n > 0);
+	if (n > 0)
+		CHECK(memcmp(r, "\x02\x00\x00\x00\x00\x33", 6) == 0);
+	len = udp6_frame(f, mac_p[0], mac_b[0], "2001:db8:1::2", "2001:db8:99::1", 64);
+	tx(0, f, len);
+	put_ip6(dst, "2001:db8:99::1");
+	n = rx_match(1, m_ip6_dst, dst, r, 2000);
+	CHECK(n > 0);
+	if (n > 0) {
+		CHECK(memcmp(r, mac_b[1], 6) == 0);
+		CHECK_EQ(r[21], 63);
+	}
+	CHECK_EQ(add_route(LR_OP_DEL, "0.0.0.0", 0, 0, NULL), 0);
+	CHECK_EQ(add_route(LR_OP_DEL, "::", 0, 0, NULL), 0);
+}
+
 static void
 test_drops(void)
 {
@@ -772,42 +814,56 @@ test_drops(void)
 static void
 test_counters(void)
 {
-	const struct lr_stats_rxq *q0 = &st->rxq[0][0];
-	const struct lr_stats_worker *w = &st->workers[0];
-	uint64_t drops = 0, tx = 0;
-	unsigned i, p;
+	uint64_t rx = 0, fwd = 0, punt = 0, drops = 0, tx = 0, wrx = 0, wtx = 0, busy = 0;
+	unsigned i, p, k;
 
 	lrc_sleep_ms(200);  /* port counters refresh every 100 ms */
-	for (i = 0; i < LR_DROP_MAX; i++)
-		drops += q0->drops[i] + st->rxq[1][0].drops[i];
-	for (p = 0; p < 2; p++)
-		tx += st->txq[p][0].tx_packets;
+	for (p = 0; p < 2; p++) {
+		rx += RXQ_SUM(p, rx_packets);
+		fwd += RXQ_SUM(p, fwd_packets);
+		punt += RXQ_SUM(p, punt_packets);
+		for (i = 0; i < LR_DROP_MAX; i++)
+			drops += rxq_drops((uint16_t)p, i);
+		for (k = 0; k < n_workers; k++)
+			tx += st->txq[p][k].tx_packets;
+	}
+	for (k = 0; k < n_workers; k++) {
+		wrx += st->workers[k].rx_packets;
+		wtx += st->workers[k].tx_packets;
+		busy += st->workers[k].busy_cycles;
+		CHECK(st->workers[k].polls > 0);
+		CHECK_EQ(st->workers[k].n_rxq, 2);  /* (2 ports x n_workers queues) / n_workers */
+	}
 	/* every received frame is forwarded, punted or dropped for a reason */
-	CHECK_EQ(q0->rx_packets + st->rxq[1][0].rx_packets,
-		 q0->fwd_packets + st->rxq[1][0].fwd_packets + q0->punt_packets +
-		 st->rxq[1][0].punt_packets + drops);
-	CHECK_EQ(w->rx_packets, q0->rx_packets + st->rxq[1][0].rx_packets);
-	CHECK_EQ(w->tx_packets, tx);
-	CHECK(q0->rx_bytes >= 60 * q0->rx_packets);
-	CHECK(w->busy_cycles > 0 && w->busy_polls > 0);
-	CHECK(st->ports[0].ipackets >= q0->rx_packets);
+	CHECK_EQ(rx, fwd + punt + drops);
+	CHECK_EQ(wrx, rx);
+	CHECK_EQ(wtx, tx);
+	CHECK(RXQ_SUM(0, rx_bytes) >= 60 * RXQ_SUM(0, rx_packets));
+	CHECK(busy > 0);
+	CHECK(st->ports[0].ipackets >= RXQ_SUM(0, rx_packets));
 	CHECK(st->ports[1].opackets > 0);
-	CHECK(st->slow.punt_rx == q0->punt_packets + st->rxq[1][0].punt_packets);
-	printf("p0: rx %lu fwd %lu punt %lu; worker busy %lu cycles for %lu packets\n",
-	       (unsigned long)q0->rx_packets, (unsigned long)q0->fwd_packets,
-	       (unsigned long)q0->punt_packets, (unsigned long)w->busy_cycles,
-	       (unsigned long)w->rx_packets);
+	CHECK_EQ(st->slow.punt_rx, punt);
+	if (n_workers == 2) {  /* each port's queues are spread over both workers */
+		CHECK_EQ(st->rxq[0][0].worker, 0);
+		CHECK_EQ(st->rxq[0][1].worker, 1);
+		CHECK_EQ(st->rxq[1][0].worker, 0);
+		CHECK_EQ(st->rxq[1][1].worker, 1);
+	}
+	printf("%u worker(s): rx %lu fwd %lu punt %lu drop %lu; busy %lu cycles\n", n_workers,
+	       (unsigned long)rx, (unsigned long)fwd, (unsigned long)punt, (unsigned long)drops,
+	       (unsigned long)busy);
 }
 
 int
 main(int argc, char **argv)
 {
 	const char *bin = argc > 1 ? argv[1] : "build/dp/dataplane/linerate-dp";
-	char dev0[96], dev1[96];
-	const char *eal[] = { "-l", "0,1", "--no-pci", "--in-memory", prefix,
+	char dev0[96], dev1[96], rxq[8];
+	/* "2": two workers (two lcores on the second cpu), two queue pairs per port */
+	const char *eal[] = { "--lcores", "0@0,1@1", "--no-pci", "--in-memory", prefix,
 			      "--log-level=lib.eal:error", NULL };
 	const char *opts[] = { "--name", "fwdtest", "--ctl", sock_path, "--stats", stats_path,
-			       "--port", dev0, "--port", dev1, "--idle-sleep-us", "50",
+			       "--port", dev0, "--port", dev1, "--idle-sleep-us", "50", "--rxq", rxq,
 			       "--routes4", "65536", "--routes6", "4096", "--neighbors", "1024", NULL };
 	struct lr_ctl_hello_rep hello;
 	struct lrc_reply rep;
@@ -817,6 +873,11 @@ main(int argc, char **argv)
 		printf("test_fwd: needs root and iproute2: skipped\n");
 		return 77;
 	}
+	if (argc > 2 && strcmp(argv[2], "2") == 0) {
+		n_workers = 2;
+		eal[1] = "0@0,1@1,2@1";
+	}
+	snprintf(rxq, sizeof(rxq), "%u", n_workers);
 	lrt_watchdog(110);
 	lrt_on_cleanup(cleanup);
 	for (i = 0; i < 2; i++) {
@@ -840,8 +901,8 @@ main(int argc, char **argv)
 		raw[i] = raw_open(ifb[i]);
 		REQUIRE(raw[i] >= 0);
 	}
-	snprintf(dev0, sizeof(dev0), "p0=net_af_packet0,iface=%s", ifa[0]);
-	snprintf(dev1, sizeof(dev1), "p1=net_af_packet1,iface=%s", ifa[1]);
+	snprintf(dev0, sizeof(dev0), "p0=net_af_packet0,iface=%s,qpairs=%u", ifa[0], n_workers);
+	snprintf(dev1, sizeof(dev1), "p1=net_af_packet1,iface=%s,qpairs=%u", ifa[1], n_workers);
 	dp_pid = lrc_spawn(bin, eal, opts, log_path);
 	ctl = lrc_open(sock_path, 30000, &hello);
 	if (ctl < 0)
@@ -855,6 +916,8 @@ main(int argc, char **argv)
 
 		memcpy(mac_p[i], pi->mac, 6);
 		CHECK(strcmp(pi->driver, "net_af_packet") == 0);
+		CHECK_EQ(pi->n_rxq, n_workers);
+		CHECK_EQ(pi->n_txq, n_workers);
 	}
 	lrc_reply_free(&rep);
 	add_addr(0, "10.1.0.1", 24);
@@ -867,6 +930,7 @@ main(int argc, char **argv)
 	test_forward_v4_gateway();
 	test_forward_v6_glean();
 	test_static_neighbor_and_ecmp();
+	test_default_routes();
 	test_drops();
 	test_counters();
 

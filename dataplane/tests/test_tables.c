@@ -193,6 +193,20 @@ test_route_basics(void)
 	CHECK_EQ(lookup("2001:db8:99::5"), LR_NH_NONE);
 	CHECK_EQ(lr_route_count(), n0);
 
+	/* default routes, both families */
+	CHECK_EQ(lookup("203.0.113.200"), LR_NH_NONE);
+	CHECK_EQ(lookup("2001:db8:77::1"), LR_NH_NONE);
+	CHECK_EQ(batch1(route(LR_OP_ADD, "0.0.0.0/0", 1, via), &st), LR_OK);
+	CHECK_EQ(batch1(route(LR_OP_ADD, "::/0", 1, (const char *[]){ "0@fe80::9" }), &st), LR_OK);
+	CHECK(adj_is(lookup("203.0.113.200"), LR_ADJ_NEIGH, 1, "10.2.0.2"));
+	CHECK(adj_is(lookup("2001:db8:77::1"), LR_ADJ_NEIGH, 0, "fe80::9"));
+	CHECK_EQ(batch1(route(LR_OP_ADD, "::/0", 1, (const char *[]){ "0@fe80::9" }), &st), LR_ERR_EXISTS);
+	CHECK_EQ(batch1(route(LR_OP_DEL, "0.0.0.0/0", 0, NULL), &st), LR_OK);
+	CHECK_EQ(batch1(route(LR_OP_DEL, "::/0", 0, NULL), &st), LR_OK);
+	CHECK_EQ(lookup("203.0.113.200"), LR_NH_NONE);
+	CHECK_EQ(lookup("2001:db8:77::1"), LR_NH_NONE);
+	CHECK_EQ(lr_route_count(), n0);
+
 	/* syntax errors name the entry and the field */
 	CHECK_EQ(batch1(route(LR_OP_ADD, "10.0.0.1/24", 1, via), &st), LR_ERR_INVALID);
 	CHECK_STR_HAS(st.msg, "routes[0].prefix: host bits set in 10.0.0.1/24");
@@ -285,7 +299,7 @@ test_route_atomic(void)
 static void
 test_route_capacity(uint32_t rules4)
 {
-	uint32_t n = 2 * rules4 + 100, i, rc0 = lr_route_count();
+	uint32_t n = rules4 + 100, i, rc0 = lr_route_count();
 	struct lr_route *r = calloc(n, sizeof(*r));
 	const char *b[] = { "1@-" };
 	struct lr_ctl_status st;
@@ -474,6 +488,11 @@ test_neighbors(void)
 	CHECK_EQ(lookup("10.2.0.12"), gw_adj);
 	CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 12 }, got), LR_NEIGH_LEARNED);
 	CHECK(memcmp(got, mac, 6) == 0);
+	/* a learned address gets a host route only where it is on-link */
+	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, (const uint8_t[]){ 8, 8, 8, 8 }, mac, true), 1);
+	CHECK_EQ(lookup("8.8.8.8"), LR_NH_NONE);
+	CHECK_EQ(lr_neigh_learn(0, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 77 }, mac, true), 1);
+	CHECK(adj_is(lookup("10.2.0.77"), LR_ADJ_GLEAN, 1, NULL));
 	/* unsolicited information about an unknown host creates nothing */
 	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 44 }, mac, false), 0);
 	CHECK_EQ(lookup("10.2.0.44") == lookup("10.2.0.200"), 1);

@@ -163,6 +163,9 @@ main(int argc, char **argv)
 		PG_LOG("link down after %u ms (a memif peer missing?)", cfg.link_wait_ms);
 		goto out;
 	}
+	/* a forwarder polls its link state: give it time to see ours up */
+	if (cfg.start_delay_ms)
+		rte_delay_us_sleep(cfg.start_delay_ms * 1000u);
 
 	struct pg_pkt_cfg *pkt = &cfg.pkt;
 	if (!pkt->src_mac_set)

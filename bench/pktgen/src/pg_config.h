@@ -64,6 +64,7 @@ struct pg_config {
 	uint32_t progress_ms;            /**< 0 = no progress lines */
 	uint32_t drain_ms;               /**< wait for in-flight packets after TX stops */
 	uint32_t link_wait_ms;
+	uint32_t start_delay_ms;         /**< idle time between link up and the first packet */
 	uint16_t rxd, txd;
 	uint32_t pool_size;
 };

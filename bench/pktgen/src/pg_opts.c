@@ -38,6 +38,8 @@ static const char usage_text[] =
 "  --burst N             packets per burst, 1..256 (default 64)\n"
 "  --retry               closed loop: retry refused packets instead of dropping them\n"
 "  --drain-ms N          wait for in-flight packets after TX stops (default 200)\n"
+"  --start-delay-ms N    stay idle N ms after link up before sending (default 0;\n"
+"                        lets a forwarder notice the link before the first packet)\n"
 "output:\n"
 "  --json                one JSON object on stdout at the end\n"
 "  --progress MS         progress line every MS ms (JSON lines with --json)\n"
@@ -49,6 +51,7 @@ enum {
 	OPT_ODST, OPT_SMAC, OPT_DMAC, OPT_PPS, OPT_PCT, OPT_GBPS, OPT_DURATION,
 	OPT_WARMUP, OPT_COUNT, OPT_BURST, OPT_RETRY, OPT_DRAIN, OPT_JSON,
 	OPT_PROGRESS, OPT_RXD, OPT_TXD, OPT_POOL, OPT_LINKWAIT, OPT_HELP,
+	OPT_STARTDELAY,
 };
 
 static const struct option long_opts[] = {
@@ -84,6 +87,7 @@ static const struct option long_opts[] = {
 	{ "txd", required_argument, NULL, OPT_TXD },
 	{ "pool-size", required_argument, NULL, OPT_POOL },
 	{ "link-wait-ms", required_argument, NULL, OPT_LINKWAIT },
+	{ "start-delay-ms", required_argument, NULL, OPT_STARTDELAY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -290,6 +294,11 @@ pg_opts_parse(struct pg_config *cfg, int argc, char **argv)
 				return bad(name, optarg, "expected milliseconds");
 			*(opt == OPT_DRAIN ? &cfg->drain_ms :
 			  opt == OPT_PROGRESS ? &cfg->progress_ms : &cfg->link_wait_ms) = (uint32_t)u;
+			break;
+		case OPT_STARTDELAY:
+			if (parse_u64(optarg, 0, 60000, &u))
+				return bad(name, optarg, "expected 0..60000 milliseconds");
+			cfg->start_delay_ms = (uint32_t)u;
 			break;
 		case OPT_JSON: cfg->json = true; break;
 		case OPT_RXD:

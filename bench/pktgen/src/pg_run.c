@@ -198,7 +198,6 @@ rx_step(struct pg_ctx *ctx, struct pg_rx *rx, uint64_t steady_from)
 	rte_pktmbuf_free_bulk(m, n);
 	rx->packets += n;
 	PUB(ctx->pub_rx_packets, rx->packets);
-	PUB(ctx->pub_rx_matched, rx->matched);
 	return n;
 }
 

@@ -86,7 +86,7 @@ struct pg_ctx {
 	/* published by the TX role for the RX role and the progress line */
 	uint64_t pub_tx_packets;
 	uint64_t pub_tx_done;        /**< 1 once TX stopped for good */
-	uint64_t pub_rx_packets, pub_rx_matched;
+	uint64_t pub_rx_packets;
 	volatile int *quit;
 };
 

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The forwarders under test, each holding the two memif servers of the
+// topology with its forwarding loop on the worker CPU:
+//  - linerate: `linerate serve` as a child process (as an operator runs it),
+//    which spawns linerate-dp; programmed only through the gRPC API;
+//  - dpdk-testpmd --forward-mode=io: the ceiling (no header work);
+//  - DPDK's l3fwd (LPM), built from Debian's dpdk-doc by
+//    bench/scripts/build-l3fwd.sh: the classic LPM forwarder.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type * as api from '../../control/src/api/types';
+import { createClient, type LinerateClient } from '../../control/src/client';
+import { repoRoot } from '../lib/pktgen';
+import { alive, onCleanup, removeDpdkRuntime, start, type Started, stop } from './procs';
+import { RouteWriter } from './routeclient';
+import type { ForwarderId } from './results';
+import { mainTable } from './routes';
+import { FWD_ADDR, FWD_CPU, GEN_ADDR, GEN_CPU, GEN_MAC, type Topology } from './topology';
+
+export interface Forwarder {
+  readonly id: ForwarderId;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const TESTPMD = process.env.LINERATE_TESTPMD ?? 'dpdk-testpmd';
+
+/** dpdk-testpmd io: receive a burst, send it out of the other port unchanged. */
+export class TestpmdIo implements Forwarder {
+  readonly id = 'testpmd-io' as const;
+  private proc?: Started;
+
+  constructor(private readonly topo: Topology) {}
+
+  async start(): Promise<void> {
+    const prefix = this.topo.prefix('testpmd');
+    onCleanup('testpmd runtime dir', () => removeDpdkRuntime(prefix));
+    // stdbuf: testpmd's stdout is a pipe here, and its readiness line must not sit in a buffer
+    this.proc = start('stdbuf', ['-oL', TESTPMD,
+      '-l', `${GEN_CPU},${FWD_CPU}`, '--no-pci', '--in-memory', '--file-prefix', prefix,
+      '--vdev', this.topo.serverDev(0), '--vdev', this.topo.serverDev(1),
+      '--', '--forward-mode=io', '--auto-start', '--nb-cores=1', '--rxq=1', '--txq=1',
+      '--burst=32', '--rxd=1024', '--txd=1024',
+    ], path.join(this.topo.dir, 'testpmd.log'));
+    // non-interactive testpmd forwards until a line (or EOF) arrives on stdin
+    await this.proc.waitFor(/Press enter to exit/, 30_000, 'dpdk-testpmd');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.proc) return;
+    this.proc.child.stdin?.end();
+    const t = setTimeout(() => this.proc?.child.kill('SIGTERM'), 10_000);
+    await stop(this.proc, 'SIGTERM', 20_000).finally(() => clearTimeout(t));
+    removeDpdkRuntime(this.topo.prefix('testpmd'));
+  }
+}
+
+/** Builds l3fwd if needed; its path, or throws with the reason. */
+export function buildL3fwd(): string {
+  const script = path.join(repoRoot, 'bench/scripts/build-l3fwd.sh');
+  const out = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return path.resolve(repoRoot, out.split('\n').pop() ?? '');
+}
+
+/** DPDK's l3fwd example, LPM lookup, one lcore polling both ports. */
+export class L3fwdLpm implements Forwarder {
+  readonly id = 'l3fwd-lpm' as const;
+  private proc?: Started;
+
+  constructor(private readonly topo: Topology, private readonly binary: string) {}
+
+  async start(): Promise<void> {
+    const prefix = this.topo.prefix('l3fwd');
+    onCleanup('l3fwd runtime dir', () => removeDpdkRuntime(prefix));
+    this.proc = start(this.binary, [
+      '-l', String(FWD_CPU), '--no-pci', '--in-memory', '--file-prefix', prefix,
+      '--vdev', this.topo.serverDev(0), '--vdev', this.topo.serverDev(1),
+      '--', '-p', '0x3', '--lookup', 'lpm', '--config', `(0,0,${FWD_CPU}),(1,0,${FWD_CPU})`,
+      `--eth-dest=0,${GEN_MAC[0]}`, `--eth-dest=1,${GEN_MAC[1]}`,
+      '--parse-ptype', // memif sets no packet types
+    ], path.join(this.topo.dir, 'l3fwd.log'));
+    await this.proc.waitFor(/entering main loop/, 30_000, 'l3fwd');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.proc) return;
+    await stop(this.proc, 'SIGTERM', 10_000);
+    removeDpdkRuntime(this.topo.prefix('l3fwd'));
+  }
+}
+
+/** Worker counters of linerate at one instant (StatsService). */
+export interface LinerateCounters {
+  busyCycles: bigint;
+  rxPackets: bigint;
+  drops: Record<string, bigint>;
+  tableSwaps: bigint;
+  tscHz: number;
+}
+
+/**
+ * linerate: `linerate serve --stop-dataplane` with a config naming only the
+ * dataplane and its two memif ports; addresses, static neighbors (the
+ * generator's MACs, so no packet waits for ARP) and routes go through gRPC.
+ */
+export class Linerate implements Forwarder {
+  readonly id = 'linerate' as const;
+  client!: LinerateClient;
+  /** bulk route writes with pre-encoded requests (routeclient.ts) */
+  writer!: RouteWriter;
+  private proc?: Started;
+  private dpPid = 0;
+  readonly name: string;
+  private readonly dir: string;
+
+  constructor(private readonly topo: Topology) {
+    // instance name: names the EAL prefix (linerate-NAME), socket and stats file
+    this.name = `lrp-bench-${process.pid}`.slice(0, 23);
+    this.dir = path.join(topo.dir, 'linerate');
+  }
+
+  get gateways(): { out: api.NextHop; back: api.NextHop } {
+    return { out: { port: 'p1', via: GEN_ADDR[1] }, back: { port: 'p0', via: GEN_ADDR[0] } };
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    const cfgFile = path.join(this.dir, 'linerate.yaml');
+    writeFileSync(cfgFile, YAML.stringify({
+      name: this.name,
+      grpc: { listen: '127.0.0.1:0' },
+      dataplane: { lcores: `${GEN_CPU},${FWD_CPU}`, idleSleepUs: 0 },
+      ports: [
+        { name: 'p0', device: this.topo.serverDev(0) },
+        { name: 'p1', device: this.topo.serverDev(1) },
+      ],
+    }));
+    onCleanup('linerate files', () => {
+      if (this.dpPid && alive(this.dpPid)) process.kill(this.dpPid, 'SIGKILL');
+      rmSync(`/dev/shm/linerate-${this.name}.stats`, { force: true });
+      removeDpdkRuntime(`linerate-${this.name}`);
+    });
+    const cli = path.join(repoRoot, 'dist/control/src/cli/main.js');
+    this.proc = start(process.execPath, [cli, 'serve', '--config', cfgFile, '--state-dir', path.join(this.dir, 'state'),
+      '--run-dir', path.join(this.dir, 'run'), '--listen', '127.0.0.1:0', '--stop-dataplane'],
+    path.join(this.topo.dir, 'linerate-serve.log'));
+    const m = await this.proc.waitFor(/"address":"([^"]+)"[^\n]*"msg":"gRPC listening"/, 30_000, 'linerate serve');
+    this.client = createClient(m[1]);
+    this.writer = new RouteWriter(m[1]);
+    await this.client.waitReady(10_000);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const d = await this.client.dataplane.getDataplane({});
+      if (d.attached) {
+        this.dpPid = d.pid;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error('linerate: the dataplane did not attach within 60 s');
+      if (this.proc.child.exitCode !== null) throw new Error('linerate serve exited');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await this.program();
+  }
+
+  /** Addresses, static neighbors for the generator's MACs, the main table. */
+  private async program(): Promise<void> {
+    for (const [i, port] of (['p0', 'p1'] as const).entries()) {
+      await this.client.port.addAddresses({ port, addresses: [{ cidr: FWD_ADDR[i] }] });
+    }
+    await this.client.neighbor.addNeighbors({
+      neighbors: [
+        { port: 'p0', address: GEN_ADDR[0], mac: GEN_MAC[0] },
+        { port: 'p1', address: GEN_ADDR[1], mac: GEN_MAC[1] },
+      ],
+    });
+    await this.client.route.addRoutes({ routes: mainTable(this.gateways) });
+  }
+
+  async counters(): Promise<LinerateCounters> {
+    const s = await this.client.stats.getStats({});
+    const drops: Record<string, bigint> = {};
+    for (const p of s.ports) for (const [k, v] of Object.entries(p.drops)) drops[k] = (drops[k] ?? 0n) + BigInt(v);
+    return {
+      busyCycles: s.workers.reduce((a, w) => a + BigInt(w.busyCycles), 0n),
+      rxPackets: s.workers.reduce((a, w) => a + BigInt(w.rx.packets), 0n),
+      drops,
+      tableSwaps: BigInt(s.slowPath.table_swaps ?? '0'),
+      tscHz: Number(s.tscHz),
+    };
+  }
+
+  async stop(): Promise<void> {
+    try {
+      this.client?.close();
+      this.writer?.close();
+    } catch {
+      /* already closed */
+    }
+    if (this.proc) await stop(this.proc, 'SIGTERM', 20_000);
+    if (this.dpPid && alive(this.dpPid)) {
+      process.kill(this.dpPid, 'SIGKILL');
+      for (let i = 0; i < 50 && alive(this.dpPid); i++) await new Promise((r) => setTimeout(r, 100));
+    }
+    rmSync(`/dev/shm/linerate-${this.name}.stats`, { force: true });
+    removeDpdkRuntime(`linerate-${this.name}`);
+  }
+}
+
+/** Busy cycles per received packet between two counter snapshots (null if none received). */
+export function cyclesPerPacket(a: LinerateCounters, b: LinerateCounters): number | null {
+  const pkts = b.rxPackets - a.rxPackets;
+  return pkts > 0n ? Number(b.busyCycles - a.busyCycles) / Number(pkts) : null;
+}
+
+/** Per-reason drop deltas (only non-zero). */
+export function dropDelta(a: LinerateCounters, b: LinerateCounters): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(b.drops)) {
+    const d = Number(v - (a.drops[k] ?? 0n));
+    if (d) out[k] = d;
+  }
+  return out;
+}
+
+export function existsOnPath(cmd: string): boolean {
+  if (cmd.includes('/')) return existsSync(cmd);
+  return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(path.join(d, cmd)));
+}
+export const testpmdBinary = TESTPMD;

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The shape of bench/results/latest.json, and the pure logic on it: ratios
+// to the reference forwarders and the targets the issue sets (reported,
+// never asserted).
+
+import { ratio } from './mathx';
+
+export const FORWARDERS = ['linerate', 'testpmd-io', 'l3fwd-lpm'] as const;
+export type ForwarderId = (typeof FORWARDERS)[number];
+export const REFERENCES: readonly ForwarderId[] = ['testpmd-io', 'l3fwd-lpm'];
+
+export const FORWARDER_LABEL: Record<ForwarderId, string> = {
+  linerate: 'linerate (IPv4 LPM)',
+  'testpmd-io': 'dpdk-testpmd io',
+  'l3fwd-lpm': 'DPDK l3fwd LPM',
+};
+
+/** Latency percentiles in ns, as linerate-pktgen measures them (TSC stamps). */
+export interface Latency {
+  samples: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/**
+ * Tests: "max" = closed-loop maximum forwarding rate; "ndr"/"pdr" = RFC 2544
+ * search; "latency-50" / "latency-90" = fixed load at that % of the NDR;
+ * "scale" = closed-loop maximum with the scale traffic and `routes` routes.
+ */
+export type TestId = 'max' | 'ndr' | 'pdr' | 'latency-50' | 'latency-90' | 'scale';
+
+export interface CaseResult {
+  /** e.g. "max 64B linerate" */
+  name: string;
+  test: TestId;
+  forwarder: ForwarderId;
+  /** frame size in bytes, FCS included */
+  frame_size: number;
+  flows: number;
+  /** routes installed (linerate scale cases), else null */
+  routes: number | null;
+  /** offered rate for fixed-rate cases, Mpps; null = closed loop */
+  offered_mpps: number | null;
+  /** forwarded rate (received back by the generator), Mpps: the median of `trials` */
+  mpps: number;
+  /** mpps x frame size x 8 */
+  gbps: number;
+  /** lost / offered, over the trial reported (null: not measured) */
+  loss_ratio: number | null;
+  loss_packets: number | null;
+  latency_ns: Latency | null;
+  /** Mpps of every trial (median reported) */
+  trials: number[];
+  /** most CPU other processes used during one of its trials, % of one CPU */
+  others_cpu_percent: number;
+  /** linerate's Mpps / the reference's for the same test and size */
+  ratio: Partial<Record<ForwarderId, number | null>>;
+  /** busy TSC cycles / received packet, from linerate's own counters (StatsService) */
+  cycles_per_packet: number | null;
+  /** TSC Hz / forwarded pps: the whole forwarding core's time per packet (any forwarder) */
+  core_cycles_per_packet: number | null;
+  note?: string;
+}
+
+export interface RouteAddResult {
+  routes: number;
+  batch: number;
+  /** gRPC calls only (requests encoded beforehand) */
+  seconds: number;
+  routes_per_s: number;
+  /** client-side protobuf encoding of the same requests, timed apart */
+  encode_seconds: number;
+  /** routes / (seconds + encode_seconds): a client encoding on the same core */
+  routes_per_s_with_encoding: number;
+  /** the same add with other batch sizes (full run) */
+  by_batch: { batch: number; seconds: number; routes_per_s: number }[];
+  /** deleting them again, same batches */
+  delete_seconds: number | null;
+  deletes_per_s: number | null;
+}
+
+export interface ChurnResult {
+  table_routes: number;
+  churn_routes: number;
+  batch: number;
+  target_routes_per_s: number;
+  achieved_routes_per_s: number;
+  seconds: number;
+  offered_mpps: number;
+  ndr_mpps: number;
+  mpps: number;
+  loss_packets: number;
+  loss_ratio: number;
+  /** dataplane drop counters over the trial, by reason */
+  drops: Record<string, number>;
+  table_swaps: number;
+  /** CPU other processes used meanwhile, % of one CPU */
+  others_cpu_percent: number;
+}
+
+export interface TargetResult {
+  name: string;
+  value: number | null;
+  unit: string;
+  /** what it is compared to, e.g. "0.9 x testpmd io" */
+  target: string;
+  met: boolean | null;
+}
+
+export interface Machine {
+  cpus: number;
+  cpu_model: string;
+  tsc_hz: number | null;
+  kernel: string;
+  node: string;
+  dpdk: string;
+}
+
+export interface Noise {
+  loadavg_start: number[];
+  loadavg_end: number[];
+  /** other processes that used a lot of CPU while the bench ran */
+  busy_others: { pid: number; comm: string; cpu_percent: number }[];
+  /** trials run again because others used the CPUs, and disturbed trials kept (re-run budget spent) */
+  reruns?: number;
+  disturbed_trials?: number;
+}
+
+export interface BenchResults {
+  schema: 1;
+  mode: 'quick' | 'full';
+  started_at: string;
+  finished_at: string;
+  duration_s: number;
+  machine: Machine;
+  noise: Noise;
+  settings: Record<string, unknown>;
+  references: Partial<Record<ForwarderId, { available: boolean; reason?: string }>>;
+  cases: CaseResult[];
+  route_add: RouteAddResult | null;
+  churn: ChurnResult | null;
+  targets: TargetResult[];
+  errors: string[];
+}
+
+/** The reference case a linerate case is compared to (same test and size; scale cases to the reference's scale traffic). */
+export function findReference(cases: readonly CaseResult[], c: CaseResult, ref: ForwarderId): CaseResult | undefined {
+  return cases.find((r) => r.forwarder === ref && r.test === c.test && r.frame_size === c.frame_size && r.routes === null);
+}
+
+/** Fills `ratio` of every linerate case from the reference cases of the same run. */
+export function fillRatios(cases: CaseResult[]): void {
+  for (const c of cases) {
+    if (c.forwarder !== 'linerate') continue;
+    for (const ref of REFERENCES) {
+      const r = findReference(cases, c, ref);
+      c.ratio[ref] = r ? ratio(c.mpps, r.mpps) : null;
+    }
+  }
+}
+
+function caseOf(cases: readonly CaseResult[], f: ForwarderId, test: TestId, size: number, routes: number | null = null): CaseResult | undefined {
+  return cases.find((c) => c.forwarder === f && c.test === test && c.frame_size === size && c.routes === routes);
+}
+
+/** The targets of the issue, each with its measured value (null: not measured). */
+export function evaluateTargets(r: Pick<BenchResults, 'cases' | 'route_add' | 'churn'>): TargetResult[] {
+  const lr64 = caseOf(r.cases, 'linerate', 'max', 64);
+  const io64 = caseOf(r.cases, 'testpmd-io', 'max', 64);
+  const l3 = caseOf(r.cases, 'l3fwd-lpm', 'max', 64);
+  const scale = r.cases.filter((c) => c.forwarder === 'linerate' && c.test === 'scale' && c.routes !== null);
+  const big = scale.length ? scale.reduce((a, b) => ((b.routes ?? 0) > (a.routes ?? 0) ? b : a)) : undefined;
+  const ioScale = caseOf(r.cases, 'testpmd-io', 'scale', 64);
+  const ge = (v: number | null, t: number): boolean | null => (v === null ? null : v >= t);
+
+  const vsIo = ratio(lr64?.mpps, io64?.mpps);
+  const vsL3 = ratio(lr64?.mpps, l3?.mpps);
+  const vsIoBig = ratio(big?.mpps, ioScale?.mpps);
+  const add = r.route_add ? r.route_add.routes_per_s : null;
+  const churnLoss = r.churn ? r.churn.loss_packets : null;
+  const bigName = big?.routes ? `${big.routes >= 1e6 ? `${big.routes / 1e6}M` : big.routes} routes` : '1M routes';
+  return [
+    { name: 'IPv4 LPM 64B Mpps vs testpmd io', value: vsIo, unit: 'x', target: '>= 0.9', met: ge(vsIo, 0.9) },
+    { name: 'IPv4 LPM 64B Mpps vs l3fwd LPM', value: vsL3, unit: 'x', target: '>= 1.0', met: ge(vsL3, 1.0) },
+    { name: `64B Mpps with ${bigName} vs testpmd io`, value: vsIoBig, unit: 'x', target: '>= 0.8', met: ge(vsIoBig, 0.8) },
+    { name: 'routes added over gRPC in batches', value: add, unit: 'routes/s', target: '>= 500000', met: ge(add, 500_000) },
+    { name: 'loss during route churn at 50% NDR', value: churnLoss, unit: 'packets', target: '= 0', met: churnLoss === null ? null : churnLoss === 0 },
+  ];
+}
