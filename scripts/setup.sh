@@ -34,7 +34,7 @@ fi
 bash scripts/build.sh
 
 # 4. Hugepages: 2 MiB pages for the dataplane and pktgen (--in-memory: no files).
-want=${LINERATE_HUGEPAGES:-1024}
+want=${LINERATE_HUGEPAGES:-2048}  # 4 GiB: a default dataplane (1M routes) takes ~1.4 GiB
 have=$(cat /proc/sys/vm/nr_hugepages)
 if [ "$have" -lt "$want" ]; then
   log "reserving $want hugepages of 2 MiB"

@@ -23,6 +23,8 @@ cleanup(void)
 		lrc_stop(dp_pid, 20000);
 	unlink(sock_path);
 	unlink(stats_path);
+	if (prefix[0] != '\0')
+		lrc_remove_runtime_dir(prefix + strlen("--file-prefix="));
 }
 
 static double

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Test-side control client and process helpers (see ctlclient.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -214,4 +215,26 @@ lrc_stats_map(const char *path)
 	p = mmap(NULL, sizeof(struct lr_stats_shm), PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+void
+lrc_remove_runtime_dir(const char *file_prefix)
+{
+	char dir[256], path[512];
+	struct dirent *e;
+	DIR *d;
+
+	if (file_prefix[0] == '\0' || file_prefix[0] == '.' || strchr(file_prefix, '/') != NULL)
+		return;  /* only a prefix of ours, never /var/run/dpdk itself */
+	snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", file_prefix);
+	d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	closedir(d);
+	rmdir(dir);
 }

@@ -57,6 +57,12 @@ int lrc_stop(pid_t pid, int timeout_ms);
 /** Waits for pid to exit on its own. @return exit code, -1 on timeout. */
 int lrc_wait_exit(pid_t pid, int timeout_ms);
 
+/**
+ * Removes /var/run/dpdk/<file_prefix> (what a dataplane that did not exit
+ * cleanly leaves behind: its telemetry socket).
+ */
+void lrc_remove_runtime_dir(const char *file_prefix);
+
 /** Maps a stats file read-only. @return NULL on failure. */
 const struct lr_stats_shm *lrc_stats_map(const char *path);
 

@@ -6,14 +6,17 @@ sink in one dpdk-testpmd (io with retry: a pcap of 64-byte UDP frames in,
 memif client 0 out; memif client 1 in, net_null out) on cpu 0, and the
 forwarder on cpu 1: linerate-dp (one worker, memif servers p0/p1, routes
 pushed through the addon) or dpdk-testpmd io (memif servers). Runs alternate
-between the two forwarders. Each run is measured over a window after a
-warm-up; a run is discarded and repeated when either busy thread got less
-than 97% of its cpu in the window (the VM is shared).
+between the two forwarders. Each run starts on a quiet machine and is
+measured over a window after a warm-up; it is discarded and repeated when
+either busy thread got less than 97% of its cpu in the window or the
+per-second sink rates spread by more than 15% (the VM is shared).
 
-Reported per run: Mpps at the sink (generator's port 2 Rx-pps over the
-window), the forwarder's own Mpps and cycles/packet: for linerate-dp
-busy_cycles / rx_packets of its worker (stats memory), for testpmd its
---record-core-cycles figure (busy cycles of non-empty bursts / RX packets).
+Reported per run: Mpps at the sink (generator's port 2 Rx-pps, mean of the
+per-second samples), the forwarder's own Mpps and cycles/packet: for
+linerate-dp busy_cycles / rx_packets of its worker (stats memory: whole
+loop iterations that received something), for testpmd its
+--record-core-cycles figure (cycles of non-empty bursts / RX packets, which
+leaves out its empty polls). TSC Hz / Mpps compares the two on equal terms.
 
 usage: /usr/bin/python3 dataplane/tests/memif_bench.py [--runs 3] [--burst 64]
        [--window 5] [--only linerate|testpmd]
@@ -184,10 +187,11 @@ class Run:
             self.cmd(self.fwd, "clear fwd stats all")
         c0 = (thread_ticks(self.fwd.pid), thread_ticks(self.gen.pid))
         t0 = time.time()
-        time.sleep(self.window)
+        for _ in range(int(self.window)):  # one sink rate sample a second
+            time.sleep(1)
+            self.cmd(self.gen, "show port stats 2")
         c1 = (thread_ticks(self.fwd.pid), thread_ticks(self.gen.pid))
         t1 = time.time()
-        self.cmd(self.gen, "show port stats 2")
         if self.mode == "linerate":
             b = self.snap()
         else:
@@ -200,6 +204,8 @@ class Run:
             self.fwd.wait(30)
             own = (b["rx"] - a["rx"]) / ((b["t"] - a["t"]) / 1e9) / 1e6
             cyc = (b["busy"] - a["busy"]) / max(1, b["rx"] - a["rx"])
+            if b["drops"] > a["drops"]:
+                print("  linerate-dp dropped %d frames in the window" % (b["drops"] - a["drops"]))
         else:
             self.cmd(self.fwd, "quit")
             self.fwd.wait(30)
@@ -207,11 +213,12 @@ class Run:
                           open(self.path("fwd.log")).read())
             cyc = float(m.group(1))
             own = int(m.group(2)) / (t1 - t0) / 1e6
-        pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", open(self.path("gen.log")).read())]
-        sink = pps[-1] / 1e6
-        share = [(y - x) / HZ / (t1 - t0) for x, y in zip(c0, c1)]
-        print("  cpu share forwarder %.2f generator %.2f" % tuple(share), flush=True)
-        return sink, own, cyc, min(share)
+        pps = [int(x) / 1e6 for x in re.findall(r"Rx-pps:\s+(\d+)", open(self.path("gen.log")).read())]
+        samples = pps[-int(self.window):]
+        sink = statistics.mean(samples)
+        spread = (max(samples) - min(samples)) / max(1e-9, statistics.median(samples))
+        share = min((y - x) / HZ / (t1 - t0) for x, y in zip(c0, c1))
+        return sink, own, cyc, share, spread
 
     def cleanup(self):
         for p in self.procs:
@@ -237,7 +244,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--burst", type=int, default=64)
-    ap.add_argument("--window", type=float, default=5)
+    ap.add_argument("--window", type=int, default=5)
     ap.add_argument("--only", choices=["linerate", "testpmd"])
     o = ap.parse_args()
     modes = [o.only] if o.only else ["testpmd", "linerate"]
@@ -254,13 +261,13 @@ def main():
                 wait_quiet()
                 r = Run(tmp, mode, o.burst, o.window)
                 try:
-                    sink, own, cyc, share = r.measure()
+                    sink, own, cyc, share, spread = r.measure()
                 finally:
                     r.cleanup()
-                ok = share >= 0.97
+                ok = share >= 0.97 and spread <= 0.15
                 print("%-8s burst %d: sink %6.2f Mpps  forwarder %6.2f Mpps  %6.1f cycles/packet"
-                      "  cpu %.2f%s" % (mode, o.burst, sink, own, cyc, share,
-                                        "" if ok else "  (disturbed: discarded)"), flush=True)
+                      "  (cpu %.2f, spread %2.0f%%)%s" % (mode, o.burst, sink, own, cyc, share, 100 * spread,
+                                                         "" if ok else "  disturbed: discarded"), flush=True)
                 if ok:
                     res[mode].append((sink, own, cyc))
         for mode in modes:

@@ -29,6 +29,8 @@ cleanup(void)
 	dp_pid = -1;
 	unlink(sock_path);
 	unlink(stats_path);
+	if (prefix[0] != '\0')
+		lrc_remove_runtime_dir(prefix + strlen("--file-prefix="));
 }
 
 static double

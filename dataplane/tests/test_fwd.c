@@ -64,6 +64,8 @@ cleanup(void)
 	}
 	unlink(sock_path);
 	unlink(stats_path);
+	if (prefix[0] != '\0')
+		lrc_remove_runtime_dir(prefix + strlen("--file-prefix="));
 }
 
 /* ---- frames ---- */

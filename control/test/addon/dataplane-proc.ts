@@ -47,6 +47,8 @@ export class DataplaneProc {
       '--stats', this.statsPath,
       ...ports.flatMap((p) => ['--port', p]),
       '--idle-sleep-us', '200',
+      // Test-sized tables: the 1M-route default takes ~1.4 GB of hugepages.
+      '--routes4', '262144', '--routes6', '16384', '--neighbors', '1024',
       ...(this.opts.extra ?? []),
     ];
     const child = spawn(DP_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
