@@ -14,7 +14,7 @@ import YAML from 'yaml';
 import type * as api from '../../control/src/api/types';
 import { createClient, type LinerateClient } from '../../control/src/client';
 import { repoRoot } from '../lib/pktgen';
-import { alive, onCleanup, removeDpdkRuntime, start, type Started, stop } from './procs';
+import { alive, onCleanup, removeDpdkRuntime, start, type Started, stop, tail } from './procs';
 import { RouteWriter } from './routeclient';
 import type { ForwarderId } from './results';
 import { mainTable } from './routes';
@@ -24,6 +24,26 @@ export interface Forwarder {
   readonly id: ForwarderId;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Is it still forwarding (process alive)? */
+  alive(): Promise<boolean>;
+  /** After it died: how (exit status, log tail), then bring it back with the same configuration. */
+  recover(): Promise<string>;
+}
+
+/**
+ * A memif server that dies (the 22.11 PMD can crash when a client
+ * disconnects while the worker polls) leaves its socket files behind, and
+ * the next server cannot bind them: remove them (they are ours).
+ */
+function removeSockets(topo: Topology): void {
+  for (const s of topo.sockets) rmSync(s, { force: true });
+}
+
+function exitText(p: Started | undefined): string {
+  if (!p) return 'not started';
+  const c = p.child;
+  if (c.signalCode) return `killed by ${c.signalCode}`;
+  return `exited with ${c.exitCode}; log: ${tail(p.output(), 4).replace(/\n/g, ' | ')}`;
 }
 
 const TESTPMD = process.env.LINERATE_TESTPMD ?? 'dpdk-testpmd';
@@ -38,6 +58,7 @@ export class TestpmdIo implements Forwarder {
   async start(): Promise<void> {
     const prefix = this.topo.prefix('testpmd');
     onCleanup('testpmd runtime dir', () => removeDpdkRuntime(prefix));
+    removeSockets(this.topo);
     // stdbuf: testpmd's stdout is a pipe here, and its readiness line must not sit in a buffer
     this.proc = start('stdbuf', ['-oL', TESTPMD,
       '-l', `${GEN_CPU},${FWD_CPU}`, '--no-pci', '--in-memory', '--file-prefix', prefix,
@@ -55,6 +76,18 @@ export class TestpmdIo implements Forwarder {
     const t = setTimeout(() => this.proc?.child.kill('SIGTERM'), 10_000);
     await stop(this.proc, 'SIGTERM', 20_000).finally(() => clearTimeout(t));
     removeDpdkRuntime(this.topo.prefix('testpmd'));
+  }
+
+  async alive(): Promise<boolean> {
+    return !!this.proc && this.proc.child.exitCode === null && this.proc.child.signalCode === null;
+  }
+
+  async recover(): Promise<string> {
+    const how = exitText(this.proc);
+    await this.stop();
+    removeSockets(this.topo);
+    await this.start();
+    return how;
   }
 }
 
@@ -75,6 +108,7 @@ export class L3fwdLpm implements Forwarder {
   async start(): Promise<void> {
     const prefix = this.topo.prefix('l3fwd');
     onCleanup('l3fwd runtime dir', () => removeDpdkRuntime(prefix));
+    removeSockets(this.topo);
     this.proc = start(this.binary, [
       '-l', String(FWD_CPU), '--no-pci', '--in-memory', '--file-prefix', prefix,
       '--vdev', this.topo.serverDev(0), '--vdev', this.topo.serverDev(1),
@@ -90,10 +124,24 @@ export class L3fwdLpm implements Forwarder {
     await stop(this.proc, 'SIGTERM', 10_000);
     removeDpdkRuntime(this.topo.prefix('l3fwd'));
   }
+
+  async alive(): Promise<boolean> {
+    return !!this.proc && this.proc.child.exitCode === null && this.proc.child.signalCode === null;
+  }
+
+  async recover(): Promise<string> {
+    const how = exitText(this.proc);
+    await this.stop();
+    removeSockets(this.topo);
+    await this.start();
+    return how;
+  }
 }
 
 /** Worker counters of linerate at one instant (StatsService). */
 export interface LinerateCounters {
+  /** dataplane instance: counters restart with it */
+  bootId: string;
   busyCycles: bigint;
   rxPackets: bigint;
   drops: Record<string, bigint>;
@@ -127,6 +175,8 @@ export class Linerate implements Forwarder {
   }
 
   async start(): Promise<void> {
+    // every start is a fresh instance: no desired state from an earlier session
+    rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
     const cfgFile = path.join(this.dir, 'linerate.yaml');
     writeFileSync(cfgFile, YAML.stringify({
@@ -143,6 +193,7 @@ export class Linerate implements Forwarder {
       rmSync(`/dev/shm/linerate-${this.name}.stats`, { force: true });
       removeDpdkRuntime(`linerate-${this.name}`);
     });
+    removeSockets(this.topo);
     const cli = path.join(repoRoot, 'dist/control/src/cli/main.js');
     this.proc = start(process.execPath, [cli, 'serve', '--config', cfgFile, '--state-dir', path.join(this.dir, 'state'),
       '--run-dir', path.join(this.dir, 'run'), '--listen', '127.0.0.1:0', '--stop-dataplane'],
@@ -151,18 +202,47 @@ export class Linerate implements Forwarder {
     this.client = createClient(m[1]);
     this.writer = new RouteWriter(m[1]);
     await this.client.waitReady(10_000);
-    const deadline = Date.now() + 60_000;
+    await this.waitAttached(60_000);
+    await this.program();
+  }
+
+  /** Waits for serve to report an attached dataplane (other than `notPid`). */
+  private async waitAttached(ms: number, notPid = 0): Promise<void> {
+    const deadline = Date.now() + ms;
     for (;;) {
-      const d = await this.client.dataplane.getDataplane({});
-      if (d.attached) {
+      const d = await this.client.dataplane.getDataplane({}).catch(() => undefined);
+      if (d?.attached && d.pid !== notPid && alive(d.pid)) {
         this.dpPid = d.pid;
-        break;
+        return;
       }
-      if (Date.now() > deadline) throw new Error('linerate: the dataplane did not attach within 60 s');
-      if (this.proc.child.exitCode !== null) throw new Error('linerate serve exited');
+      if (Date.now() > deadline) throw new Error(`linerate: no dataplane attached within ${ms / 1000} s; serve log: ${tail(this.proc?.output() ?? '', 4)}`);
+      if (this.proc?.child.exitCode !== null) throw new Error(`linerate serve ${exitText(this.proc)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    await this.program();
+  }
+
+  async alive(): Promise<boolean> {
+    return !!this.proc && this.proc.child.exitCode === null && this.dpPid > 0 && alive(this.dpPid);
+  }
+
+  /**
+   * The dataplane died: serve's supervisor starts a new one and reconciles
+   * the desired state (addresses, neighbors, every route) into it, which
+   * is what an operator gets; the bench only clears the stale memif
+   * sockets that would make the new one fail, and waits.
+   */
+  async recover(): Promise<string> {
+    if (!this.proc || this.proc.child.exitCode !== null) throw new Error(`linerate serve ${exitText(this.proc)}`);
+    const dead = this.dpPid;
+    const m = [...this.proc.output().matchAll(/\{[^\n]*"msg":"dataplane exited"[^\n]*\}/g)].pop();
+    let how = 'dataplane gone';
+    if (m) {
+      const j = JSON.parse(m[0]) as { code: number | null; signal: string | null };
+      how = `dataplane ${j.signal ? `killed by ${j.signal}` : `exited with ${j.code}`}`;
+    }
+    removeSockets(this.topo);
+    await this.waitAttached(90_000, dead);
+    return how;
   }
 
   /** Addresses, static neighbors for the generator's MACs, the main table. */
@@ -184,6 +264,7 @@ export class Linerate implements Forwarder {
     const drops: Record<string, bigint> = {};
     for (const p of s.ports) for (const [k, v] of Object.entries(p.drops)) drops[k] = (drops[k] ?? 0n) + BigInt(v);
     return {
+      bootId: s.bootId,
       busyCycles: s.workers.reduce((a, w) => a + BigInt(w.busyCycles), 0n),
       rxPackets: s.workers.reduce((a, w) => a + BigInt(w.rx.packets), 0n),
       drops,
@@ -211,6 +292,7 @@ export class Linerate implements Forwarder {
 
 /** Busy cycles per received packet between two counter snapshots (null if none received). */
 export function cyclesPerPacket(a: LinerateCounters, b: LinerateCounters): number | null {
+  if (a.bootId !== b.bootId) return null;
   const pkts = b.rxPackets - a.rxPackets;
   return pkts > 0n ? Number(b.busyCycles - a.busyCycles) / Number(pkts) : null;
 }
@@ -218,6 +300,7 @@ export function cyclesPerPacket(a: LinerateCounters, b: LinerateCounters): numbe
 /** Per-reason drop deltas (only non-zero). */
 export function dropDelta(a: LinerateCounters, b: LinerateCounters): Record<string, number> {
   const out: Record<string, number> = {};
+  if (a.bootId !== b.bootId) return { dataplane_restarted: 1 };
   for (const [k, v] of Object.entries(b.drops)) {
     const d = Number(v - (a.drops[k] ?? 0n));
     if (d) out[k] = d;

@@ -113,9 +113,10 @@ async function main(): Promise<number> {
     progress.warn(msg.split('\n').slice(0, 6).join('\n           '));
   };
   /** Starts `f`, runs each step (a failed step is reported and the next one runs), stops `f`. */
-  const session = async (what: string, f: Forwarder, steps: [string, () => Promise<unknown>][]): Promise<void> => {
+  const session = async (what: string | null, f: Forwarder, steps: [string, () => Promise<unknown>][]): Promise<void> => {
     try {
-      progress.phase(`${f.id}: start (${what})`);
+      if (what) progress.phase(`${f.id}: start (${what})`);
+      runner.use(f);
       await f.start();
       for (const [name, step] of steps) {
         if (interrupted) return;
@@ -129,6 +130,13 @@ async function main(): Promise<number> {
   };
 
   try {
+    const lr = new Linerate(topo);
+    // the 64B maximum of every forwarder, in rounds (see Runner.roundTrial)
+    for (let r = 1; r <= plan.maxTrials && !interrupted; r++) {
+      progress.phase(`round ${r}/${plan.maxTrials}: 64B maximum rate of each forwarder`);
+      for (const f of [...refs, lr]) await session(null, f, [['64B round', () => runner.roundTrial(f, r, plan.maxTrials)]]);
+    }
+    runner.finishRounds();
     for (const f of refs) {
       await session('reference', f, [
         ['sizes', () => runner.sizes(f)],
@@ -139,14 +147,16 @@ async function main(): Promise<number> {
         ] as [string, () => Promise<unknown>][] : []),
       ]);
     }
-    const lr = new Linerate(topo);
     await session('gRPC-programmed', lr, [
       ['sizes', () => runner.sizes(lr)],
       ['NDR/PDR', () => runner.search(lr)],
       ['latency', () => runner.latency(lr)],
-      ['scale', () => runner.scale(lr)],
+      ['scale', () => runner.scaleUp(lr)],
+      ['route add', () => runner.routeAddRate(lr)],
       ['churn', () => runner.churnTest(lr, runner.routeAdd?.routes ?? 0)],
+      ['scale, second pass', () => runner.scaleDown(lr)],
     ]);
+    runner.finishScale(lr);
   } finally {
     progress.end();
     await cleanupAll();
@@ -167,6 +177,7 @@ async function main(): Promise<number> {
     cases: runner.cases,
     route_add: runner.routeAdd,
     churn: runner.churn,
+    crashes: runner.crashes,
     targets: [],
     errors,
   };
@@ -185,7 +196,8 @@ async function main(): Promise<number> {
 
   process.stdout.write('\nTargets (reported, not asserted):\n');
   for (const t of results.targets) {
-    const v = t.value === null ? 'not measured' : t.unit === 'x' ? `${t.value.toFixed(2)} x` : `${Math.round(t.value)} ${t.unit}`;
+    const v = t.value === null ? 'not measured' : t.unit === 'x'
+      ? `${t.value.toFixed(2)} x${t.value_best != null ? ` (best trials ${t.value_best.toFixed(2)} x)` : ''}` : `${Math.round(t.value)} ${t.unit}`;
     process.stdout.write(`  ${t.met === null ? '-' : t.met ? 'MET    ' : 'NOT MET'}  ${t.name}: ${v} (target ${t.target})\n`);
   }
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), json)}, latest.md and ${charts.length} charts in ${path.relative(process.cwd(), opts.out) || '.'} ` +

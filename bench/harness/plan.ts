@@ -4,7 +4,7 @@
 
 export interface Plan {
   mode: 'quick' | 'full';
-  /** closed-loop maximum: trial length (s) and trials per case (median reported) */
+  /** closed-loop maximum: trial length (s); 64B rounds over the forwarders (median reported) */
   maxSeconds: number;
   maxTrials: number;
   /** trials per case for sizes other than 64B */
@@ -31,7 +31,7 @@ export interface Plan {
   /** also search NDR/PDR and measure latency for the reference forwarders */
   referenceSearch: boolean;
   latencySeconds: number;
-  /** table sizes of the scale test, its traffic flows, trial length and count */
+  /** table sizes of the scale test, its traffic flows, trial length and trials per pass (two passes) */
   scaleRoutes: number[];
   scaleFlows: number;
   scaleSeconds: number;
@@ -65,8 +65,8 @@ export function makePlan(quick: boolean): Plan {
     ? {
       ...common,
       mode: 'quick',
-      maxSeconds: 1,
-      maxTrials: 3,
+      maxSeconds: 0.7,
+      maxTrials: 5,
       sweepTrials: 1,
       sizes: [64, 512, 1518],
       searchSeconds: 1,
@@ -74,7 +74,7 @@ export function makePlan(quick: boolean): Plan {
       searchMaxTrials: 8,
       referenceSearch: false,
       latencySeconds: 1,
-      scaleSeconds: 1,
+      scaleSeconds: 0.7,
       scaleTrials: 1,
       churnSeconds: 3,
       routeBatchSweep: [],
@@ -84,7 +84,7 @@ export function makePlan(quick: boolean): Plan {
       ...common,
       mode: 'full',
       maxSeconds: 3,
-      maxTrials: 5,
+      maxTrials: 7,
       sweepTrials: 3,
       sizes: [64, 128, 256, 512, 1024, 1280, 1518],
       searchSeconds: 3,
@@ -93,7 +93,7 @@ export function makePlan(quick: boolean): Plan {
       referenceSearch: true,
       latencySeconds: 5,
       scaleSeconds: 2,
-      scaleTrials: 3,
+      scaleTrials: 2,
       churnSeconds: 10,
       routeBatchSweep: [1024, 65536],
       noiseBudget: 40,
@@ -104,8 +104,10 @@ export function makePlan(quick: boolean): Plan {
 export function planSteps(p: Plan, refs: number): number {
   const perFwdMax = p.sizes.length;
   const search = 2; // NDR/PDR, latency
+  const sweep = perFwdMax - 1; // 64B is measured in rounds
+  const rounds = p.maxTrials;
   // start, sizes (, search, latency); testpmd also runs the scale traffic
-  const refSteps = refs * (1 + perFwdMax + (p.referenceSearch ? search : 0)) + (refs > 0 ? 1 : 0);
-  const linerate = 1 + perFwdMax + search + p.scaleRoutes.length + 2; // start, sizes, search, latency, scale, route add, churn
-  return refSteps + linerate;
+  const refSteps = refs * (1 + sweep + (p.referenceSearch ? search : 0)) + (refs > 0 ? 1 : 0);
+  const linerate = 1 + sweep + search + 2 * p.scaleRoutes.length + 2; // start, sizes, search, latency, scale x 2 passes, route add, churn
+  return rounds + refSteps + linerate;
 }

@@ -37,7 +37,7 @@ function metMark(t: TargetResult): string {
 
 function targetValue(t: TargetResult): string {
   if (t.value === null) return dash;
-  if (t.unit === 'x') return `${t.value.toFixed(2)} x`;
+  if (t.unit === 'x') return `${t.value.toFixed(2)} x` + (t.value_best != null ? ` (best trials: ${t.value_best.toFixed(2)} x)` : '');
   return `${fmtInt(t.value)} ${t.unit}`;
 }
 
@@ -64,7 +64,8 @@ function caseRows(cases: readonly CaseResult[]): string[][] {
     c.offered_mpps !== null ? fmt(c.offered_mpps, 2) : 'max',
     fmtLoss(c),
     c.latency_ns ? `${fmtLatency(c.latency_ns.p50)} / ${fmtLatency(c.latency_ns.p99)} / ${fmtLatency(c.latency_ns.p999)}` : dash,
-    ...REFERENCES.map((r) => (c.forwarder === 'linerate' ? fmt(c.ratio[r] ?? null, 2) : dash)),
+    ...REFERENCES.map((r) => (c.forwarder === 'linerate' ? fmt(c.ratio[r] ?? null, 2) +
+      (c.trials.length > 1 && c.ratio_best[r] != null ? ` (best ${fmt(c.ratio_best[r] ?? null, 2)})` : '') : dash)),
     fmt(c.cycles_per_packet, 0),
     fmt(c.core_cycles_per_packet, 0),
     `${c.others_cpu_percent ?? 0} %`,
@@ -92,6 +93,10 @@ export function renderMarkdown(r: BenchResults, charts: readonly { file: string;
   }
   const missing = Object.entries(r.references).filter(([, v]) => v && !v.available);
   for (const [f, v] of missing) out.push('', `> Reference ${f} not measured: ${v?.reason ?? 'unavailable'}.`);
+  if (r.crashes.length) {
+    out.push('', `> **Forwarder deaths:** ${r.crashes.length} (each restarted and its trial run again):`);
+    for (const c of r.crashes) out.push(`> - ${c.forwarder} during ${c.during}: ${c.how}`);
+  }
   if (r.errors.length) {
     out.push('', '> **Errors:**');
     for (const e of r.errors) out.push(`> - ${e.split('\n')[0]}`);
@@ -126,9 +131,11 @@ export function renderMarkdown(r: BenchResults, charts: readonly { file: string;
     const drops = Object.entries(c.drops).map(([k, v]) => `${k}=${fmtInt(v)}`).join(', ') || 'none';
     out.push(`- **Route churn:** ${fmtInt(c.churn_routes)} /32 routes inserted and deleted in batches of ${fmtInt(c.batch)} at ` +
       `${fmtInt(c.achieved_routes_per_s)} routes/s (asked ${fmtInt(c.target_routes_per_s)}) for ${fmt(c.seconds, 1)} s, over a ` +
-      `${fmtInt(c.table_routes)}-route table, with traffic at ${fmt(c.offered_mpps, 2)} Mpps (50 % of the NDR ${fmt(c.ndr_mpps, 2)}): ` +
-      `**${fmtInt(c.loss_packets)} packets lost** (${(c.loss_ratio * 100).toPrecision(2)} %); dataplane drops: ${drops}; ` +
-      `${fmtInt(c.table_swaps)} table swaps.`);
+      `${fmtInt(c.table_routes)}-route table, with traffic offered at ${fmt(c.offered_mpps, 2)} Mpps (50 % of the NDR ${fmt(c.ndr_mpps, 2)}; ` +
+      `sent ${fmt(c.sent_mpps, 2)}, the generator sharing its core with the control plane): ` +
+      `**${fmtInt(c.loss_packets)} frames lost** of those sent (${(c.loss_ratio * 100).toPrecision(2)} %); dataplane drops by reason: ${drops}; ` +
+      `${fmtInt(c.table_swaps)} table swaps; the generator fell ${fmtInt(c.shortfall_packets)} frames short of the offered load ` +
+      `and was pushed back ${fmtInt(c.refused)} times.`);
   } else out.push('- Route churn: not measured.');
 
   if (charts.length) {
@@ -144,7 +151,9 @@ export function renderMarkdown(r: BenchResults, charts: readonly { file: string;
   out.push('- **NDR / PDR** follow RFC 2544: fixed-rate trials of fixed length, binary search for the highest offered rate ' +
     'with zero loss (NDR) or at most 0.5 % loss (PDR). A frame the forwarder\'s full ring refused counts as lost.');
   out.push('- **Latency** is per frame, TSC stamp at send to receive, in one process (no clock skew), over the steady window.');
-  out.push('- **vs …** columns: linerate Mpps ÷ the reference\'s Mpps for the same test and size, same run, same cores.');
+  out.push('- **vs …** columns: linerate Mpps ÷ the reference\'s Mpps for the same test and size, same run, same cores (medians; ' +
+    'in brackets the ratio of the best trials: noise on a shared host only slows a forwarder down, so the best trial is the least ' +
+    'disturbed view).');
   out.push('- **cycles/pkt (dataplane)**: linerate\'s worker busy TSC cycles ÷ packets received, from its StatsService ' +
     'counters over the trial. **core cycles/pkt**: TSC Hz ÷ forwarded pps, the whole forwarding core\'s time per packet ' +
     '(comparable across forwarders; about 107 cycles of it is memif copying in and out).');

@@ -15,6 +15,9 @@ import { NDR, pdr, searchRate, type SearchResult } from './search';
 import type { Topology } from './topology';
 import { runTrial, type TrialOutcome, type TrialSpec, type Traffic } from './trial';
 
+/** Below this a closed-loop trial counts as stalled and is run again. */
+const STALLED_MPPS = 1;
+
 export class Runner {
   readonly cases: CaseResult[] = [];
   routeAdd: RouteAddResult | null = null;
@@ -22,6 +25,13 @@ export class Runner {
   tscHz: number | null = null;
   /** NDR found per forwarder (64B main traffic) */
   readonly ndr = new Map<ForwarderId, number>();
+  /** trials run again because other processes disturbed them, and disturbed trials kept anyway */
+  reruns = 0;
+  disturbed = 0;
+  /** forwarder deaths seen (and recovered from) */
+  readonly crashes: { forwarder: ForwarderId; during: string; how: string }[] = [];
+  private fwd?: Forwarder;
+  private phaseName = '';
 
   /** `between`: called before every trial (the noise monitor samples /proc there, not during a trial) */
   constructor(private readonly plan: Plan, private readonly topo: Topology, private readonly progress: Progress,
@@ -35,13 +45,34 @@ export class Runner {
     return { size: 64, flows: this.plan.scaleFlows, dst: SCALE_TRAFFIC_DST };
   }
 
+  private phase(name: string): void {
+    this.phaseName = name;
+    this.progress.phase(name);
+  }
+
   private live(what: string): (p: PktgenProgress) => void {
     return (p) => this.progress.status(`${what} · t=${p.t.toFixed(1)} s · tx ${p.tx_mpps.toFixed(2)} rx ${p.rx_mpps.toFixed(2)} Mpps`);
   }
 
-  /** trials run again because other processes disturbed them, and disturbed trials kept anyway */
-  reruns = 0;
-  disturbed = 0;
+  /** The forwarder the next trials go through. */
+  use(f: Forwarder): void {
+    this.fwd = f;
+  }
+
+  /**
+   * Brings the forwarder back if it died; true if it had. Bounded: a
+   * forwarder that keeps dying ends the run's use of it.
+   */
+  private async ensureAlive(during: string): Promise<boolean> {
+    const f = this.fwd;
+    if (!f || (await f.alive())) return false;
+    if (this.crashes.length >= 10) throw new Error(`${f.id} died again (${this.crashes.length} deaths so far): giving up`);
+    this.progress.warn(`${f.id} died (during ${during}): restarting it`);
+    const how = await f.recover();
+    this.crashes.push({ forwarder: f.id, during, how });
+    this.progress.warn(`${f.id}: ${how}; back up`);
+    return true;
+  }
 
   /**
    * One trial, run again (up to the plan's limits) while other processes
@@ -49,17 +80,35 @@ export class Runner {
    */
   private async trial(spec: TrialSpec, what: string): Promise<TrialOutcome> {
     let best: TrialOutcome | undefined;
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0, deaths = 0; ; attempt++) {
+      await this.ensureAlive(`${this.phaseName}, before a trial`);
       this.between();
       const mark = cpuMark();
-      const t = await runTrial(this.topo, spec, { onProgress: this.live(attempt ? `${what} (again: machine busy)` : what) });
+      let t: TrialOutcome;
+      try {
+        t = await runTrial(this.topo, spec, { onProgress: this.live(attempt ? `${what} (again)` : what) });
+      } catch (e) {
+        if (deaths++ < 2 && (await this.ensureAlive(`${this.phaseName}: ${what}`))) continue;
+        throw e;
+      }
+      // died during the trial (or as the generator disconnected): its figures cannot be trusted
+      if (deaths < 2 && (await this.ensureAlive(`${this.phaseName}: ${what}`))) {
+        deaths++;
+        continue;
+      }
       t.othersCpu = othersPercentSince(mark);
       this.tscHz ??= t.raw.tsc_hz;
-      if (!best || t.othersCpu < best.othersCpu) best = t;
-      if (t.othersCpu <= this.plan.noiseLimit) return t;
-      if (attempt >= this.plan.noiseRetries || this.reruns >= this.plan.noiseBudget) break;
+      // a closed loop that barely moved is a stalled memif connection, not a rate
+      const stalled = spec.rateMpps === null && t.mpps < STALLED_MPPS;
+      if (!stalled && (!best || t.othersCpu < best.othersCpu)) best = t;
+      if (!stalled && t.othersCpu <= this.plan.noiseLimit) return t;
+      if (attempt >= this.plan.noiseRetries || this.reruns >= this.plan.noiseBudget) {
+        if (best) break;
+        if (stalled) return t;
+      }
       this.reruns++;
-      this.progress.warn(`other processes used ${Math.round(t.othersCpu)} % of a CPU during that trial: running it again`);
+      this.progress.warn(stalled ? `the trial forwarded ${t.mpps.toFixed(2)} Mpps (stalled connection?): running it again`
+        : `other processes used ${Math.round(t.othersCpu)} % of a CPU during that trial: running it again`);
     }
     this.disturbed++;
     return best;
@@ -82,8 +131,10 @@ export class Runner {
       loss_packets: pick.lossPackets,
       latency_ns: pick.latency.samples > 0 ? pick.latency : null,
       trials: trials.map((t) => sig(t.mpps, 5)),
+      best_mpps: sig(Math.max(...trials.map((t) => t.mpps)), 5),
       others_cpu_percent: Math.round(Math.max(...trials.map((t) => t.othersCpu))),
       ratio: {},
+      ratio_best: {},
       cycles_per_packet: null,
       core_cycles_per_packet: mpps > 0 && pick.spec.rateMpps === null ? sig(pick.raw.tsc_hz / (mpps * 1e6), 4) : null,
       ...extra,
@@ -92,23 +143,22 @@ export class Runner {
     return c;
   }
 
-  /** Closed-loop maximum: `n` trials, the median reported; cycles/packet from linerate's counters. */
-  async maxRate(f: Forwarder, test: 'max' | 'scale', traffic: Traffic, n: number, seconds: number,
-    extra: Partial<CaseResult> = {}): Promise<CaseResult> {
+  /** One closed-loop trial, with linerate's busy cycles per packet over it when `f` is linerate. */
+  private async maxTrial(f: Forwarder, traffic: Traffic, seconds: number, what: string): Promise<{ t: TrialOutcome; cpp: number | null }> {
     const lr = f.id === 'linerate' ? (f as Linerate) : undefined;
-    const trials: TrialOutcome[] = [];
-    const cpp: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const before = lr ? await lr.counters() : undefined;
-      const t = await this.trial({ ...traffic, rateMpps: null, seconds, warmup: this.plan.warmup },
-        `trial ${i + 1}/${n}`);
-      if (lr && before) {
-        const c = cyclesPerPacket(before, await lr.counters());
-        if (c !== null) cpp.push(c);
-      }
-      trials.push(t);
-    }
-    // the trial closest to the median stands for the case (loss, latency)
+    const counters = (): Promise<LinerateCounters | undefined> => (lr ? lr.counters().catch(() => undefined) : Promise.resolve(undefined));
+    await this.ensureAlive(`${this.phaseName}, before a trial`);
+    const before = await counters();
+    const t = await this.trial({ ...traffic, rateMpps: null, seconds, warmup: this.plan.warmup }, what);
+    const after = await counters();
+    return { t, cpp: before && after ? cyclesPerPacket(before, after) : null };
+  }
+
+  /** A case from closed-loop trials: median Mpps; the trial closest to it stands for loss and latency. */
+  private maxCase(f: Forwarder, test: 'max' | 'scale', traffic: Traffic, runs: { t: TrialOutcome; cpp: number | null }[],
+    extra: Partial<CaseResult> = {}): CaseResult {
+    const trials = runs.map((r) => r.t);
+    const cpp = runs.map((r) => r.cpp).filter((c): c is number => c !== null);
     const m = median(trials.map((t) => t.mpps));
     const pick = trials.reduce((a, b) => (Math.abs(b.mpps - m) < Math.abs(a.mpps - m) ? b : a));
     const c = this.caseFrom(f, test, traffic, trials, pick, { ...extra, cycles_per_packet: cpp.length ? sig(median(cpp), 4) : null });
@@ -118,18 +168,49 @@ export class Runner {
     return c;
   }
 
-  /** Size sweep of the closed-loop maximum (64B gets more trials). */
+  /** Closed-loop maximum: `n` trials, the median reported; cycles/packet from linerate's counters. */
+  async maxRate(f: Forwarder, test: 'max' | 'scale', traffic: Traffic, n: number, seconds: number,
+    extra: Partial<CaseResult> = {}): Promise<CaseResult> {
+    const runs: { t: TrialOutcome; cpp: number | null }[] = [];
+    for (let i = 0; i < n; i++) runs.push(await this.maxTrial(f, traffic, seconds, `trial ${i + 1}/${n}`));
+    return this.maxCase(f, test, traffic, runs, extra);
+  }
+
+  /** 64B closed-loop trials taken in rounds over the forwarders */
+  private readonly rounds = new Map<Forwarder, { t: TrialOutcome; cpp: number | null }[]>();
+
+  /**
+   * The headline figure is taken in rounds: each round starts every
+   * forwarder in turn for one 64B trial, so that slow spells of a shared
+   * host (they last seconds) hit every forwarder alike and the medians
+   * stay comparable.
+   */
+  async roundTrial(f: Forwarder, round: number, rounds: number): Promise<void> {
+    const r = await this.maxTrial(f, this.mainTraffic(64), this.plan.maxSeconds, `round ${round}/${rounds}`);
+    const list = this.rounds.get(f) ?? [];
+    list.push(r);
+    this.rounds.set(f, list);
+    this.progress.result(`round ${round}/${rounds} ${f.id}: ${r.t.mpps.toFixed(2)} Mpps` + (r.cpp ? `, ${r.cpp.toFixed(0)} cycles/pkt` : ''));
+  }
+
+  /** The 64B maximum cases from the rounds. */
+  finishRounds(): void {
+    for (const [f, runs] of this.rounds) if (runs.length) this.maxCase(f, 'max', this.mainTraffic(64), runs);
+    this.rounds.clear();
+  }
+
+  /** Size sweep of the closed-loop maximum (64B is measured in rounds), after one unreported warm-up trial. */
   async sizes(f: Forwarder): Promise<void> {
-    for (const size of this.plan.sizes) {
-      this.progress.phase(`${f.id}: maximum rate, ${size}B`);
-      const n = size === 64 ? this.plan.maxTrials : this.plan.sweepTrials;
-      await this.maxRate(f, 'max', this.mainTraffic(size), n, this.plan.maxSeconds);
+    await this.trial({ ...this.mainTraffic(64), rateMpps: null, seconds: 0.5, warmup: 0 }, 'warm-up trial (not reported)');
+    for (const size of this.plan.sizes.filter((x) => x !== 64)) {
+      this.phase(`${f.id}: maximum rate, ${size}B`);
+      await this.maxRate(f, 'max', this.mainTraffic(size), this.plan.sweepTrials, this.plan.maxSeconds);
     }
   }
 
   /** RFC 2544 NDR then PDR (sharing trials), bounded above by the closed-loop maximum. */
   async search(f: Forwarder): Promise<number> {
-    this.progress.phase(`${f.id}: RFC 2544 NDR / PDR, 64B`);
+    this.phase(`${f.id}: RFC 2544 NDR / PDR, 64B`);
     const max = this.cases.find((c) => c.forwarder === f.id && c.test === 'max' && c.frame_size === 64);
     if (!max) throw new Error(`${f.id}: no maximum rate to search under`);
     const traffic = this.mainTraffic(64);
@@ -163,7 +244,7 @@ export class Runner {
 
   /** Latency at 50 % and 90 % of the NDR. */
   async latency(f: Forwarder): Promise<void> {
-    this.progress.phase(`${f.id}: latency at 50 % and 90 % of NDR`);
+    this.phase(`${f.id}: latency at 50 % and 90 % of NDR`);
     const ndr = this.ndr.get(f.id);
     if (!ndr) {
       this.progress.warn(`${f.id}: no NDR, no latency measurement`);
@@ -182,7 +263,7 @@ export class Runner {
 
   /** The scale traffic through a reference, the denominator of the scale ratios. */
   async scaleReference(f: Forwarder): Promise<void> {
-    this.progress.phase(`${f.id}: maximum rate, scale traffic (${this.plan.scaleFlows} flows)`);
+    this.phase(`${f.id}: maximum rate, scale traffic (${this.plan.scaleFlows} flows)`);
     await this.maxRate(f, 'scale', this.scaleTraffic(), this.plan.scaleTrials, this.plan.scaleSeconds);
   }
 
@@ -209,26 +290,70 @@ export class Runner {
     return { encodeS, delS, addS: secs(t) };
   }
 
-  /** Scale steps (install N routes, measure), then the route add rate of the largest table. */
-  async scale(lr: Linerate): Promise<void> {
-    let table = new Set<string>();
-    let last: string[] = [];
-    for (const n of this.plan.scaleRoutes) {
-      this.progress.phase(`linerate: ${n} routes installed, scale traffic`);
-      const plan = scalePlan(n, this.plan.scaleFlows);
-      const d = diff(table, plan.prefixes);
-      const w = await this.writeRoutes(lr, d.del, d.add, this.plan.routeBatch);
-      table = new Set(plan.prefixes);
-      last = plan.prefixes;
-      this.progress.result(`installed ${n} routes (${plan.trafficRoutes} x /${plan.trafficPlen} carry the traffic): ` +
-        `+${d.add.length} -${d.del.length} in ${(w.addS + w.delS).toFixed(2)} s`);
-      await this.maxRate(lr, 'scale', this.scaleTraffic(), this.plan.scaleTrials, this.plan.scaleSeconds, {
-        routes: n,
-        note: `traffic spread over ${plan.trafficRoutes} /${plan.trafficPlen} routes`,
-      });
+  /** the scale table installed now, and the trials per table size */
+  private table = new Set<string>();
+  private readonly scaleRuns = new Map<number, { t: TrialOutcome; cpp: number | null }[]>();
+
+  /** Makes the installed scale table the one of `n` routes; the plan. */
+  private async installScale(lr: Linerate, n: number): Promise<ReturnType<typeof scalePlan>> {
+    const plan = scalePlan(n, this.plan.scaleFlows);
+    const d = diff(this.table, plan.prefixes);
+    const w = await this.writeRoutes(lr, d.del, d.add, this.plan.routeBatch);
+    this.table = new Set(plan.prefixes);
+    this.progress.result(`${n} routes installed (${plan.trafficRoutes} x /${plan.trafficPlen} carry the traffic): ` +
+      `+${d.add.length} -${d.del.length} in ${(w.addS + w.delS).toFixed(2)} s`);
+    return plan;
+  }
+
+  private async scaleTrials(lr: Linerate, n: number): Promise<void> {
+    const runs = this.scaleRuns.get(n) ?? [];
+    for (let i = 0; i < this.plan.scaleTrials; i++) {
+      const r = await this.maxTrial(lr, this.scaleTraffic(), this.plan.scaleSeconds, `trial ${i + 1}/${this.plan.scaleTrials}`);
+      runs.push(r);
+      this.progress.result(`${n} routes: ${r.t.mpps.toFixed(2)} Mpps` + (r.cpp ? `, ${r.cpp.toFixed(0)} cycles/pkt` : ''));
     }
-    // clean measurement on the largest table: delete it all, add it all again
-    this.progress.phase(`linerate: route add over gRPC, ${last.length} routes in batches of ${this.plan.routeBatch}`);
+    this.scaleRuns.set(n, runs);
+  }
+
+  /**
+   * Scale, first pass: install 1, 1k, 100k, 1M routes in turn over gRPC
+   * and measure at each size. A second pass on the way down (scaleDown)
+   * adds trials taken a minute later, so that a slow spell of the host
+   * does not decide a table size alone.
+   */
+  async scaleUp(lr: Linerate): Promise<void> {
+    for (const n of this.plan.scaleRoutes) {
+      this.phase(`linerate: ${n} routes installed, scale traffic`);
+      await this.installScale(lr, n);
+      await this.scaleTrials(lr, n);
+    }
+  }
+
+  /** Scale, second pass from the largest table down; then one case per table size. */
+  async scaleDown(lr: Linerate): Promise<void> {
+    for (const n of [...this.plan.scaleRoutes].reverse()) {
+      this.phase(`linerate: ${n} routes installed, scale traffic (second pass)`);
+      await this.installScale(lr, n);
+      await this.scaleTrials(lr, n);
+    }
+  }
+
+  /** The scale cases from every trial of both passes. */
+  finishScale(lr: Linerate): void {
+    for (const n of this.plan.scaleRoutes) {
+      const runs = this.scaleRuns.get(n);
+      if (!runs?.length) continue;
+      const p = scalePlan(n, this.plan.scaleFlows);
+      this.maxCase(lr, 'scale', this.scaleTraffic(), runs, { routes: n, note: `traffic spread over ${p.trafficRoutes} /${p.trafficPlen} routes` });
+    }
+    this.scaleRuns.clear();
+  }
+
+  /** Route add rate: the installed (largest) table deleted and added again, timed. */
+  async routeAddRate(lr: Linerate): Promise<void> {
+    const last = [...this.table];
+    if (!last.length) throw new Error('no scale table installed to time');
+    this.phase(`linerate: route add over gRPC, ${last.length} routes in batches of ${this.plan.routeBatch}`);
     const byBatch: RouteAddResult['by_batch'] = [];
     for (const b of this.plan.routeBatchSweep) {
       await this.writeRoutes(lr, last, [], b);
@@ -261,7 +386,7 @@ export class Runner {
    * destinations (and others) are inserted and deleted at the churn rate.
    */
   async churnTest(lr: Linerate, tableRoutes: number): Promise<void> {
-    this.progress.phase(`linerate: route churn at ${this.plan.churnRate} routes/s, traffic at 50 % of NDR`);
+    this.phase(`linerate: route churn at ${this.plan.churnRate} routes/s, traffic at 50 % of NDR`);
     const ndr = this.ndr.get('linerate');
     if (!ndr) {
       this.progress.warn('linerate: no NDR, no churn test');
@@ -274,8 +399,10 @@ export class Runner {
     const deletes = sets.map((b) => lr.writer.write({ updates: b.map((prefix) => ({ type: 'DELETE' as const, route: { prefix, nextHops: [] } })) }));
     const rate = ndr * 0.5;
     const traffic = this.mainTraffic(64);
+    const offeredPps = rate * 1e6;
     const seconds = this.plan.churnSeconds;
 
+    await this.ensureAlive(`${this.phaseName}, before churn`);
     this.between();
     const mark = cpuMark();
     const before = await lr.counters();
@@ -319,14 +446,18 @@ export class Runner {
       offered_mpps: sig(rate, 5),
       ndr_mpps: sig(ndr, 5),
       mpps: sig(t.mpps, 5),
-      loss_packets: t.lossPackets,
-      loss_ratio: sig(t.lossRatio, 4),
+      sent_mpps: sig(t.txMpps, 5),
+      loss_packets: t.raw.loss?.packets ?? 0,
+      loss_ratio: sig((t.raw.loss?.packets ?? 0) / Math.max(1, t.raw.tx.packets), 4),
+      shortfall_packets: Math.max(0, Math.round(offeredPps * (t.raw.config.warmup_s + t.raw.tx.steady.seconds) - t.raw.tx.packets)),
+      refused: t.raw.tx.refused,
       drops,
       table_swaps: Number(after.tableSwaps - before.tableSwaps),
       others_cpu_percent: Math.round(othersPercentSince(mark)),
     };
     this.progress.result(`churn: ${updates} updates in ${churnS.toFixed(1)} s = ${this.churn.achieved_routes_per_s} routes/s, ` +
-      `traffic ${rate.toFixed(2)} Mpps: lost ${t.lossPackets}; drops ${JSON.stringify(drops)}`);
+      `traffic ${rate.toFixed(2)} Mpps offered, ${t.txMpps.toFixed(2)} sent: lost ${this.churn.loss_packets}; dataplane drops ${JSON.stringify(drops)}; ` +
+      `generator short by ${this.churn.shortfall_packets} frames`);
   }
 }
 
