@@ -6,6 +6,7 @@
 
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_rib.h>
 
 #include "fib.h"
 #include "log.h"
@@ -92,6 +93,48 @@ lr_fib_fini(void)
 	lr_fib_cur = NULL;
 }
 
+/*
+ * Next hop of the closest route strictly covering ip/plen, or def_nh.
+ * ip has its host bits cleared.
+ */
+static uint64_t
+cover_nh4(struct rte_fib *f, uint32_t ip, uint8_t plen)
+{
+	struct rte_rib_node *n = rte_rib_lookup(rte_fib_get_rib(f), ip);
+	uint64_t nh = LR_FIB_MISS;
+	uint8_t d;
+
+	while (n != NULL && rte_rib_get_depth(n, &d) == 0 && d >= plen)
+		n = rte_rib_lookup_parent(n);
+	if (n != NULL)
+		rte_rib_get_nh(n, &nh);
+	return nh;
+}
+
+/*
+ * rte_fib_add() for IPv4. DIR-24-8 reserves one tbl8 group per /24 that
+ * holds a prefix longer than /24 when the first such prefix is added, and
+ * releases it when the last one is deleted; but an add whose next hop is
+ * its covering route's returns before reserving, while its delete still
+ * releases. The counter then wraps and every later long prefix in a new
+ * /24 fails with -ENOSPC. So a new long prefix that resolves like its
+ * cover is added with another value first (which reserves; the shadow
+ * copy is not visible yet), then set to its real value.
+ */
+static int
+add4(struct rte_fib *f, uint32_t ip, uint8_t plen, uint32_t value)
+{
+	int rc;
+
+	if (plen > 24 && rte_rib_lookup_exact(rte_fib_get_rib(f), ip, plen) == NULL &&
+	    cover_nh4(f, ip, plen) == value) {
+		rc = rte_fib_add(f, ip, plen, value ^ 1);
+		if (rc < 0)
+			return rc;
+	}
+	return rte_fib_add(f, ip, plen, value);
+}
+
 static int
 apply(struct lr_fib_tables *t, uint8_t family, const uint8_t *prefix, uint8_t plen,
       uint32_t value)
@@ -102,7 +145,7 @@ apply(struct lr_fib_tables *t, uint8_t family, const uint8_t *prefix, uint8_t pl
 
 		if (value == LR_NH_NONE)
 			return rte_fib_delete(t->v4, ip, plen);
-		return rte_fib_add(t->v4, ip, plen, value);
+		return add4(t->v4, ip, plen, value);
 	}
 	if (plen == 0) {
 		t->v6_default = value;

@@ -327,6 +327,80 @@ test_route_capacity(uint32_t rules4)
 	free(r);
 }
 
+/*
+ * Churn of long prefixes that resolve like their covering route must not
+ * use up IPv4 capacity: rte_fib's tbl8 reservation is per /24 and has to
+ * come back when the last long prefix of a /24 goes.
+ */
+/* Batch of n /25s in distinct /24s: how many fit before IPv4 is full. */
+static uint32_t
+long_prefixes_fit(struct lr_route *r, uint32_t n)
+{
+	const char *g[] = { "0@10.1.0.2" };
+	struct lr_ctl_status st;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		char p[32];
+
+		snprintf(p, sizeof(p), "100.%u.%u.128/25", i >> 8, i & 0xff);
+		r[i] = route(LR_OP_ADD, p, 1, g);
+	}
+	memset(&st, 0, sizeof(st));
+	if (lr_route_batch(r, n, lr_n_ports, &st) == LR_OK) {
+		for (i = 0; i < n; i++)
+			r[i].op = LR_OP_DEL;
+		CHECK_EQ(lr_route_batch(r, n, lr_n_ports, &st), LR_OK);
+		return n;
+	}
+	CHECK_EQ(st.code, LR_ERR_NO_SPACE);
+	CHECK_STR_HAS(st.msg, "IPv4 route table full");
+	return st.index;
+}
+
+/*
+ * Churn of long prefixes that resolve like their covering route must not
+ * use up IPv4 capacity: rte_fib reserves a tbl8 group per /24 holding
+ * longer prefixes, and the reservation has to come back with the last one.
+ */
+static void
+test_route_churn(uint32_t rules4)
+{
+	enum { CYCLES = 20, N = 200 };
+	uint32_t n_tbl8 = rules4 / 64 < 256 ? 256 : rules4 / 64, rc0 = lr_route_count(), i, c;
+	uint32_t fit;
+	struct lr_route *r = calloc(n_tbl8 + 1, sizeof(*r));
+	const char *b[] = { "1@-" };
+	struct lr_ctl_status st;
+
+	REQUIRE(r != NULL && N <= n_tbl8);
+	/* one more /24 than there are tbl8 groups cannot fit; most do */
+	fit = long_prefixes_fit(r, n_tbl8 + 1);
+	CHECK(fit > n_tbl8 - 16 && fit <= n_tbl8);
+	CHECK_EQ(batch1(route(LR_OP_ADD, "198.18.0.0/15", 1, b), &st), LR_OK);
+	for (c = 0; c < CYCLES; c++) {
+		for (i = 0; i < N; i++) {
+			char p[32];
+
+			/* distinct /24s, same next hop as the /15 */
+			snprintf(p, sizeof(p), "198.%u.%u.%u/32", 18 + (i >> 8), i & 0xff, 1 + c);
+			r[i] = route(LR_OP_ADD, p, 1, b);
+		}
+		CHECK_EQ(lr_route_batch(r, N, lr_n_ports, &st), LR_OK);
+		CHECK_EQ(lookup("198.18.0.1"), lookup("198.18.0.2"));
+		for (i = 0; i < N; i++)
+			r[i].op = LR_OP_DEL;
+		CHECK_EQ(lr_route_batch(r, N, lr_n_ports, &st), LR_OK);
+	}
+	CHECK_EQ(lr_route_count(), rc0 + 1);
+	CHECK_EQ(batch1(route(LR_OP_DEL, "198.18.0.0/15", 0, NULL), &st), LR_OK);
+	/* exactly as much room as before the churn */
+	CHECK_EQ(long_prefixes_fit(r, n_tbl8 + 1), fit);
+	CHECK_EQ(long_prefixes_fit(r, fit), fit);
+	CHECK_EQ(lr_route_count(), rc0);
+	free(r);
+}
+
 static void
 test_ecmp(void)
 {
@@ -716,6 +790,7 @@ main(int argc, char **argv)
 	test_route_basics();
 	test_route_atomic();
 	test_route_capacity(rules4);
+	test_route_churn(rules4);
 	test_ecmp();
 	test_addresses();
 	test_neighbors();
