@@ -58,11 +58,25 @@ export function toBatch(changes: readonly Change[], ports: PortMap): DpBatch {
   switch (kind) {
     case 'address':
       return { kind, entries: changes.map((c) => (c.kind === 'address' ? addrEntry(c.address, ports, c.op) : mixed())) };
-    case 'route':
+    case 'route': {
+      // Shared (frozen) next-hop lists of the model translate once per batch.
+      const shared = new Map<readonly unknown[], dp.NextHop[]>();
       return {
         kind,
-        entries: changes.map((c) => (c.kind === 'route' ? routeEntry(c.route, ports, c.op === 'mod' ? 'replace' : c.op) : mixed())),
+        entries: changes.map((c) => {
+          if (c.kind !== 'route') return mixed();
+          const op = c.op === 'mod' ? 'replace' : c.op;
+          const nhs = c.route.nextHops;
+          if (op === 'del' || !Object.isFrozen(nhs)) return routeEntry(c.route, ports, op);
+          let nexthops = shared.get(nhs);
+          if (nexthops === undefined) {
+            nexthops = routeEntry(c.route, ports, op).nexthops;
+            shared.set(nhs, nexthops);
+          }
+          return { op, prefix: c.route.prefix, nexthops };
+        }),
       };
+    }
     case 'neighbor':
       return {
         kind,

@@ -75,6 +75,46 @@ export function parsePrefix(text: unknown, field: string): ParsedCidr {
   return p;
 }
 
+/**
+ * parsePrefix's fast path for the common shape, a plain IPv4 "a.b.c.d/len"
+ * that parsePrefix accepts (same syntax rules, no host bits): scanned by hand
+ * so that a big batch builds no ipaddr.js object per route. Returns the
+ * canonical CIDR (the text itself), or undefined for anything else, which the
+ * full parser then accepts or refuses with its own message.
+ */
+export function fastPrefix4(text: string): string | undefined {
+  const n = text.length;
+  let i = 0;
+  let addr = 0;
+  for (let part = 0; part < 4; part++) {
+    const start = i;
+    let v = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      i++;
+    }
+    const len = i - start;
+    if (len === 0 || len > 3 || v > 255 || (len > 1 && text.charCodeAt(start) === 48)) return undefined;
+    addr = ((addr << 8) | v) >>> 0;
+    if (i >= n || text.charCodeAt(i) !== (part < 3 ? 46 : 47)) return undefined; // '.' then '/'
+    i++;
+  }
+  const start = i;
+  let plen = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+    plen = plen * 10 + (c - 48);
+    i++;
+  }
+  const len = i - start;
+  if (len === 0 || len > 2 || plen > 32 || (len > 1 && text.charCodeAt(start) === 48)) return undefined;
+  if (plen < 32 && (addr << plen) !== 0) return undefined; // host bits set
+  return text;
+}
+
 /** The subnet of an interface address, e.g. 10.0.1.1/24 -> 10.0.1.0/24. */
 export function subnetOf(cidr: string): string {
   const p = parseCidr(cidr, 'cidr');

@@ -7,7 +7,7 @@
  */
 import type * as api from '../api/types';
 import { ApiError, exhausted, exists, invalid, notFound } from '../errors';
-import { parseInterfaceAddress, parseIp, parseMac, parsePrefix } from './net';
+import { type Family, fastPrefix4, parseInterfaceAddress, parseIp, parseMac, parsePrefix } from './net';
 import {
   type Address, type Change, type DesiredState, type Neighbor, type NextHop, type Route,
   addressKey, cidrOf, neighborKey,
@@ -43,53 +43,87 @@ function intern(x: string): string {
   return x;
 }
 
+/**
+ * Single next-hop lists repeat across routes (same port and gateway): one
+ * frozen list each, so that 1M routes keep a few next-hop objects, not 1M
+ * (less to copy for the GC). Nothing mutates a stored route's next hops.
+ */
+const singleHops = new Map<string, NextHop[]>();
+function sharedSingleHop(nh: NextHop): NextHop[] {
+  const key = `${nh.port}|${nh.via ?? ''}|${nh.weight ?? ''}`;
+  let list = singleHops.get(key);
+  if (list === undefined) {
+    list = Object.freeze([Object.freeze(nh)]) as unknown as NextHop[];
+    if (singleHops.size < 65536) singleHops.set(key, list);
+  }
+  return list;
+}
+
+/** Parsed gateways by request text (they repeat across routes): canonical form, family, ipaddr.js range. */
+const gateways = new Map<string, { address: string; family: Family; range: string }>();
+
 const BAD_GATEWAY = new Set(['unspecified', 'multicast', 'broadcast', 'loopback']);
 
+/** Field name of next hop j of entry i (built only on error). */
+const hopField = (fieldAt: (i: number) => string, i: number, j: number): string => `${fieldAt(i)}.next_hops[${j}]`;
+
 /**
- * A Route message into a model route; next hops are read only when
+ * A Route message into a model route, entry `at` of a list whose field
+ * names `fieldAt` and `prefixFieldAt` build (functions of the index, so that
+ * no closure is allocated per route); next hops are read only when
  * `withNextHops`. Field names are built only on error (batches are big).
  */
-export function parseRoute(r: api.Route | null | undefined, field: () => string, ports: PortNames, limits: Limits,
-  withNextHops: boolean, prefixField = (): string => `${field()}.prefix`): Route {
-  if (!r) throw invalid(field(), 'required');
-  let pre;
-  try {
-    pre = parsePrefix(r.prefix, '');
-  } catch (e) {
-    throw reField(e, prefixField());
+export function parseRoute(r: api.Route | null | undefined, at: number, fieldAt: (i: number) => string,
+  prefixFieldAt: (i: number) => string, ports: PortNames, limits: Limits, withNextHops: boolean): Route {
+  if (!r) throw invalid(fieldAt(at), 'required');
+  let prefix = typeof r.prefix === 'string' ? fastPrefix4(r.prefix) : undefined;
+  let family: Family = 4;
+  if (prefix === undefined) {
+    let pre;
+    try {
+      pre = parsePrefix(r.prefix, '');
+    } catch (e) {
+      throw reField(e, prefixFieldAt(at));
+    }
+    prefix = pre.cidr;
+    family = pre.family;
   }
-  const route: Route = { prefix: pre.cidr, family: pre.family, nextHops: [] };
+  const route: Route = { prefix, family, nextHops: [] };
   if (!withNextHops) return route;
   const nhs = r.nextHops ?? [];
-  if (nhs.length === 0) throw invalid(`${field()}.next_hops`, 'at least one next hop is required');
-  if (nhs.length > limits.maxEcmp) throw invalid(`${field()}.next_hops`, `${nhs.length} next hops exceed the limit of ${limits.maxEcmp}`);
+  if (nhs.length === 0) throw invalid(`${fieldAt(at)}.next_hops`, 'at least one next hop is required');
+  if (nhs.length > limits.maxEcmp) throw invalid(`${fieldAt(at)}.next_hops`, `${nhs.length} next hops exceed the limit of ${limits.maxEcmp}`);
   for (let j = 0; j < nhs.length; j++) {
     const nh = nhs[j];
-    const f = (): string => `${field()}.next_hops[${j}]`;
     const port = nh?.port;
-    if (typeof port !== 'string' || port === '') throw invalid(`${f()}.port`, 'required');
-    if (!ports.has(port)) throw notFound(`${f()}.port`, `unknown port ${JSON.stringify(port)}`);
+    if (typeof port !== 'string' || port === '') throw invalid(`${hopField(fieldAt, at, j)}.port`, 'required');
+    if (!ports.has(port)) throw notFound(`${hopField(fieldAt, at, j)}.port`, `unknown port ${JSON.stringify(port)}`);
     const out: NextHop = { port: intern(port) };
     if (nh.via) {
-      let via;
-      try {
-        via = parseIp(nh.via, '');
-      } catch (e) {
-        throw reField(e, `${f()}.via`);
+      let via = gateways.get(nh.via);
+      if (via === undefined) {
+        let p;
+        try {
+          p = parseIp(nh.via, '');
+        } catch (e) {
+          throw reField(e, `${hopField(fieldAt, at, j)}.via`);
+        }
+        via = { address: intern(p.address), family: p.family, range: p.ip.range() };
+        if (gateways.size < 65536) gateways.set(nh.via, via);
       }
-      if (via.family !== pre.family) throw invalid(`${f()}.via`, `IPv${via.family} gateway for an IPv${pre.family} prefix`);
-      const range = via.ip.range();
-      if (BAD_GATEWAY.has(range)) throw invalid(`${f()}.via`, `${range} address ${via.address} cannot be a gateway`);
-      out.via = intern(via.address);
+      if (via.family !== family) throw invalid(`${hopField(fieldAt, at, j)}.via`, `IPv${via.family} gateway for an IPv${family} prefix`);
+      if (BAD_GATEWAY.has(via.range)) throw invalid(`${hopField(fieldAt, at, j)}.via`, `${via.range} address ${via.address} cannot be a gateway`);
+      out.via = via.address;
     }
     const w = nh.weight ?? 0;
-    if (!Number.isInteger(w) || w < 0 || w > 65535) throw invalid(`${f()}.weight`, 'must be 0..65535');
+    if (!Number.isInteger(w) || w < 0 || w > 65535) throw invalid(`${hopField(fieldAt, at, j)}.weight`, 'must be 0..65535');
     if (w > 1) out.weight = w;
     for (const prev of route.nextHops) {
-      if (prev.port === out.port && prev.via === out.via) throw exists(f(), `duplicate next hop ${out.via ?? 'on-link'} on ${out.port}`);
+      if (prev.port === out.port && prev.via === out.via) throw exists(hopField(fieldAt, at, j), `duplicate next hop ${out.via ?? 'on-link'} on ${out.port}`);
     }
     route.nextHops.push(out);
   }
+  if (route.nextHops.length === 1) route.nextHops = sharedSingleHop(route.nextHops[0]);
   return route;
 }
 
@@ -154,7 +188,7 @@ export function validateRouteUpdates(b: RouteBatch, state: DesiredState, ports: 
   for (let i = 0; i < b.length; i++) {
     const op = updateTypes[String(b.type(i))];
     if (!op) throw invalid(`${b.field(i)}.type`, 'required: INSERT, MODIFY or DELETE');
-    const route = parseRoute(b.route(i), () => b.routeField(i), ports, limits, op !== 'del', () => b.prefixField(i));
+    const route = parseRoute(b.route(i), i, b.routeField, b.prefixField, ports, limits, op !== 'del');
     const prev = inBatch.get(route.prefix);
     if (prev !== undefined) throw exists(b.prefixField(i), `${route.prefix} appears twice in the batch (also ${b.field(prev)})`);
     inBatch.set(route.prefix, i);
