@@ -48,12 +48,31 @@ function exitText(p: Started | undefined): string {
 
 const TESTPMD = process.env.LINERATE_TESTPMD ?? 'dpdk-testpmd';
 
-/** dpdk-testpmd io: receive a burst, send it out of the other port unchanged. */
-export class TestpmdIo implements Forwarder {
-  readonly id = 'testpmd-io' as const;
-  private proc?: Started;
+/** A reference forwarder that is one child process serving the topology's memif sockets. */
+abstract class ChildForwarder {
+  protected proc?: Started;
 
-  constructor(private readonly topo: Topology) {}
+  constructor(protected readonly topo: Topology) {}
+
+  abstract start(): Promise<void>;
+  abstract stop(): Promise<void>;
+
+  async alive(): Promise<boolean> {
+    return !!this.proc && this.proc.child.exitCode === null && this.proc.child.signalCode === null;
+  }
+
+  async recover(): Promise<string> {
+    const how = exitText(this.proc);
+    await this.stop();
+    removeSockets(this.topo);
+    await this.start();
+    return how;
+  }
+}
+
+/** dpdk-testpmd io: receive a burst, send it out of the other port unchanged. */
+export class TestpmdIo extends ChildForwarder implements Forwarder {
+  readonly id = 'testpmd-io' as const;
 
   async start(): Promise<void> {
     const prefix = this.topo.prefix('testpmd');
@@ -77,18 +96,6 @@ export class TestpmdIo implements Forwarder {
     await stop(this.proc, 'SIGTERM', 20_000).finally(() => clearTimeout(t));
     removeDpdkRuntime(this.topo.prefix('testpmd'));
   }
-
-  async alive(): Promise<boolean> {
-    return !!this.proc && this.proc.child.exitCode === null && this.proc.child.signalCode === null;
-  }
-
-  async recover(): Promise<string> {
-    const how = exitText(this.proc);
-    await this.stop();
-    removeSockets(this.topo);
-    await this.start();
-    return how;
-  }
 }
 
 /** Builds l3fwd if needed; its path, or throws with the reason. */
@@ -99,11 +106,11 @@ export function buildL3fwd(): string {
 }
 
 /** DPDK's l3fwd example, LPM lookup, one lcore polling both ports. */
-export class L3fwdLpm implements Forwarder {
+export class L3fwdLpm extends ChildForwarder implements Forwarder {
   readonly id = 'l3fwd-lpm' as const;
-  private proc?: Started;
-
-  constructor(private readonly topo: Topology, private readonly binary: string) {}
+  constructor(topo: Topology, private readonly binary: string) {
+    super(topo);
+  }
 
   async start(): Promise<void> {
     const prefix = this.topo.prefix('l3fwd');
@@ -123,18 +130,6 @@ export class L3fwdLpm implements Forwarder {
     if (!this.proc) return;
     await stop(this.proc, 'SIGTERM', 10_000);
     removeDpdkRuntime(this.topo.prefix('l3fwd'));
-  }
-
-  async alive(): Promise<boolean> {
-    return !!this.proc && this.proc.child.exitCode === null && this.proc.child.signalCode === null;
-  }
-
-  async recover(): Promise<string> {
-    const how = exitText(this.proc);
-    await this.stop();
-    removeSockets(this.topo);
-    await this.start();
-    return how;
   }
 }
 

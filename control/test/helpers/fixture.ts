@@ -44,9 +44,15 @@ export async function startRig(tag: string, nWires: number, opts: (wires: Wire[]
   const hugepagesBefore = hugepageFiles();
   const wires: Wire[] = [];
   for (let i = 0; i < nWires; i++) wires.push(createWire(id, i));
-  const serve = new Serve({ name: `lrt-${id}-${tag}`, ...opts(wires, id) });
+  return launchRig(id, tag, hugepagesBefore, { wires }, opts(wires, id));
+}
+
+/** Starts serve for a rig whose topology exists; on failure undoes everything. */
+async function launchRig(id: string, tag: string, hugepagesBefore: Set<string>, topo: { wires: Wire[]; lab?: Lab },
+  serveOpts: Omit<ServeOptions, 'name'>): Promise<Rig> {
+  const serve = new Serve({ name: `lrt-${id}-${tag}`, ...serveOpts });
   const rig: Rig = {
-    id, wires, serve, hugepagesBefore, pids: new Set(),
+    id, ...topo, serve, hugepagesBefore, pids: new Set(),
     client: () => {
       if (!serve.client) throw new Error('serve is not running');
       return serve.client;
@@ -68,23 +74,7 @@ export async function startLabRig(tag: string, opts: (lab: Lab, id: string) => O
   const id = uniqueId();
   const hugepagesBefore = hugepageFiles();
   const lab = createLab(id);
-  const serve = new Serve({ name: `lrt-${id}-${tag}`, ...opts(lab, id) });
-  const rig: Rig = {
-    id, wires: [], lab, serve, hugepagesBefore, pids: new Set(),
-    client: () => {
-      if (!serve.client) throw new Error('serve is not running');
-      return serve.client;
-    },
-  };
-  try {
-    await serve.start();
-  } catch (err) {
-    stopRig(rig);
-    throw err;
-  }
-  const pid = serve.dataplanePid();
-  if (pid) rig.pids.add(pid);
-  return rig;
+  return launchRig(id, tag, hugepagesBefore, { wires: [], lab }, opts(lab, id));
 }
 
 /** Stops everything the rig started (idempotent; also run by the exit handler). */
