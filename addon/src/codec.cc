@@ -11,7 +11,7 @@ namespace lr {
 namespace {
 
 const char *const kKeyNames[] = {
-	"op", "prefix", "nexthops", "connected", "portId", "via", "weight",
+	"op", "prefix", "nextHops", "connected", "portId", "via", "weight",
 	"address", "prefixLen", "mac", "state", "ageSeconds", "mtu", "adminUp",
 };
 
@@ -249,30 +249,30 @@ void Codec::ToRoute(napi_value v, uint32_t i, lr_route *r)
 	napi_status s = napi_get_array_length(env_, nhs, &n);
 	if (s == napi_array_expected) {
 		if (r->op == LR_OP_DEL && IsNullish(env_, nhs)) {
-			r->n_nexthops = 0;
+			r->n_next_hops = 0;
 			return;
 		}
-		Fail(i, "nexthops must be an array");
+		Fail(i, "nextHops must be an array");
 	}
 	Ok(s);
 	if (n > LR_MAX_ECMP)
-		Fail(i, "more than " + std::to_string(LR_MAX_ECMP) + " nexthops");
-	r->n_nexthops = uint8_t(n);
+		Fail(i, "more than " + std::to_string(LR_MAX_ECMP) + " nextHops");
+	r->n_next_hops = uint8_t(n);
 	for (uint32_t j = 0; j < n; j++) {
 		napi_value h;
 		if (napi_get_element(env_, nhs, j, &h) != napi_ok) {
 			ClearException();
-			Fail(i, "nexthop " + std::to_string(j) + " unreadable");
+			Fail(i, "nextHops[" + std::to_string(j) + "] unreadable");
 		}
-		lr_nexthop *nh = &r->nh[j];
+		lr_next_hop *nh = &r->next_hops[j];
 		nh->port_id = uint16_t(GetUint(h, K_PORT_ID, i, 0, UINT16_MAX, false, 0));
 		nh->weight = uint16_t(GetUint(h, K_WEIGHT, i, 0, UINT16_MAX, true, 0));
 		if (GetString(h, K_VIA, i, buf, sizeof(buf), true)) {
 			uint8_t fam;
-			if (!ParseAddr(buf, nh->gw, &fam))
-				Fail(i, std::string("nexthop via \"") + buf + "\" is not an IP address");
+			if (!ParseAddr(buf, nh->via, &fam))
+				Fail(i, std::string("nextHops via \"") + buf + "\" is not an IP address");
 			if (fam != r->family)
-				Fail(i, std::string("nexthop via \"") + buf + "\" is not of the prefix's family");
+				Fail(i, std::string("nextHops via \"") + buf + "\" is not of the prefix's family");
 		}
 	}
 }
@@ -366,16 +366,16 @@ napi_value Codec::FromRoute(const lr_route &r)
 	snprintf(buf + len, sizeof(buf) - len, "/%u", unsigned(r.plen));
 	SetStr(o, K_PREFIX, buf);
 
-	unsigned n = r.n_nexthops <= LR_MAX_ECMP ? r.n_nexthops : LR_MAX_ECMP;
+	unsigned n = r.n_next_hops <= LR_MAX_ECMP ? r.n_next_hops : LR_MAX_ECMP;
 	napi_value nhs;
 	Ok(napi_create_array_with_length(env_, n, &nhs));
 	static const uint8_t zero[16] = {0};
 	for (unsigned j = 0; j < n; j++) {
-		const lr_nexthop &nh = r.nh[j];
+		const lr_next_hop &nh = r.next_hops[j];
 		napi_value h = Obj();
 		SetUint(h, K_PORT_ID, nh.port_id);
-		if (memcmp(nh.gw, zero, 16) != 0) {
-			FormatAddr(r.family, nh.gw, buf);
+		if (memcmp(nh.via, zero, 16) != 0) {
+			FormatAddr(r.family, nh.via, buf);
 			SetStr(h, K_VIA, buf);
 		}
 		SetUint(h, K_WEIGHT, nh.weight);
@@ -418,7 +418,7 @@ napi_value Codec::FromNeigh(const lr_neigh &n)
 /* Port info and hello are a handful of objects per call: plain named sets. */
 napi_value Codec::FromPortInfo(const lr_port_info &p)
 {
-	char buf[LR_DEVARGS_LEN + 1];
+	char buf[LR_DEVICE_LEN + 1];
 	napi_value o = Obj();
 	auto set = [&](const char *name, napi_value v) { Ok(napi_set_named_property(env_, o, name, v)); };
 	auto u32 = [&](uint32_t n) { napi_value v; Ok(napi_create_uint32(env_, n, &v)); return v; };
@@ -432,11 +432,11 @@ napi_value Codec::FromPortInfo(const lr_port_info &p)
 	set("portId", u32(p.port_id));
 	set("name", fixed(p.name, sizeof(p.name)));
 	set("driver", fixed(p.driver, sizeof(p.driver)));
-	set("devargs", fixed(p.devargs, sizeof(p.devargs)));
+	set("device", fixed(p.device, sizeof(p.device)));
 	FormatMac(p.mac, buf);
 	set("mac", Str(buf));
-	set("nRxq", u32(p.n_rxq));
-	set("nTxq", u32(p.n_txq));
+	set("rxQueues", u32(p.rx_queues));
+	set("txQueues", u32(p.tx_queues));
 	set("mtu", u32(p.mtu));
 	set("linkUp", boolean(p.link_up != 0));
 	set("adminUp", boolean(p.admin_up != 0));

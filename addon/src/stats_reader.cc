@@ -23,31 +23,7 @@ const char *const kDropNames[] = {
 #undef LR_DROP_NAME_
 };
 
-/* lr_stats_slowpath, field by field, with the camelCase names JS sees. */
-#define LR_SLOW_FIELDS(X) \
-	X(punt_rx, "puntRx") \
-	X(arp_request_rx, "arpRequestRx") \
-	X(arp_reply_rx, "arpReplyRx") \
-	X(arp_request_tx, "arpRequestTx") \
-	X(arp_reply_tx, "arpReplyTx") \
-	X(nd_ns_rx, "ndNsRx") \
-	X(nd_na_rx, "ndNaRx") \
-	X(nd_ns_tx, "ndNsTx") \
-	X(nd_na_tx, "ndNaTx") \
-	X(icmp_echo_rx, "icmpEchoRx") \
-	X(icmp_echo_tx, "icmpEchoTx") \
-	X(neigh_learned, "neighLearned") \
-	X(dropped, "dropped") \
-	X(table_swaps, "tableSwaps") \
-	X(ctl_requests, "ctlRequests") \
-	X(ctl_errors, "ctlErrors")
 
-#define LR_SLOW_COUNT_(field, name) +1
-/* Fails when lr_stats_slowpath grows a field that is not listed above. */
-static_assert(sizeof(lr_stats_slowpath) ==
-		      ((0 LR_SLOW_FIELDS(LR_SLOW_COUNT_)) * 8 + LR_CACHE_LINE - 1) / LR_CACHE_LINE * LR_CACHE_LINE,
-	      "LR_SLOW_FIELDS is out of date with struct lr_stats_slowpath");
-#undef LR_SLOW_COUNT_
 
 int64_t MonotonicNs()
 {
@@ -168,8 +144,8 @@ Napi::Value StatsReader::Snapshot(const Napi::CallbackInfo &info)
 	o.Set("takenNs", Napi::BigInt::New(env, t0 + (t1 - t0) / 2));
 
 	Napi::Object slow = Napi::Object::New(env);
-#define LR_SLOW_SET_(field, name) slow.Set(name, big(s.slow.field));
-	LR_SLOW_FIELDS(LR_SLOW_SET_)
+#define LR_SLOW_SET_(field, help) slow.Set(#field, big(s.slow.field));
+	LR_SLOW_COUNTERS(LR_SLOW_SET_)
 #undef LR_SLOW_SET_
 	o.Set("slow", slow);
 
@@ -195,13 +171,13 @@ Napi::Value StatsReader::Snapshot(const Napi::CallbackInfo &info)
 		po.Set("rxNombuf", big(hw.rx_nombuf));
 		po.Set("linkUp", Napi::Boolean::New(env, hw.link_up != 0));
 		po.Set("speedMbps", num(hw.speed_mbps));
-		uint32_t n_rxq = hw.n_rxq < LR_MAX_QUEUES ? hw.n_rxq : LR_MAX_QUEUES;
-		uint32_t n_txq = hw.n_txq < LR_MAX_WORKERS ? hw.n_txq : LR_MAX_WORKERS;
-		po.Set("nRxq", num(n_rxq));
-		po.Set("nTxq", num(n_txq));
+		uint32_t rx_queues = hw.rx_queues < LR_MAX_QUEUES ? hw.rx_queues : LR_MAX_QUEUES;
+		uint32_t tx_queues = hw.tx_queues < LR_MAX_WORKERS ? hw.tx_queues : LR_MAX_WORKERS;
+		po.Set("rxQueues", num(rx_queues));
+		po.Set("txQueues", num(tx_queues));
 
-		Napi::Array rxqs = Napi::Array::New(env, n_rxq);
-		for (uint32_t q = 0; q < n_rxq; q++) {
+		Napi::Array rxqs = Napi::Array::New(env, rx_queues);
+		for (uint32_t q = 0; q < rx_queues; q++) {
 			const lr_stats_rxq &rq = s.rxq[p][q];
 			Napi::Object qo = Napi::Object::New(env);
 			qo.Set("rxPackets", big(rq.rx_packets));
@@ -217,8 +193,8 @@ Napi::Value StatsReader::Snapshot(const Napi::CallbackInfo &info)
 		}
 		po.Set("rxq", rxqs);
 
-		Napi::Array txqs = Napi::Array::New(env, n_txq);
-		for (uint32_t q = 0; q < n_txq; q++) {
+		Napi::Array txqs = Napi::Array::New(env, tx_queues);
+		for (uint32_t q = 0; q < tx_queues; q++) {
 			const lr_stats_txq &tq = s.txq[p][q];
 			Napi::Object qo = Napi::Object::New(env);
 			qo.Set("txPackets", big(tq.tx_packets));
@@ -237,7 +213,7 @@ Napi::Value StatsReader::Snapshot(const Napi::CallbackInfo &info)
 		const lr_stats_worker &ws = s.workers[w];
 		Napi::Object wo = Napi::Object::New(env);
 		wo.Set("lcoreId", num(ws.lcore_id));
-		wo.Set("nRxq", num(ws.n_rxq));
+		wo.Set("rxQueues", num(ws.rx_queues));
 		wo.Set("polls", big(ws.polls));
 		wo.Set("busyPolls", big(ws.busy_polls));
 		wo.Set("busyCycles", big(ws.busy_cycles));

@@ -22,7 +22,7 @@ extern "C" {
 #define LR_MAX_WORKERS   32  /**< worker lcores; each has one TX queue per port */
 #define LR_MAX_ECMP      8   /**< next hops in one route */
 #define LR_NAME_LEN      32  /**< port names, driver names (NUL included) */
-#define LR_DEVARGS_LEN   192 /**< device string (PCI address or vdev devargs) */
+#define LR_DEVICE_LEN   192 /**< device string (PCI address or vdev devargs) */
 #define LR_PATH_LEN      108 /**< sun_path size */
 #define LR_CACHE_LINE    64
 

@@ -94,8 +94,8 @@ struct lr_ctl_hello_rep {
 
 struct lr_port_info {
 	uint16_t port_id;            /**< index used by every other message */
-	uint16_t n_rxq;
-	uint16_t n_txq;
+	uint16_t rx_queues;
+	uint16_t tx_queues;
 	uint16_t mtu;
 	uint8_t mac[6];
 	uint8_t link_up;
@@ -106,7 +106,7 @@ struct lr_port_info {
 	uint64_t tx_offloads;
 	char name[LR_NAME_LEN];      /**< operator's name, e.g. "p0" */
 	char driver[LR_NAME_LEN];    /**< e.g. "net_af_packet" */
-	char devargs[LR_DEVARGS_LEN];
+	char device[LR_DEVICE_LEN];
 };
 
 struct lr_port_set {
@@ -127,20 +127,20 @@ struct lr_addr {
 	uint8_t addr[16];
 };
 
-struct lr_nexthop {
+struct lr_next_hop {
 	uint16_t port_id;            /**< output port */
 	uint16_t weight;             /**< ECMP weight, 0 treated as 1 */
-	uint8_t gw[16];              /**< gateway; all zero = destination is on-link */
+	uint8_t via[16];             /**< gateway; all zero = destination is on-link */
 };
 
 struct lr_route {
 	uint8_t op;                  /**< enum lr_ctl_op (ignored in dumps) */
 	uint8_t family;              /**< LR_AF_INET or LR_AF_INET6 */
 	uint8_t plen;                /**< 0..32 or 0..128; host bits must be zero */
-	uint8_t n_nexthops;          /**< 1..LR_MAX_ECMP (0 allowed for DEL) */
+	uint8_t n_next_hops;         /**< 1..LR_MAX_ECMP (0 allowed for DEL) */
 	uint32_t flags;              /**< LR_ROUTE_F_* (dumps only) */
 	uint8_t prefix[16];
-	struct lr_nexthop nh[LR_MAX_ECMP];
+	struct lr_next_hop next_hops[LR_MAX_ECMP];
 };
 
 #define LR_ROUTE_F_CONNECTED 0x1 /**< installed by an lr_addr, not by a batch */

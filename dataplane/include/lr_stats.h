@@ -49,7 +49,7 @@ struct lr_stats_txq {
 /** One worker lcore. */
 struct lr_stats_worker {
 	uint32_t lcore_id;
-	uint32_t n_rxq;                 /**< (port, queue) pairs it polls */
+	uint32_t rx_queues;                 /**< (port, queue) pairs it polls */
 	uint64_t polls;                 /**< loop iterations */
 	uint64_t busy_polls;            /**< iterations that received >= 1 packet */
 	uint64_t busy_cycles;           /**< TSC cycles spent in busy iterations */
@@ -73,29 +73,39 @@ struct lr_stats_port {
 	uint64_t rx_nombuf;
 	uint32_t link_up;
 	uint32_t speed_mbps;
-	uint16_t n_rxq;
-	uint16_t n_txq;
+	uint16_t rx_queues;
+	uint16_t tx_queues;
 	uint32_t pad;
 } LR_STATS_ALIGNED;
 
+/**
+ * Slow-path (main lcore) counters. X-macro: X(field, "help"); the field
+ * name is also the key the addon, the proto (StatsService slow_path) and
+ * the CLI show, unchanged. Order is ABI: append only.
+ */
+#define LR_SLOW_COUNTERS(X) \
+	X(punt_rx,        "packets taken from the workers' punt rings") \
+	X(arp_request_rx, "ARP requests received") \
+	X(arp_reply_rx,   "ARP replies received") \
+	X(arp_request_tx, "ARP requests sent (resolutions we started)") \
+	X(arp_reply_tx,   "ARP replies sent (answers for our addresses)") \
+	X(nd_ns_rx,       "neighbor solicitations received") \
+	X(nd_na_rx,       "neighbor advertisements received") \
+	X(nd_ns_tx,       "neighbor solicitations sent") \
+	X(nd_na_tx,       "neighbor advertisements sent") \
+	X(icmp_echo_rx,   "ICMP / ICMPv6 echo requests to our addresses") \
+	X(icmp_echo_tx,   "ICMP / ICMPv6 echo replies sent") \
+	X(neigh_learned,  "neighbors learned or resolved from the wire") \
+	X(dropped,        "punted packets dropped on the main lcore") \
+	X(table_swaps,    "RCU-published table-set versions") \
+	X(ctl_requests,   "control requests handled") \
+	X(ctl_errors,     "control requests answered with an error")
+
 /** Slow path on the main lcore. */
 struct lr_stats_slowpath {
-	uint64_t punt_rx;               /**< packets taken from the workers' punt rings */
-	uint64_t arp_request_rx;
-	uint64_t arp_reply_rx;
-	uint64_t arp_request_tx;        /**< resolutions we started */
-	uint64_t arp_reply_tx;          /**< answers for our addresses */
-	uint64_t nd_ns_rx;
-	uint64_t nd_na_rx;
-	uint64_t nd_ns_tx;
-	uint64_t nd_na_tx;
-	uint64_t icmp_echo_rx;          /**< pings to our addresses */
-	uint64_t icmp_echo_tx;
-	uint64_t neigh_learned;
-	uint64_t dropped;               /**< punted packets dropped on the main lcore */
-	uint64_t table_swaps;           /**< RCU-published table versions */
-	uint64_t ctl_requests;
-	uint64_t ctl_errors;
+#define LR_SLOW_FIELD_(field, help) uint64_t field;
+	LR_SLOW_COUNTERS(LR_SLOW_FIELD_)
+#undef LR_SLOW_FIELD_
 } LR_STATS_ALIGNED;
 
 struct lr_stats_shm {

@@ -143,7 +143,7 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 
 	memset(a, 0, sizeof(*a));
 	snprintf(a->name, sizeof(a->name), "default");
-	a->rxq = 1;
+	a->rx_queues = 1;
 	a->rxd = 1024;
 	a->txd = 1024;
 	a->burst = 32;
@@ -186,17 +186,17 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 			if (a->n_ports >= LR_MAX_PORTS)
 				return fail(err, errlen, "--port: at most %d ports", LR_MAX_PORTS);
 			if (optarg[k + 1] == '\0' || optarg[k + 1] == ',' ||
-			    strlen(optarg + k + 1) >= LR_DEVARGS_LEN)
+			    strlen(optarg + k + 1) >= LR_DEVICE_LEN)
 				return fail(err, errlen, "--port: device string must be 1 to %d bytes in '%s'",
-					    LR_DEVARGS_LEN - 1, optarg);
+					    LR_DEVICE_LEN - 1, optarg);
 			p = &a->ports[a->n_ports++];
 			memcpy(p->name, optarg, (size_t)k);
 			p->name[k] = '\0';
-			snprintf(p->devargs, sizeof(p->devargs), "%s", optarg + k + 1);
+			snprintf(p->device, sizeof(p->device), "%s", optarg + k + 1);
 			break;
 		}
 		case OPT_RXQ:
-			NUM_OPT(rxq, 1, LR_MAX_QUEUES, "--rxq");
+			NUM_OPT(rx_queues, 1, LR_MAX_QUEUES, "--rxq");
 			break;
 		case OPT_PORT_RXQ: {
 			uint32_t n;
@@ -258,7 +258,7 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 		k = find_port(a, prxq[i].name, strlen(prxq[i].name));
 		if (k < 0)
 			return fail(err, errlen, "--port-rxq: no port named '%s'", prxq[i].name);
-		a->ports[k].n_rxq = prxq[i].n;
+		a->ports[k].rx_queues = prxq[i].n;
 	}
 	return 0;
 }

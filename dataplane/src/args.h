@@ -15,8 +15,8 @@
 
 struct lr_args_port {
 	char name[LR_NAME_LEN];
-	char devargs[LR_DEVARGS_LEN];
-	uint16_t n_rxq;            /**< 0 = use lr_args.rxq */
+	char device[LR_DEVICE_LEN];
+	uint16_t rx_queues;        /**< 0 = use lr_args.rx_queues */
 };
 
 struct lr_args {
@@ -25,7 +25,7 @@ struct lr_args {
 	char stats_path[LR_PATH_LEN];
 	unsigned n_ports;
 	struct lr_args_port ports[LR_MAX_PORTS];
-	uint16_t rxq;              /**< RX queues per port (before clamping) */
+	uint16_t rx_queues;        /**< RX queues per port (before clamping) */
 	uint16_t rxd, txd;
 	uint32_t mbufs;            /**< 0 = sized from ports and queues */
 	uint16_t burst;

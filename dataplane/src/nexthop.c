@@ -316,7 +316,7 @@ lr_nh_put(uint32_t value)
 }
 
 static void
-describe_adj(uint32_t a, uint16_t weight, struct lr_nexthop *o)
+describe_adj(uint32_t a, uint16_t weight, struct lr_next_hop *o)
 {
 	const struct lr_adj_info *k = &lr_adj_info[a];
 
@@ -324,11 +324,11 @@ describe_adj(uint32_t a, uint16_t weight, struct lr_nexthop *o)
 	o->port_id = k->port;
 	o->weight = weight;
 	if (k->kind == LR_ADJ_NEIGH)
-		memcpy(o->gw, k->ip, 16);
+		memcpy(o->via, k->ip, 16);
 }
 
 unsigned
-lr_nh_describe(uint32_t value, struct lr_nexthop *out)
+lr_nh_describe(uint32_t value, struct lr_next_hop *out)
 {
 	const struct lr_nh_group *g;
 	unsigned i;

@@ -91,7 +91,7 @@ void lr_nh_put(uint32_t value);
 uint32_t lr_nh_refcnt(uint32_t value);
 
 /** Next hops of a value as the control protocol shows them. */
-unsigned lr_nh_describe(uint32_t value, struct lr_nexthop *out);
+unsigned lr_nh_describe(uint32_t value, struct lr_next_hop *out);
 
 /** Live adjacencies / groups (leak checks in tests). */
 uint32_t lr_nh_adj_count(void);

@@ -27,7 +27,7 @@ uint16_t lr_n_ports;
 static int
 find_ethdev(const char *devargs, uint16_t *pid)
 {
-	char name[LR_DEVARGS_LEN];
+	char name[LR_DEVICE_LEN];
 	struct rte_dev_iterator it;
 	uint16_t id;
 	size_t n = strcspn(devargs, ",");
@@ -58,17 +58,17 @@ lr_port_probe_all(const struct lr_args *a)
 
 		memset(p, 0, sizeof(*p));
 		snprintf(p->name, sizeof(p->name), "%s", a->ports[i].name);
-		snprintf(p->devargs, sizeof(p->devargs), "%s", a->ports[i].devargs);
-		if (find_ethdev(p->devargs, &pid) < 0) {
-			rc = rte_dev_probe(p->devargs);
+		snprintf(p->device, sizeof(p->device), "%s", a->ports[i].device);
+		if (find_ethdev(p->device, &pid) < 0) {
+			rc = rte_dev_probe(p->device);
 			if (rc < 0 && rc != -EEXIST) {
-				LR_LOG(ERR, "port %s: cannot probe '%s': %s", p->name, p->devargs,
+				LR_LOG(ERR, "port %s: cannot probe '%s': %s", p->name, p->device,
 				       rte_strerror(-rc));
 				return -1;
 			}
-			if (find_ethdev(p->devargs, &pid) < 0) {
+			if (find_ethdev(p->device, &pid) < 0) {
 				LR_LOG(ERR, "port %s: '%s' probed but no ethdev port found", p->name,
-				       p->devargs);
+				       p->device);
 				return -1;
 			}
 		}
@@ -102,7 +102,7 @@ lr_port_pool_size(const struct lr_args *a, unsigned n_workers)
 	unsigned i;
 
 	for (i = 0; i < a->n_ports; i++) {
-		unsigned q = a->ports[i].n_rxq ? a->ports[i].n_rxq : a->rxq;
+		unsigned q = a->ports[i].rx_queues ? a->ports[i].rx_queues : a->rx_queues;
 
 		n += (uint64_t)q * a->rxd + (uint64_t)n_workers * a->txd;
 	}
@@ -117,7 +117,7 @@ configure(uint16_t i, const struct lr_args *a, struct rte_mempool *mp, unsigned 
 	struct lr_port *p = &lr_ports[i];
 	struct lr_port_rt *rt = &lr_port_rt[i];
 	uint16_t pid = rt->dpdk_id, rxd = a->rxd, txd = a->txd, q;
-	unsigned want = a->ports[i].n_rxq ? a->ports[i].n_rxq : a->rxq;
+	unsigned want = a->ports[i].rx_queues ? a->ports[i].rx_queues : a->rx_queues;
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
 	struct rte_eth_rxconf rxc;
@@ -127,23 +127,23 @@ configure(uint16_t i, const struct lr_args *a, struct rte_mempool *mp, unsigned 
 	rc = rte_eth_dev_info_get(pid, &info);
 	if (rc != 0)
 		return rc;
-	p->n_rxq = (uint16_t)RTE_MIN(want, (unsigned)info.max_rx_queues);
-	if (p->n_rxq == 0) {
+	p->rx_queues = (uint16_t)RTE_MIN(want, (unsigned)info.max_rx_queues);
+	if (p->rx_queues == 0) {
 		LR_LOG(ERR, "port %s: device has no RX queue", p->name);
 		return -EINVAL;
 	}
-	if (p->n_rxq < want)
+	if (p->rx_queues < want)
 		LR_LOG(WARNING, "port %s: %u RX queues requested, device has %u", p->name, want,
-		       p->n_rxq);
+		       p->rx_queues);
 	if (info.max_tx_queues < n_workers) {
 		LR_LOG(ERR, "port %s: device has %u TX queues, one per worker needs %u "
 		       "(af_packet: add qpairs=N to its devargs)", p->name, info.max_tx_queues, n_workers);
 		return -EINVAL;
 	}
-	p->n_txq = (uint16_t)n_workers;
+	p->tx_queues = (uint16_t)n_workers;
 
 	memset(&conf, 0, sizeof(conf));
-	if (p->n_rxq > 1 && (info.flow_type_rss_offloads & LR_RSS_HF) != 0) {
+	if (p->rx_queues > 1 && (info.flow_type_rss_offloads & LR_RSS_HF) != 0) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & LR_RSS_HF;
 		if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_RSS_HASH)
@@ -160,9 +160,9 @@ configure(uint16_t i, const struct lr_args *a, struct rte_mempool *mp, unsigned 
 	p->rx_offloads = conf.rxmode.offloads;
 	p->tx_offloads = conf.txmode.offloads;
 
-	rc = rte_eth_dev_configure(pid, p->n_rxq, p->n_txq, &conf);
+	rc = rte_eth_dev_configure(pid, p->rx_queues, p->tx_queues, &conf);
 	if (rc != 0) {
-		LR_LOG(ERR, "port %s: configure (%u rxq, %u txq): %s", p->name, p->n_rxq, p->n_txq,
+		LR_LOG(ERR, "port %s: configure (%u rxq, %u txq): %s", p->name, p->rx_queues, p->tx_queues,
 		       rte_strerror(-rc));
 		return rc;
 	}
@@ -171,7 +171,7 @@ configure(uint16_t i, const struct lr_args *a, struct rte_mempool *mp, unsigned 
 		return rc;
 	rxc = info.default_rxconf;
 	rxc.offloads = conf.rxmode.offloads;
-	for (q = 0; q < p->n_rxq; q++) {
+	for (q = 0; q < p->rx_queues; q++) {
 		rc = rte_eth_rx_queue_setup(pid, q, rxd, rte_eth_dev_socket_id(pid), &rxc, mp);
 		if (rc != 0) {
 			LR_LOG(ERR, "port %s: rx queue %u: %s", p->name, q, rte_strerror(-rc));
@@ -180,7 +180,7 @@ configure(uint16_t i, const struct lr_args *a, struct rte_mempool *mp, unsigned 
 	}
 	txc = info.default_txconf;
 	txc.offloads = conf.txmode.offloads;
-	for (q = 0; q < p->n_txq; q++) {
+	for (q = 0; q < p->tx_queues; q++) {
 		rc = rte_eth_tx_queue_setup(pid, q, txd, rte_eth_dev_socket_id(pid), &txc);
 		if (rc != 0) {
 			LR_LOG(ERR, "port %s: tx queue %u: %s", p->name, q, rte_strerror(-rc));
@@ -194,8 +194,8 @@ configure(uint16_t i, const struct lr_args *a, struct rte_mempool *mp, unsigned 
 	rte_eth_allmulticast_enable(pid);
 	p->configured = true;
 	LR_LOG(INFO, "port %u %s: %s (%s) mac " RTE_ETHER_ADDR_PRT_FMT " rxq %u txq %u mtu %u%s",
-	       i, p->name, p->devargs, p->driver, RTE_ETHER_ADDR_BYTES(&rt->mac), p->n_rxq,
-	       p->n_txq, rt->mtu, conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS ? " rss" : "");
+	       i, p->name, p->device, p->driver, RTE_ETHER_ADDR_BYTES(&rt->mac), p->rx_queues,
+	       p->tx_queues, rt->mtu, conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS ? " rss" : "");
 	return 0;
 }
 
@@ -281,8 +281,8 @@ lr_port_poll(void)
 		}
 		o->link_up = p->link_up;
 		o->speed_mbps = p->speed_mbps;
-		o->n_rxq = p->n_rxq;
-		o->n_txq = p->n_txq;
+		o->rx_queues = p->rx_queues;
+		o->tx_queues = p->tx_queues;
 	}
 	if (lr_shm != NULL)
 		lr_shm->port_update_tsc = rte_rdtsc();
@@ -307,8 +307,8 @@ lr_port_info(uint16_t i, struct lr_port_info *o)
 
 	memset(o, 0, sizeof(*o));
 	o->port_id = i;
-	o->n_rxq = p->n_rxq;
-	o->n_txq = p->n_txq;
+	o->rx_queues = p->rx_queues;
+	o->tx_queues = p->tx_queues;
 	o->mtu = rt->mtu;
 	memcpy(o->mac, rt->mac.addr_bytes, 6);
 	o->link_up = p->link_up;
@@ -319,7 +319,7 @@ lr_port_info(uint16_t i, struct lr_port_info *o)
 	o->tx_offloads = p->tx_offloads;
 	snprintf(o->name, sizeof(o->name), "%s", p->name);
 	snprintf(o->driver, sizeof(o->driver), "%s", p->driver);
-	snprintf(o->devargs, sizeof(o->devargs), "%s", p->devargs);
+	snprintf(o->device, sizeof(o->device), "%s", p->device);
 }
 
 static uint16_t

@@ -33,9 +33,9 @@ struct lr_port_rt {
 
 struct lr_port {
 	char name[LR_NAME_LEN];
-	char devargs[LR_DEVARGS_LEN];
+	char device[LR_DEVICE_LEN];
 	char driver[LR_NAME_LEN];
-	uint16_t n_rxq, n_txq;
+	uint16_t rx_queues, tx_queues;
 	uint16_t min_mtu, max_mtu;
 	uint64_t rx_offloads, tx_offloads;
 	uint8_t link_up;
@@ -53,7 +53,7 @@ int lr_port_probe_all(const struct lr_args *a);
 /** Sizes the mbuf pool for these ports (when --mbufs is not given). */
 uint32_t lr_port_pool_size(const struct lr_args *a, unsigned n_workers);
 
-/** Configures queues (n_txq = n_workers) and offloads. */
+/** Configures queues (tx_queues = n_workers) and offloads. */
 int lr_port_configure_all(const struct lr_args *a, struct rte_mempool *mp, unsigned n_workers);
 
 int lr_port_start_all(void);

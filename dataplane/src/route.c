@@ -274,24 +274,24 @@ validate(const struct lr_route *e, uint32_t i, uint16_t n_ports, struct lr_ctl_s
 			      lr_ip_fmt(e->family, e->prefix, e->plen, b, sizeof(b)));
 	if (e->op == LR_OP_DEL)
 		return LR_OK;
-	if (e->n_nexthops < 1 || e->n_nexthops > LR_MAX_ECMP)
-		return lr_status_set(st, LR_ERR_INVALID, i, "routes[%u].n_nexthops: must be 1 to %d, got %u",
-			      i, LR_MAX_ECMP, e->n_nexthops);
-	for (j = 0; j < e->n_nexthops; j++) {
-		const struct lr_nexthop *nh = &e->nh[j];
+	if (e->n_next_hops < 1 || e->n_next_hops > LR_MAX_ECMP)
+		return lr_status_set(st, LR_ERR_INVALID, i, "routes[%u].n_next_hops: must be 1 to %d, got %u",
+			      i, LR_MAX_ECMP, e->n_next_hops);
+	for (j = 0; j < e->n_next_hops; j++) {
+		const struct lr_next_hop *nh = &e->next_hops[j];
 
 		if (nh->port_id >= n_ports)
-			return lr_status_set(st, LR_ERR_NOT_FOUND, i, "routes[%u].nh[%u].port_id: no port %u",
+			return lr_status_set(st, LR_ERR_NOT_FOUND, i, "routes[%u].next_hops[%u].port_id: no port %u",
 				      i, j, nh->port_id);
-		if (!lr_ip_is_zero(e->family, nh->gw) && !lr_ip_is_unicast_host(e->family, nh->gw))
+		if (!lr_ip_is_zero(e->family, nh->via) && !lr_ip_is_unicast_host(e->family, nh->via))
 			return lr_status_set(st, LR_ERR_INVALID, i,
-				      "routes[%u].nh[%u].gw: %s is not a unicast address", i, j,
-				      lr_ip_fmt(e->family, nh->gw, -1, b, sizeof(b)));
+				      "routes[%u].next_hops[%u].via: %s is not a unicast address", i, j,
+				      lr_ip_fmt(e->family, nh->via, -1, b, sizeof(b)));
 		for (k = 0; k < j; k++)
-			if (e->nh[k].port_id == nh->port_id &&
-			    memcmp(e->nh[k].gw, nh->gw, lr_ip_len(e->family)) == 0)
+			if (e->next_hops[k].port_id == nh->port_id &&
+			    memcmp(e->next_hops[k].via, nh->via, lr_ip_len(e->family)) == 0)
 				return lr_status_set(st, LR_ERR_INVALID, i,
-					      "routes[%u].nh[%u]: duplicate of nh[%u]", i, j, k);
+					      "routes[%u].next_hops[%u]: duplicate of next_hops[%u]", i, j, k);
 	}
 	return LR_OK;
 }
@@ -305,13 +305,13 @@ nh_get(const struct lr_route *e, uint32_t *value)
 	unsigned j, got = 0;
 	int rc = 0;
 
-	for (j = 0; j < e->n_nexthops; j++) {
-		const struct lr_nexthop *nh = &e->nh[j];
+	for (j = 0; j < e->n_next_hops; j++) {
+		const struct lr_next_hop *nh = &e->next_hops[j];
 
-		if (lr_ip_is_zero(e->family, nh->gw))
+		if (lr_ip_is_zero(e->family, nh->via))
 			rc = lr_adj_get(LR_ADJ_GLEAN, e->family, nh->port_id, NULL, &adj[j], NULL);
 		else
-			rc = lr_neigh_adj_get(e->family, nh->port_id, nh->gw, &adj[j]);
+			rc = lr_neigh_adj_get(e->family, nh->port_id, nh->via, &adj[j]);
 		if (rc < 0)
 			goto out;
 		w[j] = nh->weight;
@@ -331,8 +331,8 @@ out:
 static bool
 same_nexthops(const struct lr_route *a, const struct lr_route *b)
 {
-	return a->family == b->family && a->n_nexthops == b->n_nexthops &&
-	       memcmp(a->nh, b->nh, sizeof(a->nh[0]) * a->n_nexthops) == 0;
+	return a->family == b->family && a->n_next_hops == b->n_next_hops &&
+	       memcmp(a->next_hops, b->next_hops, sizeof(a->next_hops[0]) * a->n_next_hops) == 0;
 }
 
 int
@@ -386,7 +386,7 @@ lr_route_batch(const struct lr_route *r, uint32_t n, uint16_t n_ports, struct lr
 			}
 			if (rc < 0) {
 				code = lr_status_set(st, LR_ERR_NO_SPACE, i,
-					      "routes[%u].nh: next-hop table full", i);
+					      "routes[%u].next_hops: next-hop table full", i);
 				goto fail;
 			}
 			memo = e;
@@ -438,7 +438,7 @@ dump_entries(const struct rkey *k, const struct rrec *r, struct lr_route *out)
 			o->plen = k->plen;
 			memcpy(o->prefix, k->prefix, 16);
 			o->flags = shown[s] == LR_RSRC_CONNECTED ? LR_ROUTE_F_CONNECTED : 0;
-			o->n_nexthops = (uint8_t)lr_nh_describe(v, o->nh);
+			o->n_next_hops = (uint8_t)lr_nh_describe(v, o->next_hops);
 		}
 		n++;
 	}

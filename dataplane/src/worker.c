@@ -389,7 +389,7 @@ clear_own_stats(struct lr_worker *w)
 	struct lr_stats_worker *s = w->st;
 	unsigned i, p;
 
-	for (i = 0; i < w->n_rxq; i++) {
+	for (i = 0; i < w->rx_queues; i++) {
 		struct lr_stats_rxq *r = w->rxq[i].st;
 		int32_t owner = r->worker;
 
@@ -425,7 +425,7 @@ worker_main(void *arg)
 			__atomic_store_n(&w->clear_ack, req, __ATOMIC_RELEASE);
 		}
 		fib = lr_fib_current();
-		for (i = 0; i < w->n_rxq; i++)
+		for (i = 0; i < w->rx_queues; i++)
 			nrx += poll_rxq(w, fib, &w->rxq[i]);
 		if (!rte_ring_empty(w->inject))
 			drain_inject(w);
@@ -506,16 +506,16 @@ lr_worker_init(const struct lr_args *a, struct rte_rcu_qsbr *rcu)
 	/* (port, queue) pairs round-robin, port-major: the queues of one port
 	 * (its RSS spread) land on different workers */
 	for (p = 0; p < lr_n_ports; p++)
-		max_q = RTE_MAX(max_q, (unsigned)lr_ports[p].n_rxq);
+		max_q = RTE_MAX(max_q, (unsigned)lr_ports[p].rx_queues);
 	for (p = 0; p < lr_n_ports; p++)
 		for (q = 0; q < max_q; q++) {
 			struct lr_worker *w;
 			struct lr_worker_rxq *r;
 
-			if (q >= lr_ports[p].n_rxq)
+			if (q >= lr_ports[p].rx_queues)
 				continue;
 			w = lr_workers[k++ % n];
-			r = &w->rxq[w->n_rxq++];
+			r = &w->rxq[w->rx_queues++];
 			r->port = (uint16_t)p;
 			r->dpdk_id = lr_port_rt[p].dpdk_id;
 			r->queue = (uint16_t)q;
@@ -523,9 +523,9 @@ lr_worker_init(const struct lr_args *a, struct rte_rcu_qsbr *rcu)
 			r->st->worker = (int32_t)w->idx;
 		}
 	for (k = 0; k < n; k++) {
-		lr_workers[k]->st->n_rxq = lr_workers[k]->n_rxq;
+		lr_workers[k]->st->rx_queues = lr_workers[k]->rx_queues;
 		LR_LOG(INFO, "worker %u on lcore %u polls %u queue(s)", k, lr_workers[k]->lcore,
-		       lr_workers[k]->n_rxq);
+		       lr_workers[k]->rx_queues);
 	}
 	lr_shm->n_workers = n;
 	return 0;

@@ -49,7 +49,7 @@ struct lr_worker {
 	unsigned idx;
 	unsigned lcore;
 	uint16_t burst;
-	uint16_t n_rxq;
+	uint16_t rx_queues;
 	uint32_t idle_sleep_us;
 	struct lr_worker_rxq rxq[LR_MAX_PORTS * LR_MAX_QUEUES];
 	struct rte_ring *punt, *resolve, *inject;

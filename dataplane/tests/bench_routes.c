@@ -83,9 +83,9 @@ main(int argc, char **argv)
 		r[i].family = LR_AF_INET;
 		r[i].plen = 24;
 		memcpy(r[i].prefix, &p, 4);
-		r[i].n_nexthops = 1;
-		r[i].nh[0].port_id = 1;
-		inet_pton(AF_INET, "10.2.0.2", r[i].nh[0].gw);
+		r[i].n_next_hops = 1;
+		r[i].next_hops[0].port_id = 1;
+		inet_pton(AF_INET, "10.2.0.2", r[i].next_hops[0].via);
 	}
 	for (i = 0; i < 65536; i++) {
 		r6[i].family = LR_AF_INET6;
@@ -96,9 +96,9 @@ main(int argc, char **argv)
 		r6[i].prefix[3] = 0xb8;
 		r6[i].prefix[4] = (uint8_t)(i >> 8);
 		r6[i].prefix[5] = (uint8_t)i;
-		r6[i].n_nexthops = 1;
-		r6[i].nh[0].port_id = 1;
-		inet_pton(AF_INET6, "fe80::2", r6[i].nh[0].gw);
+		r6[i].n_next_hops = 1;
+		r6[i].next_hops[0].port_id = 1;
+		inet_pton(AF_INET6, "fe80::2", r6[i].next_hops[0].via);
 	}
 	dp_pid = lrc_spawn(bin, eal, opts, log_path);
 	fd = lrc_open(sock_path, 60000, NULL);

@@ -49,7 +49,7 @@ const a = require(process.argv[1]);
   await dp.addrBatch([{ portId: 0, address: '10.1.0.1', prefixLen: 24 },
                       { portId: 1, address: '10.2.0.1', prefixLen: 24 }]);
   await dp.neighBatch([{ portId: 1, address: '10.2.0.2', mac: '%s' }]);
-  await dp.routeBatch([{ prefix: '198.18.0.0/15', nexthops: [{ portId: 1, via: '10.2.0.2' }] }]);
+  await dp.routeBatch([{ prefix: '198.18.0.0/15', nextHops: [{ portId: 1, via: '10.2.0.2' }] }]);
   dp.close();
 })().catch((e) => { console.error(e); process.exit(1); });
 """ % GW_MAC

@@ -27,7 +27,7 @@ main(void)
 
 		CHECK_EQ(parse(&a, err, v), 0);
 		CHECK(strcmp(a.name, "default") == 0);
-		CHECK_EQ(a.rxq, 1);
+		CHECK_EQ(a.rx_queues, 1);
 		CHECK_EQ(a.rxd, 1024);
 		CHECK_EQ(a.txd, 1024);
 		CHECK_EQ(a.burst, 32);
@@ -47,12 +47,12 @@ main(void)
 		CHECK(strcmp(a.name, "edge1") == 0);
 		CHECK_EQ(a.n_ports, 2);
 		CHECK(strcmp(a.ports[0].name, "p0") == 0);
-		CHECK(strcmp(a.ports[0].devargs, "net_af_packet0,iface=veth0") == 0);
-		CHECK(strcmp(a.ports[1].devargs,
+		CHECK(strcmp(a.ports[0].device, "net_af_packet0,iface=veth0") == 0);
+		CHECK(strcmp(a.ports[1].device,
 			     "net_memif0,role=server,socket=/tmp/m.sock,socket-abstract=no") == 0);
-		CHECK_EQ(a.rxq, 2);
-		CHECK_EQ(a.ports[0].n_rxq, 0);
-		CHECK_EQ(a.ports[1].n_rxq, 4);
+		CHECK_EQ(a.rx_queues, 2);
+		CHECK_EQ(a.ports[0].rx_queues, 0);
+		CHECK_EQ(a.ports[1].rx_queues, 4);
 		CHECK_EQ(a.burst, 64);
 		CHECK_EQ(a.idle_sleep_us, 100);
 		CHECK_EQ(a.rxd, 512);

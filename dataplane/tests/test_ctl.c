@@ -54,10 +54,10 @@ r4(uint8_t op, uint32_t prefix_host, uint8_t plen, uint16_t port, const char *gw
 	r.plen = plen;
 	memcpy(r.prefix, &be, 4);
 	if (op != LR_OP_DEL) {
-		r.n_nexthops = 1;
-		r.nh[0].port_id = port;
+		r.n_next_hops = 1;
+		r.next_hops[0].port_id = port;
 		if (gw != NULL)
-			inet_pton(AF_INET, gw, r.nh[0].gw);
+			inet_pton(AF_INET, gw, r.next_hops[0].via);
 	}
 	return r;
 }
@@ -136,9 +136,9 @@ test_ports(int fd)
 	CHECK(strcmp(pi[0].name, "p0") == 0);
 	CHECK(strcmp(pi[1].name, "p1") == 0);
 	CHECK(strcmp(pi[0].driver, "net_ring") == 0);
-	CHECK(strcmp(pi[1].devargs, "net_ring1") == 0);
-	CHECK_EQ(pi[0].n_rxq, 1);
-	CHECK_EQ(pi[0].n_txq, 1);
+	CHECK(strcmp(pi[1].device, "net_ring1") == 0);
+	CHECK_EQ(pi[0].rx_queues, 1);
+	CHECK_EQ(pi[0].tx_queues, 1);
 	CHECK_EQ(pi[0].admin_up, 1);
 	CHECK_EQ(pi[0].link_up, 1);
 	CHECK(pi[0].mtu >= 1280);
@@ -268,9 +268,9 @@ test_routes(int fd)
 			CHECK(e[k].family == LR_AF_INET && e[k].plen == 24 && p < N);
 			if (p < N) {
 				seen[p]++;
-				CHECK_EQ(e[k].n_nexthops, 1);
-				CHECK_EQ(e[k].nh[0].port_id, p & 1);
-				CHECK_EQ(e[k].nh[0].gw[0], 10);
+				CHECK_EQ(e[k].n_next_hops, 1);
+				CHECK_EQ(e[k].next_hops[0].port_id, p & 1);
+				CHECK_EQ(e[k].next_hops[0].via[0], 10);
 			}
 			total++;
 		}
@@ -446,7 +446,7 @@ test_stats(pid_t pid)
 	CHECK_EQ(s->rxq[0][0].worker, 0);
 	CHECK_EQ(s->rxq[1][0].worker, 0);
 	CHECK_EQ(s->rxq[0][1].worker, -1);
-	CHECK_EQ(s->workers[0].n_rxq, 2);
+	CHECK_EQ(s->workers[0].rx_queues, 2);
 	CHECK_EQ(s->workers[0].lcore_id, 1);
 	CHECK(s->slow.table_swaps > 0);
 	hb = s->heartbeat_ns;

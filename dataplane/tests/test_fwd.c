@@ -435,10 +435,10 @@ add_route(uint8_t op, const char *pfx, uint8_t plen, unsigned n, const char *con
 	r.family = strchr(pfx, ':') ? LR_AF_INET6 : LR_AF_INET;
 	r.plen = plen;
 	inet_pton(r.family == LR_AF_INET ? AF_INET : AF_INET6, pfx, r.prefix);
-	r.n_nexthops = (uint8_t)n;
+	r.n_next_hops = (uint8_t)n;
 	for (i = 0; i < n; i++) {
-		r.nh[i].port_id = 1;
-		inet_pton(r.family == LR_AF_INET ? AF_INET : AF_INET6, gw[i], r.nh[i].gw);
+		r.next_hops[i].port_id = 1;
+		inet_pton(r.family == LR_AF_INET ? AF_INET : AF_INET6, gw[i], r.next_hops[i].via);
 	}
 	return call(LR_CTL_ROUTE_BATCH, &r, sizeof(r), 1);
 }
@@ -834,7 +834,7 @@ test_counters(void)
 		wtx += st->workers[k].tx_packets;
 		busy += st->workers[k].busy_cycles;
 		CHECK(st->workers[k].polls > 0);
-		CHECK_EQ(st->workers[k].n_rxq, 2);  /* (2 ports x n_workers queues) / n_workers */
+		CHECK_EQ(st->workers[k].rx_queues, 2);  /* (2 ports x n_workers queues) / n_workers */
 	}
 	/* every received frame is forwarded, punted or dropped for a reason */
 	CHECK_EQ(rx, fwd + punt + drops);
@@ -918,8 +918,8 @@ main(int argc, char **argv)
 
 		memcpy(mac_p[i], pi->mac, 6);
 		CHECK(strcmp(pi->driver, "net_af_packet") == 0);
-		CHECK_EQ(pi->n_rxq, n_workers);
-		CHECK_EQ(pi->n_txq, n_workers);
+		CHECK_EQ(pi->rx_queues, n_workers);
+		CHECK_EQ(pi->tx_queues, n_workers);
 	}
 	lrc_reply_free(&rep);
 	add_addr(0, "10.1.0.1", 24);

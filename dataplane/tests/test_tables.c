@@ -62,7 +62,7 @@ route(uint8_t op, const char *pfx, unsigned n, const char *const *nh)
 	r.family = strchr(buf, ':') ? LR_AF_INET6 : LR_AF_INET;
 	r.plen = (uint8_t)atoi(slash + 1);
 	ip(r.family, buf, r.prefix);
-	r.n_nexthops = (uint8_t)n;
+	r.n_next_hops = (uint8_t)n;
 	for (i = 0; i < n; i++) {
 		char tmp[64], *gw, *w;
 
@@ -73,11 +73,11 @@ route(uint8_t op, const char *pfx, unsigned n, const char *const *nh)
 		w = strchr(gw, '*');
 		if (w != NULL) {
 			*w++ = '\0';
-			r.nh[i].weight = (uint16_t)atoi(w);
+			r.next_hops[i].weight = (uint16_t)atoi(w);
 		}
-		r.nh[i].port_id = (uint16_t)atoi(tmp);
+		r.next_hops[i].port_id = (uint16_t)atoi(tmp);
 		if (strcmp(gw, "-") != 0)
-			ip(r.family, gw, r.nh[i].gw);
+			ip(r.family, gw, r.next_hops[i].via);
 	}
 	return r;
 }
@@ -214,12 +214,12 @@ test_route_basics(void)
 	CHECK_STR_HAS(st.msg, "routes[0].plen");
 	CHECK_EQ(batch1(route(LR_OP_ADD, "10.0.0.0/24", 1, (const char *[]){ "7@10.2.0.2" }), &st),
 		 LR_ERR_NOT_FOUND);
-	CHECK_STR_HAS(st.msg, "routes[0].nh[0].port_id");
+	CHECK_STR_HAS(st.msg, "routes[0].next_hops[0].port_id");
 	CHECK_EQ(batch1(route(LR_OP_ADD, "10.0.0.0/24", 0, NULL), &st), LR_ERR_INVALID);
-	CHECK_STR_HAS(st.msg, "n_nexthops");
+	CHECK_STR_HAS(st.msg, "n_next_hops");
 	CHECK_EQ(batch1(route(LR_OP_ADD, "10.0.0.0/24", 1, (const char *[]){ "1@224.0.0.1" }), &st),
 		 LR_ERR_INVALID);
-	CHECK_STR_HAS(st.msg, "routes[0].nh[0].gw");
+	CHECK_STR_HAS(st.msg, "routes[0].next_hops[0].via");
 	CHECK_EQ(batch1(route(LR_OP_ADD, "10.0.0.0/24", 2, (const char *[]){ "1@10.2.0.2", "1@10.2.0.2" }), &st),
 		 LR_ERR_INVALID);
 	CHECK_STR_HAS(st.msg, "duplicate");
@@ -440,11 +440,11 @@ test_ecmp(void)
 	n = lr_route_dump(LR_AF_INET, 0, dump, 16, &next, &done);
 	for (i = 0; i < n; i++)
 		if (dump[i].plen == 24 && dump[i].prefix[0] == 203 && dump[i].prefix[2] == 113) {
-			CHECK_EQ(dump[i].n_nexthops, 2);
-			CHECK_EQ(dump[i].nh[0].port_id, 0);
-			CHECK_EQ(dump[i].nh[0].weight, 1);
-			CHECK_EQ(dump[i].nh[1].port_id, 1);
-			CHECK_EQ(dump[i].nh[1].weight, 3);
+			CHECK_EQ(dump[i].n_next_hops, 2);
+			CHECK_EQ(dump[i].next_hops[0].port_id, 0);
+			CHECK_EQ(dump[i].next_hops[0].weight, 1);
+			CHECK_EQ(dump[i].next_hops[1].port_id, 1);
+			CHECK_EQ(dump[i].next_hops[1].weight, 3);
 			CHECK_EQ(dump[i].flags, 0);
 		}
 	CHECK_EQ(batch1(route(LR_OP_REPLACE, "203.0.114.0/24", 3, eq), &st), LR_OK);
@@ -484,8 +484,8 @@ test_addresses(void)
 	for (i = 0; i < n; i++)
 		if (dump[i].flags & LR_ROUTE_F_CONNECTED) {
 			conn++;
-			CHECK_EQ(dump[i].n_nexthops, 1);
-			CHECK(lr_ip_is_zero(dump[i].family, dump[i].nh[0].gw));
+			CHECK_EQ(dump[i].n_next_hops, 1);
+			CHECK(lr_ip_is_zero(dump[i].family, dump[i].next_hops[0].via));
 		}
 	CHECK_EQ(conn, 3);
 

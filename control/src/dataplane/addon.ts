@@ -30,10 +30,10 @@ export interface PortInfo {
   portId: number;
   name: string;
   driver: string;
-  devargs: string;
+  device: string;
   mac: string;          // "aa:bb:cc:dd:ee:ff"
-  nRxq: number;
-  nTxq: number;
+  rxQueues: number;
+  txQueues: number;
   mtu: number;
   linkUp: boolean;
   adminUp: boolean;
@@ -52,7 +52,7 @@ export interface NextHop { portId: number; via?: string; weight?: number } // vi
 export interface RouteEntry {
   op?: BatchOp;          // batches only
   prefix: string;        // "10.0.0.0/8", "2001:db8::/32"
-  nexthops: NextHop[];   // may be empty for 'del'
+  nextHops: NextHop[];   // may be empty for 'del'
   connected?: boolean;   // dumps: installed by a port address
 }
 
@@ -101,22 +101,22 @@ export interface RxqStats {
 }
 export interface TxqStats { txPackets: bigint; txBytes: bigint; txDropped: bigint }
 export interface WorkerStats {
-  lcoreId: number; nRxq: number; polls: bigint; busyPolls: bigint;
+  lcoreId: number; rxQueues: number; polls: bigint; busyPolls: bigint;
   busyCycles: bigint; idleCycles: bigint; rxPackets: bigint; txPackets: bigint;
   drops: bigint; rcuQuiescent: bigint;
 }
 export interface PortHwStats {
   name: string; ipackets: bigint; opackets: bigint; ibytes: bigint; obytes: bigint;
   imissed: bigint; ierrors: bigint; oerrors: bigint; rxNombuf: bigint;
-  linkUp: boolean; speedMbps: number; nRxq: number; nTxq: number;
-  rxq: RxqStats[];   // length nRxq
-  txq: TxqStats[];   // length nTxq
+  linkUp: boolean; speedMbps: number; rxQueues: number; txQueues: number;
+  rxq: RxqStats[];   // length rxQueues
+  txq: TxqStats[];   // length txQueues
 }
 export interface StatsSnapshot {
   tscHz: bigint; bootId: bigint; startTimeNs: bigint; heartbeatNs: bigint;
   pid: number; nPorts: number; nWorkers: number;
   takenNs: bigint;   // CLOCK_MONOTONIC-based process.hrtime.bigint() at the copy
-  slow: Record<string, bigint>;   // lr_stats_slowpath fields, camelCase
+  slow: Record<string, bigint>;   // LR_SLOW_COUNTERS fields, snake_case as in lr_stats.h
   ports: PortHwStats[];
   workers: WorkerStats[];
 }

@@ -38,7 +38,7 @@ export const addrEntry = (a: Address, ports: PortMap, op: dp.BatchOp): dp.AddrEn
 export const routeEntry = (r: Route, ports: PortMap, op: dp.BatchOp): dp.RouteEntry => ({
   op,
   prefix: r.prefix,
-  nexthops: op === 'del' ? [] : r.nextHops.map((nh) => {
+  nextHops: op === 'del' ? [] : r.nextHops.map((nh) => {
     const out: dp.NextHop = { portId: ports.id(nh.port) };
     if (nh.via) out.via = nh.via;
     if (nh.weight) out.weight = nh.weight;
@@ -68,12 +68,12 @@ export function toBatch(changes: readonly Change[], ports: PortMap): DpBatch {
           const op = c.op === 'mod' ? 'replace' : c.op;
           const nhs = c.route.nextHops;
           if (op === 'del' || !Object.isFrozen(nhs)) return routeEntry(c.route, ports, op);
-          let nexthops = shared.get(nhs);
-          if (nexthops === undefined) {
-            nexthops = routeEntry(c.route, ports, op).nexthops;
-            shared.set(nhs, nexthops);
+          let nextHops = shared.get(nhs);
+          if (nextHops === undefined) {
+            nextHops = routeEntry(c.route, ports, op).nextHops;
+            shared.set(nhs, nextHops);
           }
-          return { op, prefix: c.route.prefix, nexthops };
+          return { op, prefix: c.route.prefix, nextHops };
         }),
       };
     }
@@ -117,7 +117,7 @@ export function routeFromDp(e: dp.RouteEntry, ports: PortMap): Route {
   return {
     prefix: `${canonicalIp(addr)}/${len}`,
     family: familyOf(addr),
-    nextHops: e.nexthops.map((nh) => {
+    nextHops: e.nextHops.map((nh) => {
       const out: { port: string; via?: string; weight?: number } = { port: ports.name(nh.portId) };
       if (nh.via && !/^(0\.0\.0\.0|::)$/.test(nh.via)) out.via = canonicalIp(nh.via);
       if (nh.weight && nh.weight > 1) out.weight = nh.weight;

@@ -77,7 +77,7 @@ export function diff(dump: DataplaneDump, state: DesiredState, ports: PortMap): 
     const m = routeFromDp(r, ports);
     haveRoute.set(m.prefix, r);
     const want = state.routes.get(m.prefix);
-    if (!want) plan.routeDel.push({ op: 'del', prefix: r.prefix, nexthops: [] });
+    if (!want) plan.routeDel.push({ op: 'del', prefix: r.prefix, nextHops: [] });
   }
   for (const r of state.routes.values()) {
     const missing = r.nextHops.find((nh) => !ports.has(nh.port));

@@ -12,14 +12,14 @@ import { addressMsg, unary } from './common';
 function portMsg(ctl: Controller, p: PortInfo, hw: PortHwStats | undefined): api.Port {
   return {
     name: p.name,
-    device: p.devargs,
+    device: p.device,
     driver: p.driver,
     mac: p.mac,
     linkUp: p.linkUp,
     speedMbps: p.speedMbps,
     mtu: p.mtu,
-    rxQueues: p.nRxq,
-    txQueues: p.nTxq,
+    rxQueues: p.rxQueues,
+    txQueues: p.txQueues,
     adminUp: p.adminUp,
     dpdkPortId: p.dpdkPortId,
     addresses: ctl.state.addressesOf(p.name).map(addressMsg),

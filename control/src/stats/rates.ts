@@ -52,7 +52,6 @@ export function portCounters(p: dp.PortHwStats): api.PortCounters {
   };
 }
 
-const camelToSnake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
  * The Stats message for `cur`, with rates against `prev` (ignored when it
@@ -111,7 +110,7 @@ export function buildStats(cur: dp.StatsSnapshot, prev: dp.StatsSnapshot | undef
     return {
       worker: i,
       lcore: w.lcoreId,
-      rxQueues: w.nRxq,
+      rxQueues: w.rxQueues,
       // Workers count packets, not bytes.
       rx: traffic(w.rxPackets, 0n, pw?.rxPackets, 0n, seconds),
       tx: traffic(w.txPackets, 0n, pw?.txPackets, 0n, seconds),
@@ -125,7 +124,7 @@ export function buildStats(cur: dp.StatsSnapshot, prev: dp.StatsSnapshot | undef
   });
 
   const slowPath: Record<string, string> = {};
-  for (const [k, v] of Object.entries(cur.slow)) slowPath[camelToSnake(k)] = u64(v);
+  for (const [k, v] of Object.entries(cur.slow)) slowPath[k] = u64(v);  // names from LR_SLOW_COUNTERS, unchanged
 
   return {
     timestampNs: u64(BigInt(Date.now()) * 1_000_000n),

@@ -117,7 +117,7 @@ describe('addon: against linerate-dp', function () {
       assert.equal(p.portId, i);
       assert.match(p.mac, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
       assert.match(p.driver, /null/);
-      assert.ok(p.nRxq >= 1 && p.nTxq >= 1);
+      assert.ok(p.rxQueues >= 1 && p.txQueues >= 1);
       assert.ok(p.mtu >= 68);
       assert.equal(typeof p.rxOffloads, 'bigint');
     });
@@ -125,12 +125,12 @@ describe('addon: against linerate-dp', function () {
 
   it('round-trips an IPv4 and IPv6 route batch through the paged dump', async () => {
     const routes: RouteEntry[] = [
-      { prefix: '10.0.0.0/8', nexthops: [{ portId: 0, via: '192.0.2.1', weight: 1 }] },
-      { prefix: '198.51.100.0/24', nexthops: [{ portId: 1, weight: 1 }] },
-      { prefix: '100.64.0.0/10', nexthops: [{ portId: 0, via: '192.0.2.1', weight: 2 }, { portId: 1, via: '192.0.2.9', weight: 3 }] },
-      { prefix: '2001:db8::/32', nexthops: [{ portId: 1, via: 'fe80::1', weight: 1 }] },
-      { prefix: '2001:db8:1:2::/64', nexthops: [{ portId: 0, weight: 1 }, { portId: 1, via: '2001:db8::99', weight: 4 }] },
-      { prefix: '2001:db8:ff::/48', nexthops: [{ portId: 0, via: 'fe80::abcd:1', weight: 1 }] },
+      { prefix: '10.0.0.0/8', nextHops: [{ portId: 0, via: '192.0.2.1', weight: 1 }] },
+      { prefix: '198.51.100.0/24', nextHops: [{ portId: 1, weight: 1 }] },
+      { prefix: '100.64.0.0/10', nextHops: [{ portId: 0, via: '192.0.2.1', weight: 2 }, { portId: 1, via: '192.0.2.9', weight: 3 }] },
+      { prefix: '2001:db8::/32', nextHops: [{ portId: 1, via: 'fe80::1', weight: 1 }] },
+      { prefix: '2001:db8:1:2::/64', nextHops: [{ portId: 0, weight: 1 }, { portId: 1, via: '2001:db8::99', weight: 4 }] },
+      { prefix: '2001:db8:ff::/48', nextHops: [{ portId: 0, via: 'fe80::abcd:1', weight: 1 }] },
     ];
     await dp.routeBatch(routes.map((r) => ({ ...r, op: 'add' })));
     const got = (await staticRoutes(dp)).sort(byPrefix);
@@ -139,25 +139,25 @@ describe('addon: against linerate-dp', function () {
     assert.deepEqual((await staticRoutes(dp, 4)).sort(byPrefix), want.filter((r) => !r.prefix.includes(':')));
     assert.deepEqual((await staticRoutes(dp, 6)).sort(byPrefix), want.filter((r) => r.prefix.includes(':')));
 
-    await dp.routeBatch(routes.map((r) => ({ op: 'del', prefix: r.prefix, nexthops: [] })));
+    await dp.routeBatch(routes.map((r) => ({ op: 'del', prefix: r.prefix, nextHops: [] })));
     assert.deepEqual(await staticRoutes(dp), []);
   });
 
   it('round-trips default routes (/0)', async () => {
     const routes: RouteEntry[] = [
-      { prefix: '0.0.0.0/0', nexthops: [{ portId: 0, via: '192.0.2.1', weight: 2 }, { portId: 1, via: '192.0.2.9', weight: 3 }] },
-      { prefix: '::/0', nexthops: [{ portId: 0, via: 'fe80::abcd:1', weight: 1 }] },
+      { prefix: '0.0.0.0/0', nextHops: [{ portId: 0, via: '192.0.2.1', weight: 2 }, { portId: 1, via: '192.0.2.9', weight: 3 }] },
+      { prefix: '::/0', nextHops: [{ portId: 0, via: 'fe80::abcd:1', weight: 1 }] },
     ];
     await dp.routeBatch(routes);
     assert.deepEqual((await staticRoutes(dp)).sort(byPrefix), routes.map((r) => ({ ...r, connected: false })).sort(byPrefix));
-    await dp.routeBatch(routes.map((r) => ({ op: 'del', prefix: r.prefix, nexthops: [] })));
+    await dp.routeBatch(routes.map((r) => ({ op: 'del', prefix: r.prefix, nextHops: [] })));
     assert.deepEqual(await staticRoutes(dp), []);
   });
 
   it('dumps more routes than one reply holds', async () => {
     const n = 10000; // LR_CTL_MAX_DUMP is 4096: three pages at least
     const batch: RouteEntry[] = [];
-    for (let i = 0; i < n; i++) batch.push({ op: 'add', prefix: v4Prefix(i), nexthops: [{ portId: i % 2, via: '192.0.2.1', weight: 1 }] });
+    for (let i = 0; i < n; i++) batch.push({ op: 'add', prefix: v4Prefix(i), nextHops: [{ portId: i % 2, via: '192.0.2.1', weight: 1 }] });
     await dp.routeBatch(batch);
     const got = await staticRoutes(dp, 4);
     assert.equal(got.length, n);
@@ -167,84 +167,84 @@ describe('addon: against linerate-dp', function () {
   });
 
   it('rejects a batch with the failing index and applies none of it', async () => {
-    await dp.routeBatch([{ prefix: '172.16.0.0/12', nexthops: [{ portId: 0, weight: 1 }] }]);
+    await dp.routeBatch([{ prefix: '172.16.0.0/12', nextHops: [{ portId: 0, weight: 1 }] }]);
     const before = await staticRoutes(dp);
 
     const dup = await rejection(dp.routeBatch([
-      { op: 'add', prefix: '172.20.0.0/16', nexthops: [{ portId: 0 }] },
-      { op: 'add', prefix: '2001:db8:5::/48', nexthops: [{ portId: 1 }] },
-      { op: 'add', prefix: '172.16.0.0/12', nexthops: [{ portId: 1 }] },
+      { op: 'add', prefix: '172.20.0.0/16', nextHops: [{ portId: 0 }] },
+      { op: 'add', prefix: '2001:db8:5::/48', nextHops: [{ portId: 1 }] },
+      { op: 'add', prefix: '172.16.0.0/12', nextHops: [{ portId: 1 }] },
     ]));
     assert.equal(dup.code, GRPC.ALREADY_EXISTS, dup.message);
     assert.equal(dup.index, 2);
 
     const missing = await rejection(dp.routeBatch([
-      { op: 'add', prefix: '172.21.0.0/16', nexthops: [{ portId: 0 }] },
-      { op: 'del', prefix: '172.22.0.0/16', nexthops: [] },
+      { op: 'add', prefix: '172.21.0.0/16', nextHops: [{ portId: 0 }] },
+      { op: 'del', prefix: '172.22.0.0/16', nextHops: [] },
     ]));
     assert.equal(missing.code, GRPC.NOT_FOUND, missing.message);
     assert.equal(missing.index, 1);
 
     const hostBits = await rejection(dp.routeBatch([
-      { op: 'add', prefix: '172.23.0.0/16', nexthops: [{ portId: 0 }] },
-      { op: 'add', prefix: '172.24.1.0/16', nexthops: [{ portId: 0 }] },
+      { op: 'add', prefix: '172.23.0.0/16', nextHops: [{ portId: 0 }] },
+      { op: 'add', prefix: '172.24.1.0/16', nextHops: [{ portId: 0 }] },
     ]));
     assert.equal(hostBits.code, GRPC.INVALID_ARGUMENT, hostBits.message);
     assert.equal(hostBits.index, 1);
 
     const noPort = await rejection(dp.routeBatch([
-      { op: 'add', prefix: '172.25.0.0/16', nexthops: [{ portId: 0 }] },
-      { op: 'add', prefix: '172.26.0.0/16', nexthops: [{ portId: 0 }] },
-      { op: 'add', prefix: '172.27.0.0/16', nexthops: [{ portId: 0 }, { portId: 7 }] },
+      { op: 'add', prefix: '172.25.0.0/16', nextHops: [{ portId: 0 }] },
+      { op: 'add', prefix: '172.26.0.0/16', nextHops: [{ portId: 0 }] },
+      { op: 'add', prefix: '172.27.0.0/16', nextHops: [{ portId: 0 }, { portId: 7 }] },
     ]));
     assert.ok([GRPC.NOT_FOUND, GRPC.INVALID_ARGUMENT].includes(noPort.code), noPort.message);
     assert.equal(noPort.index, 2);
 
     assert.deepEqual(await staticRoutes(dp), before, 'nothing of the failed batches was applied');
     assert.equal(dp.connected, true, 'a refused batch keeps the connection');
-    await dp.routeBatch([{ op: 'del', prefix: '172.16.0.0/12', nexthops: [] }]);
+    await dp.routeBatch([{ op: 'del', prefix: '172.16.0.0/12', nextHops: [] }]);
   });
 
   it('refuses malformed entries with INVALID_ARGUMENT and their index, without crashing', async () => {
-    const good = { prefix: '192.0.2.0/24', nexthops: [{ portId: 0 }] };
+    const good = { prefix: '192.0.2.0/24', nextHops: [{ portId: 0 }] };
     const long = '1'.repeat(10000);
     const bad: unknown[] = [
-      { prefix: '10.0.0.0', nexthops: [{ portId: 0 }] },
-      { prefix: '10.0.0.0/', nexthops: [{ portId: 0 }] },
-      { prefix: '10.0.0.0/33', nexthops: [{ portId: 0 }] },
-      { prefix: '10.0.0.0/-1', nexthops: [{ portId: 0 }] },
-      { prefix: '10.0.0.0/8x', nexthops: [{ portId: 0 }] },
-      { prefix: '::/129', nexthops: [{ portId: 0 }] },
-      { prefix: '1.2.3.4.5/8', nexthops: [{ portId: 0 }] },
-      { prefix: '256.0.0.0/8', nexthops: [{ portId: 0 }] },
-      { prefix: 'fe80:::1/64', nexthops: [{ portId: 0 }] },
-      { prefix: `${long}/8`, nexthops: [{ portId: 0 }] },
-      { prefix: '10.0.0.0/8\u0000', nexthops: [{ portId: 0 }] },
-      { prefix: '10.0.0.0/８', nexthops: [{ portId: 0 }] },
-      { prefix: '', nexthops: [{ portId: 0 }] },
-      { prefix: 42, nexthops: [{ portId: 0 }] },
-      { prefix: null, nexthops: [{ portId: 0 }] },
-      { nexthops: [{ portId: 0 }] },
-      { prefix: '10.0.0.0/8', nexthops: 'p0' },
+      { prefix: '10.0.0.0', nextHops: [{ portId: 0 }] },
+      { prefix: '10.0.0.0/', nextHops: [{ portId: 0 }] },
+      { prefix: '10.0.0.0/33', nextHops: [{ portId: 0 }] },
+      { prefix: '10.0.0.0/-1', nextHops: [{ portId: 0 }] },
+      { prefix: '10.0.0.0/8x', nextHops: [{ portId: 0 }] },
+      { prefix: '::/129', nextHops: [{ portId: 0 }] },
+      { prefix: '1.2.3.4.5/8', nextHops: [{ portId: 0 }] },
+      { prefix: '256.0.0.0/8', nextHops: [{ portId: 0 }] },
+      { prefix: 'fe80:::1/64', nextHops: [{ portId: 0 }] },
+      { prefix: `${long}/8`, nextHops: [{ portId: 0 }] },
+      { prefix: '10.0.0.0/8\u0000', nextHops: [{ portId: 0 }] },
+      { prefix: '10.0.0.0/８', nextHops: [{ portId: 0 }] },
+      { prefix: '', nextHops: [{ portId: 0 }] },
+      { prefix: 42, nextHops: [{ portId: 0 }] },
+      { prefix: null, nextHops: [{ portId: 0 }] },
+      { nextHops: [{ portId: 0 }] },
+      { prefix: '10.0.0.0/8', nextHops: 'p0' },
       { prefix: '10.0.0.0/8' },
-      { prefix: '10.0.0.0/8', nexthops: [{ portId: 0, via: '2001:db8::1' }] },
-      { prefix: '2001:db8::/32', nexthops: [{ portId: 0, via: '192.0.2.1' }] },
-      { prefix: '10.0.0.0/8', nexthops: [{ portId: 0, via: 'gateway' }] },
-      { prefix: '10.0.0.0/8', nexthops: [{ portId: -1 }] },
-      { prefix: '10.0.0.0/8', nexthops: [{ portId: 1.5 }] },
-      { prefix: '10.0.0.0/8', nexthops: [{ portId: 70000 }] },
-      { prefix: '10.0.0.0/8', nexthops: [{ portId: '0' }] },
-      { prefix: '10.0.0.0/8', nexthops: [{ portId: NaN }] },
-      { prefix: '10.0.0.0/8', nexthops: [{ portId: 0, weight: 'heavy' }] },
-      { prefix: '10.0.0.0/8', nexthops: [null] },
-      { prefix: '10.0.0.0/8', nexthops: Array.from({ length: 9 }, (_, i) => ({ portId: i % 2 })) },
-      { op: 'upsert', prefix: '10.0.0.0/8', nexthops: [{ portId: 0 }] },
-      { op: 1, prefix: '10.0.0.0/8', nexthops: [{ portId: 0 }] },
+      { prefix: '10.0.0.0/8', nextHops: [{ portId: 0, via: '2001:db8::1' }] },
+      { prefix: '2001:db8::/32', nextHops: [{ portId: 0, via: '192.0.2.1' }] },
+      { prefix: '10.0.0.0/8', nextHops: [{ portId: 0, via: 'gateway' }] },
+      { prefix: '10.0.0.0/8', nextHops: [{ portId: -1 }] },
+      { prefix: '10.0.0.0/8', nextHops: [{ portId: 1.5 }] },
+      { prefix: '10.0.0.0/8', nextHops: [{ portId: 70000 }] },
+      { prefix: '10.0.0.0/8', nextHops: [{ portId: '0' }] },
+      { prefix: '10.0.0.0/8', nextHops: [{ portId: NaN }] },
+      { prefix: '10.0.0.0/8', nextHops: [{ portId: 0, weight: 'heavy' }] },
+      { prefix: '10.0.0.0/8', nextHops: [null] },
+      { prefix: '10.0.0.0/8', nextHops: Array.from({ length: 9 }, (_, i) => ({ portId: i % 2 })) },
+      { op: 'upsert', prefix: '10.0.0.0/8', nextHops: [{ portId: 0 }] },
+      { op: 1, prefix: '10.0.0.0/8', nextHops: [{ portId: 0 }] },
       null,
       undefined,
       7,
       '10.0.0.0/8',
-      { get prefix(): string { throw new Error('getter'); }, nexthops: [] },
+      { get prefix(): string { throw new Error('getter'); }, nextHops: [] },
       new Proxy({}, { get: () => { throw new Error('proxy'); } }),
     ];
     const before = await staticRoutes(dp);
@@ -303,7 +303,7 @@ describe('addon: against linerate-dp', function () {
 
   it('refuses a batch larger than limits.maxBatch with RESOURCE_EXHAUSTED', async () => {
     const n = addon.limits.maxBatch + 1;
-    const entry: RouteEntry = { op: 'del', prefix: '10.0.0.0/8', nexthops: [] };
+    const entry: RouteEntry = { op: 'del', prefix: '10.0.0.0/8', nextHops: [] };
     const err = await rejection(dp.routeBatch(new Array<RouteEntry>(n).fill(entry)));
     assert.equal(err.code, GRPC.RESOURCE_EXHAUSTED, err.message);
     assert.equal(dp.connected, true);
@@ -364,9 +364,9 @@ describe('addon: against linerate-dp', function () {
   it('runs requests one at a time, in call order', async () => {
     const prefix = '203.0.113.0/24';
     const results = await Promise.all([
-      dp.routeBatch([{ op: 'add', prefix, nexthops: [{ portId: 1, weight: 1 }] }]),
+      dp.routeBatch([{ op: 'add', prefix, nextHops: [{ portId: 1, weight: 1 }] }]),
       staticRoutes(dp, 4),
-      dp.routeBatch([{ op: 'del', prefix, nexthops: [] }]),
+      dp.routeBatch([{ op: 'del', prefix, nextHops: [] }]),
       staticRoutes(dp, 4),
       dp.portList(),
     ]);
@@ -380,7 +380,7 @@ describe('addon: against linerate-dp', function () {
     const batches = 10;
     const make = (op: 'replace' | 'del', b: number): RouteEntry[] => {
       const out: RouteEntry[] = [];
-      for (let i = 0; i < perBatch; i++) out.push({ op, prefix: v4Prefix(b * perBatch + i), nexthops: op === 'del' ? [] : [{ portId: i & 1, via: '192.0.2.1' }] });
+      for (let i = 0; i < perBatch; i++) out.push({ op, prefix: v4Prefix(b * perBatch + i), nextHops: op === 'del' ? [] : [{ portId: i & 1, via: '192.0.2.1' }] });
       return out;
     };
     const adds = Array.from({ length: batches }, (_, b) => make('replace', b));
@@ -485,22 +485,22 @@ describe('addon: stats memory', function () {
       assert.equal(s.workers.length, s.nWorkers);
       s.ports.forEach((p, i) => {
         assert.equal(p.name, ports[i].name);
-        assert.equal(p.nRxq, ports[i].nRxq);
-        assert.equal(p.rxq.length, p.nRxq);
-        assert.equal(p.txq.length, p.nTxq);
+        assert.equal(p.rxQueues, ports[i].rxQueues);
+        assert.equal(p.rxq.length, p.rxQueues);
+        assert.equal(p.txq.length, p.txQueues);
         for (const q of p.rxq) {
           assert.deepEqual(Object.keys(q.drops), addon.dropReasons);
           assert.ok(q.worker >= 0 && q.worker < s.nWorkers);
         }
       });
-      // lr_stats_slowpath's fields, in order, camelCased.
+      // LR_SLOW_COUNTERS' fields, in order, with their names unchanged.
       const header = fs.readFileSync(path.join(ROOT, 'dataplane', 'include', 'lr_stats.h'), 'utf8');
-      const body = /struct lr_stats_slowpath \{([^}]*)\}/.exec(header);
+      const body = /#define LR_SLOW_COUNTERS\(X\)((?:.*\\\n)*.*)/.exec(header);
       assert.ok(body);
-      const slowFields = [...body[1].matchAll(/uint64_t\s+(\w+);/g)].map((m) => m[1].replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()));
+      const slowFields = [...body[1].matchAll(/X\((\w+),/g)].map((m) => m[1]);
       assert.ok(slowFields.length > 0);
       assert.deepEqual(Object.keys(s.slow), slowFields);
-      assert.ok(s.slow.ctlRequests > 0n, 'our own requests are counted');
+      assert.ok(s.slow.ctl_requests > 0n, 'our own requests are counted');
       const before = process.hrtime.bigint();
       const t = reader.snapshot().takenNs;
       assert.ok(t >= before && t <= process.hrtime.bigint(), 'takenNs is process.hrtime.bigint() time');

@@ -133,7 +133,7 @@ export async function dataplaneTables(rig: Rig): Promise<DataplaneTables> {
   await dp.connect(`${rig.serve.runDir}/ctl.sock`, 5000);
   try {
     const nh = (n: { portId: number; via?: string; weight?: number }) => `${n.portId}/${n.via ?? ''}/${n.weight ?? ''}`;
-    const routes = (await dp.routeDump(0)).map((r) => `${r.prefix}${r.connected ? ' connected' : ''} ${r.nexthops.map(nh).join(',')}`);
+    const routes = (await dp.routeDump(0)).map((r) => `${r.prefix}${r.connected ? ' connected' : ''} ${r.nextHops.map(nh).join(',')}`);
     const neighbors = (await dp.neighDump(0)).filter((n) => n.state === 'static').map((n) => `${n.portId} ${n.address} ${n.mac}`);
     const addresses = (await dp.addrDump()).map((a) => `${a.portId} ${a.address}/${a.prefixLen}`);
     return { routes: routes.sort(), neighbors: neighbors.sort(), addresses: addresses.sort() };

@@ -53,7 +53,7 @@ describe('controller write path', () => {
       { type: 'INSERT', route: { prefix: '10.3.0.0/16', nextHops: [{ port: 'p1' }] } },
     ]), (e: { code: number; message: string }) => e.code === status.INTERNAL && /journal write failed .*ENOSPC.*undone/.test(e.message));
     assert.deepEqual([...world.routes.keys()].sort(), ['10.1.0.0/16', '10.2.0.0/16']);
-    assert.deepEqual(world.routes.get('10.1.0.0/16')?.nexthops, [{ portId: 0 }]);
+    assert.deepEqual(world.routes.get('10.1.0.0/16')?.nextHops, [{ portId: 0 }]);
     assert.deepEqual([...ctl.state.routes.keys()].sort(), ['10.1.0.0/16', '10.2.0.0/16']);
   });
 

@@ -39,7 +39,7 @@ export class FakeWorld {
 
   constructor(portNames: string[] = ['p0', 'p1']) {
     this.ports = portNames.map((name, i) => ({
-      portId: i, name, driver: 'net_null', devargs: `net_null${i}`, mac: `02:00:00:00:00:0${i}`, nRxq: 1, nTxq: 1,
+      portId: i, name, driver: 'net_null', device: `net_null${i}`, mac: `02:00:00:00:00:0${i}`, rxQueues: 1, txQueues: 1,
       mtu: 1500, linkUp: true, adminUp: true, speedMbps: 10000, dpdkPortId: i, rxOffloads: 0n, txOffloads: 0n,
     }));
   }
@@ -84,8 +84,8 @@ export class FakeWorld {
   }
   routeBatch(ops: dp.RouteEntry[]): void {
     this.apply('route', this.routes, ops, (r) => r.prefix, (r, i) => {
-      for (const nh of r.nexthops) this.portCheck(nh.portId, i);
-      if (r.op !== 'del' && r.nexthops.length === 0) throw err(3, 'n_nexthops: 0', i);
+      for (const nh of r.nextHops) this.portCheck(nh.portId, i);
+      if (r.op !== 'del' && r.nextHops.length === 0) throw err(3, 'n_nexthops: 0', i);
     });
   }
   neighBatch(ops: dp.NeighEntry[]): void {
@@ -96,7 +96,7 @@ export class FakeWorld {
   /** Connected routes the real dataplane derives from addresses. */
   routeDump(): dp.RouteEntry[] {
     const connected = [...this.addrs.values()].map((a): dp.RouteEntry =>
-      ({ prefix: subnetOf(`${a.address}/${a.prefixLen}`), nexthops: [{ portId: a.portId }], connected: true }));
+      ({ prefix: subnetOf(`${a.address}/${a.prefixLen}`), nextHops: [{ portId: a.portId }], connected: true }));
     return [...this.routes.values(), ...connected];
   }
 
@@ -106,15 +106,15 @@ export class FakeWorld {
       tscHz: 1_000_000_000n, bootId: this.bootId, startTimeNs: 0n,
       heartbeatNs: this.heartbeatNs ?? BigInt(Date.now()) * 1_000_000n,
       pid: this.pid, nPorts: this.ports.length, nWorkers: 1, takenNs: process.hrtime.bigint(),
-      slow: { puntRx: 0n, arpRequestRx: 0n },
+      slow: { punt_rx: 0n, arp_request_rx: 0n },
       ports: this.ports.map((p) => ({
         name: p.name, ipackets: this.rxPackets, opackets: this.rxPackets, ibytes: this.rxPackets * 64n, obytes: this.rxPackets * 64n,
-        imissed: 0n, ierrors: 0n, oerrors: 0n, rxNombuf: 0n, linkUp: true, speedMbps: 10000, nRxq: 1, nTxq: 1,
+        imissed: 0n, ierrors: 0n, oerrors: 0n, rxNombuf: 0n, linkUp: true, speedMbps: 10000, rxQueues: 1, txQueues: 1,
         rxq: [{ rxPackets: this.rxPackets, rxBytes: this.rxPackets * 64n, fwdPackets: this.rxPackets, puntPackets: 0n, drops: { ...zeroDrops }, worker: 0 }],
         txq: [{ txPackets: this.rxPackets, txBytes: this.rxPackets * 64n, txDropped: 0n }],
       })),
       workers: [{
-        lcoreId: 1, nRxq: this.ports.length, polls: 0n, busyPolls: 0n, busyCycles: this.busyCycles, idleCycles: 0n,
+        lcoreId: 1, rxQueues: this.ports.length, polls: 0n, busyPolls: 0n, busyCycles: this.busyCycles, idleCycles: 0n,
         rxPackets: this.rxPackets * BigInt(this.ports.length), txPackets: this.rxPackets * BigInt(this.ports.length), drops: 0n, rcuQuiescent: 0n,
       }],
     };

@@ -34,7 +34,7 @@ describe('reconcile', () => {
     assert.equal(r.pushed, 5);
     assert.equal(r.skipped, 0);
     assert.deepEqual(world.batches.map((b) => b.kind), ['address', 'neighbor', 'route']);
-    assert.deepEqual(world.routes.get('2001:db8:8::/48')?.nexthops, [{ portId: 1, via: '2001:db8:2::9' }, { portId: 0, weight: 2 }]);
+    assert.deepEqual(world.routes.get('2001:db8:8::/48')?.nextHops, [{ portId: 1, via: '2001:db8:2::9' }, { portId: 0, weight: 2 }]);
     const again = diff({ addresses: await d.addrDump(), routes: await d.routeDump(), neighbors: await d.neighDump() }, state, ports);
     assert.equal(planSize(again), 0, JSON.stringify(again));
   });
@@ -47,9 +47,9 @@ describe('reconcile', () => {
     // Drift: a stale route, a changed route (next hops as a different-order set is NOT a change), an address
     // on the wrong port, a wrong MAC, a stale static neighbor, a learned one.
     world.routeBatch([
-      { op: 'add', prefix: '192.168.0.0/16', nexthops: [{ portId: 1 }] },
-      { op: 'replace', prefix: '10.8.0.0/16', nexthops: [{ portId: 1, via: '10.0.1.9' }] },
-      { op: 'replace', prefix: '2001:db8:8::/48', nexthops: [{ portId: 0, weight: 2 }, { portId: 1, via: '2001:db8:2:0::9' }] },
+      { op: 'add', prefix: '192.168.0.0/16', nextHops: [{ portId: 1 }] },
+      { op: 'replace', prefix: '10.8.0.0/16', nextHops: [{ portId: 1, via: '10.0.1.9' }] },
+      { op: 'replace', prefix: '2001:db8:8::/48', nextHops: [{ portId: 0, weight: 2 }, { portId: 1, via: '2001:db8:2:0::9' }] },
     ]);
     world.addrs.set('10.0.1.1', { portId: 1, address: '10.0.1.1', prefixLen: 24 });
     world.neighs.set('0|10.0.1.9', { portId: 0, address: '10.0.1.9', mac: '02:00:00:00:00:99', state: 'static' });
@@ -65,7 +65,7 @@ describe('reconcile', () => {
     assert.deepEqual(plan.neighAdd.map((n) => [n.op, n.address, n.mac]), [['replace', '10.0.1.9', '02:00:00:00:00:09']]);
 
     await reconcile(d, ports, state, { maxBatch: 64 });
-    assert.deepEqual(world.routes.get('10.8.0.0/16')?.nexthops, [{ portId: 0, via: '10.0.1.9' }]);
+    assert.deepEqual(world.routes.get('10.8.0.0/16')?.nextHops, [{ portId: 0, via: '10.0.1.9' }]);
     assert.ok(!world.routes.has('192.168.0.0/16'));
     assert.equal(world.addrs.get('10.0.1.1')?.portId, 0);
     assert.equal(world.neighs.get('1|10.0.2.6')?.state, 'learned', 'learned entry untouched');

@@ -71,7 +71,7 @@ describe('gRPC services on a fake dataplane', function () {
       assert.deepEqual(got.nextHops, [{ port: 'p1', via: '2001:db8:1::2', weight: 0 }, { port: 'p0', via: '2001:db8:1::3', weight: 3 }]);
       // The dataplane holds what the model holds.
       assert.deepEqual([...h.world.routes.keys()].sort(), ['10.9.0.0/16', '2001:db8:9::/64']);
-      assert.deepEqual(h.world.routes.get('10.9.0.0/16')?.nexthops, [{ portId: 1, via: '10.0.2.7' }]);
+      assert.deepEqual(h.world.routes.get('10.9.0.0/16')?.nextHops, [{ portId: 1, via: '10.0.2.7' }]);
       const all = await h.client.route.listAllRoutes({ pageSize: 1 });
       assert.deepEqual(all.filter((x) => !x.connected).map((x) => x.prefix), ['10.9.0.0/16', '2001:db8:9::/64']);
       assert.deepEqual(all.filter((x) => x.connected).map((x) => `${x.prefix}>${x.nextHops[0].port}`),
