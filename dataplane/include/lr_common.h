@@ -67,7 +67,8 @@ enum lr_status {
 	X(BAD_ARP,        "bad_arp",        "malformed or unsupported ARP") \
 	X(BAD_ND,         "bad_nd",         "malformed or unsupported ICMPv6 neighbor discovery") \
 	X(NOT_FOR_US,     "not_for_us",     "destination MAC is neither ours, broadcast nor multicast") \
-	X(PORT_DOWN,      "port_down",      "output port is administratively or link down")
+	X(PORT_DOWN,      "port_down",      "output port is administratively or link down") \
+	X(UNHANDLED,      "unhandled",      "no stage of the pipeline took the packet (a bug)")
 
 enum lr_drop_reason {
 #define LR_DROP_ENUM_(sym, name, help) LR_DROP_##sym,

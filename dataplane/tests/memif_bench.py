@@ -19,7 +19,7 @@ loop iterations that received something), for testpmd its
 leaves out its empty polls). TSC Hz / Mpps compares the two on equal terms.
 
 usage: /usr/bin/python3 dataplane/tests/memif_bench.py [--runs 3] [--burst 64]
-       [--window 5] [--only linerate|testpmd]
+       [--window 5] [--only linerate|testpmd] [--dp BINARY --addon ADDON]
 Needs: the built tree (linerate-dp, the addon), dpdk-testpmd, scapy, node,
 hugepages. Uses both cpus at 100% for about 12 s per run.
 """
@@ -246,7 +246,12 @@ def main():
     ap.add_argument("--burst", type=int, default=64)
     ap.add_argument("--window", type=int, default=5)
     ap.add_argument("--only", choices=["linerate", "testpmd"])
+    ap.add_argument("--dp", help="linerate-dp binary to measure (default: this tree's)")
+    ap.add_argument("--addon", help="addon matching --dp (default: this tree's)")
     o = ap.parse_args()
+    global DP, ADDON
+    DP = os.path.abspath(o.dp) if o.dp else DP
+    ADDON = os.path.abspath(o.addon) if o.addon else ADDON
     modes = [o.only] if o.only else ["testpmd", "linerate"]
     tmp = tempfile.mkdtemp(prefix="lrd-bench-")
     res = {m: [] for m in modes}

@@ -14,6 +14,8 @@
 #include "nexthop.h"
 #include "route.h"
 #include "status.h"
+#include "table.h"
+#include "ctl.h"
 
 struct aent {
 	uint8_t family;
@@ -208,15 +210,10 @@ validate(const struct lr_addr *a, uint32_t i, struct lr_ctl_status *st)
 {
 	char b[LR_IP_STRLEN];
 
-	if (a->op != LR_OP_ADD && a->op != LR_OP_DEL && a->op != LR_OP_REPLACE)
-		return lr_status_set(st, LR_ERR_INVALID, i, "addresses[%u].op: unknown operation %u",
-				     i, a->op);
-	if (a->family != LR_AF_INET && a->family != LR_AF_INET6)
-		return lr_status_set(st, LR_ERR_INVALID, i,
-				     "addresses[%u].family: must be 4 or 6, got %u", i, a->family);
-	if (a->port_id >= ad.n_ports)
-		return lr_status_set(st, LR_ERR_NOT_FOUND, i, "addresses[%u].port_id: no port %u",
-				     i, a->port_id);
+	int code = lr_check_entry(st, "addresses", i, a->op, a->family, &a->port_id, ad.n_ports);
+
+	if (code != LR_OK)
+		return code;
 	if (!lr_ip_is_unicast_host(a->family, a->addr))
 		return lr_status_set(st, LR_ERR_INVALID, i,
 				     "addresses[%u].addr: %s is not a unicast address", i,
@@ -289,3 +286,34 @@ lr_addr_batch(const struct lr_addr *a, uint32_t n, struct lr_ctl_status *st)
 	ad.n = nn;
 	return LR_OK;
 }
+
+/* ---- control messages ---- */
+
+static int
+addr_batch_msg(const void *entries, uint32_t n, struct lr_ctl_status *st)
+{
+	return lr_addr_batch(entries, n, st);
+}
+
+static int
+addr_dump_msg(const struct lr_ctl_hdr *h, void *out, uint32_t *count, size_t *payload,
+	      struct lr_ctl_status *st)
+{
+	(void)h;
+	(void)st;
+	*count = lr_addr_dump(out, LR_ADDR_MAX);
+	*payload = sizeof(struct lr_addr) * *count;
+	return LR_OK;
+}
+
+static const struct lr_ctl_handler addr_batch_handler = {
+	.type = LR_CTL_ADDR_BATCH, .shape = LR_CTL_BATCH, .what = "addresses",
+	.entry_size = sizeof(struct lr_addr), .batch = addr_batch_msg,
+};
+LR_CTL_REGISTER(addr_batch_handler)
+
+static const struct lr_ctl_handler addr_dump_handler = {
+	.type = LR_CTL_ADDR_DUMP, .shape = LR_CTL_CALL,
+	.reply_max = sizeof(struct lr_addr) * LR_ADDR_MAX, .call = addr_dump_msg,
+};
+LR_CTL_REGISTER(addr_dump_handler)

@@ -25,22 +25,19 @@
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
-#include "addr.h"
 #include "args.h"
 #include "ctl.h"
-#include "fib.h"
 #include "log.h"
-#include "neigh.h"
-#include "nexthop.h"
+#include "module.h"
 #include "port.h"
-#include "route.h"
-#include "slowpath.h"
+#include "stage.h"
 #include "stats.h"
+#include "tset.h"
 #include "worker.h"
 
 #define EXIT_USAGE 2
 #define PORT_POLL_MS 100
-#define NEIGH_TIMER_MS 1000
+#define TIMER_MS 1000
 
 static volatile sig_atomic_t quit;
 
@@ -101,13 +98,13 @@ static void
 main_loop(void)
 {
 	uint64_t hz = rte_get_tsc_hz();
-	uint64_t next_port = 0, next_neigh = rte_rdtsc() + hz;
+	uint64_t next_port = 0, next_timer = rte_rdtsc() + hz;
 	unsigned busy = 0;
 
 	while (!quit) {
 		uint64_t now;
 
-		busy = lr_slow_poll();
+		busy = lr_module_poll_all();
 		/* sleep in epoll when there was nothing to do: never busy-poll here */
 		busy += lr_ctl_poll(busy ? 0 : 1);
 		now = rte_rdtsc();
@@ -115,9 +112,9 @@ main_loop(void)
 			lr_port_poll();
 			next_port = now + hz / 1000 * PORT_POLL_MS;
 		}
-		if (now >= next_neigh) {
-			lr_neigh_timer();
-			next_neigh = now + hz / 1000 * NEIGH_TIMER_MS;
+		if (now >= next_timer) {
+			lr_module_timer_all();
+			next_timer = now + hz / 1000 * TIMER_MS;
 		}
 		lr_shm->heartbeat_ns = now_ns();
 	}
@@ -136,7 +133,8 @@ main(int argc, char **argv)
 	size_t sz;
 	bool eal = false, ctl_open = false, launched = false;
 	uint64_t boot_id, start_ns;
-	uint32_t mbufs, internal;
+	uint32_t mbufs;
+	struct lr_module_env env;
 
 	/* our options are after "--"; parse them before the EAL takes memory */
 	for (i = 1; i < argc; i++)
@@ -206,7 +204,7 @@ main(int argc, char **argv)
 		n_workers = LR_MAX_WORKERS;
 	if (lr_port_probe_all(&a) < 0)
 		goto out;
-	mbufs = a.mbufs ? a.mbufs : lr_port_pool_size(&a, n_workers);
+	mbufs = a.mbufs ? a.mbufs : lr_port_pool_size(&a, n_workers, LR_WORKER_RING_MBUFS);
 	mp = rte_pktmbuf_pool_create("lr_mbufs", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				     (int)rte_socket_id());
 	if (mp == NULL) {
@@ -222,17 +220,14 @@ main(int argc, char **argv)
 		LR_LOG(ERR, "cannot create the RCU state");
 		goto out;
 	}
-	/* --routes4/--routes6 count operator routes: neighbor host routes and
-	 * the local and connected routes of addresses come on top */
-	internal = a.neighbors + 2 * LR_ADDR_MAX;
-	if (lr_fib_init(rcu, a.routes4 + internal, a.routes6 + internal) < 0 ||
-	    lr_nh_init(a.neighbors * 2 + 4096, 65536) < 0 ||
-	    lr_route_init(a.routes4 + a.routes6 + internal) < 0 ||
-	    lr_neigh_init(a.neighbors) < 0)
+	lr_tset_init(rcu);
+	memset(&env, 0, sizeof(env));
+	env.args = &a;
+	env.pool = mp;
+	env.n_ports = lr_n_ports;
+	if (lr_module_init_all(&env) < 0)
 		goto out;
-	lr_addr_init(lr_n_ports);
-	lr_neigh_set_ports(lr_n_ports);
-	lr_slow_init(mp);
+	lr_stage_setup();
 	if (lr_worker_init(&a, rcu) < 0)
 		goto out;
 	lr_shm->n_ports = lr_n_ports;
@@ -269,10 +264,8 @@ out:
 		lr_worker_stop();
 	lr_port_stop_all();
 	lr_worker_fini();
-	lr_neigh_fini();
-	lr_route_fini();
-	lr_nh_fini();
-	lr_fib_fini();
+	lr_module_fini_all();
+	lr_tset_fini();
 	rte_free(rcu);
 	rte_mempool_free(mp);
 	lr_stats_destroy(true);

@@ -8,16 +8,14 @@
  * O(N^2) (measured: 71k routes/s at 100k routes); rte_fib keeps its rules
  * in an rte_rib trie (6M routes/s) and looks up as fast.
  *
- * Two identical copies of the pair {lpm4, lpm6} exist. Writers stage a
- * batch of changes on the shadow copy (lr_fib_stage), then either undo them
- * there (lr_fib_abort: nothing visible changed) or publish the shadow with
- * one atomic pointer store (lr_fib_commit), wait for every worker to pass a
- * quiescent state (rte_rcu_qsbr_synchronize) and replay the batch onto the
- * old copy, so both are identical again. Readers therefore see a batch
- * entirely or not at all, in both families at once.
+ * The FIB is one table of the table set (core/tset.h): two identical
+ * copies of the pair {v4, v6}; writers stage changes on the shadow copy
+ * (lr_fib_stage) inside a table-set batch, which lr_tset_commit() publishes
+ * with every other table of the batch, or lr_tset_abort() undoes. Readers
+ * therefore see a batch entirely or not at all, in both families at once.
  *
  * Values are next-hop values (nexthop.h). Main lcore only, except
- * lr_fib_current() which is the workers' entry point.
+ * lr_fib_of() which is the workers' entry point.
  */
 #ifndef LR_FIB_H
 #define LR_FIB_H
@@ -25,7 +23,7 @@
 #include <stdint.h>
 #include <rte_fib.h>
 #include <rte_lpm6.h>
-#include <rte_rcu_qsbr.h>
+#include "tset.h"
 
 /** What the IPv4 table returns for a destination without a route. */
 #define LR_FIB_MISS (1u << 30)
@@ -36,41 +34,30 @@ struct lr_fib_tables {
 	uint32_t v6_default;  /**< ::/0 (rte_lpm6 takes depths 1-128 only), LR_NH_NONE if none */
 };
 
-/** The published copy. */
-extern struct lr_fib_tables *lr_fib_cur;
+/** The FIB's id in the table set. */
+extern int lr_fib_id;
 
+/** The FIB copy of a table-set version (workers). */
 static inline const struct lr_fib_tables *
-lr_fib_current(void)
+lr_fib_of(const struct lr_tset *ts)
 {
-	return __atomic_load_n(&lr_fib_cur, __ATOMIC_ACQUIRE);
+	return (const struct lr_fib_tables *)lr_tset_table(ts, (unsigned)lr_fib_id);
 }
 
 /**
- * Creates both copies. rules4/rules6: route capacity; tbl8 groups are
- * derived from them.
+ * Creates both copies and registers them in the table set (lr_tset_init()
+ * first). rules4/rules6: route capacity; tbl8 groups are derived from them.
  */
-int lr_fib_init(struct rte_rcu_qsbr *rcu, uint32_t rules4, uint32_t rules6);
+int lr_fib_init(uint32_t rules4, uint32_t rules6);
 void lr_fib_fini(void);
 
 /**
  * Stages one change on the shadow copy: prefix/plen goes from value old to
  * value new (LR_NH_NONE = absent). Prefix has its host bits cleared.
+ * Published by lr_tset_commit(), undone by lr_tset_abort().
  * @return 0, -ENOSPC (rules or tbl8 groups exhausted), -EINVAL.
  */
 int lr_fib_stage(uint8_t family, const uint8_t *prefix, uint8_t plen, uint32_t old, uint32_t new_);
-
-/** Number of staged changes. */
-uint32_t lr_fib_staged(void);
-
-/** Undoes every staged change on the shadow copy. */
-void lr_fib_abort(void);
-
-/**
- * Publishes the shadow copy, waits for the workers, replays the staged
- * changes onto the old copy. No-op when nothing is staged.
- * @return 1 when a new version was published, 0 otherwise.
- */
-int lr_fib_commit(void);
 
 /**
  * Looks an address up (main lcore, tests).
@@ -78,8 +65,5 @@ int lr_fib_commit(void);
  * @return 0 and *value, or -ENOENT.
  */
 int lr_fib_lookup(uint8_t family, const uint8_t *addr, int copy, uint32_t *value);
-
-/** Versions published so far. */
-uint64_t lr_fib_versions(void);
 
 #endif /* LR_FIB_H */

@@ -35,7 +35,11 @@ enum lr_adj_kind {
 	LR_ADJ_NEIGH = 1,
 	LR_ADJ_GLEAN = 2,
 	LR_ADJ_LOCAL = 3,
+	LR_ADJ_KIND_MAX,
 };
+
+/** Told about an adjacency lr_adj_get() just created (still unresolved). */
+typedef void (*lr_adj_created_fn)(uint32_t idx);
 
 #define LR_ADJW_RESOLVED   (1ull << 63)
 #define LR_ADJW_KIND_SHIFT 56
@@ -73,6 +77,13 @@ void lr_nh_fini(void);
  */
 int lr_adj_get(uint8_t kind, uint8_t family, uint16_t port, const uint8_t ip[16],
 	       uint32_t *idx, int *created);
+
+/**
+ * Has fn called for every new adjacency of this kind (one listener per
+ * kind): whoever resolves it learns it exists without the route code
+ * knowing who that is (neighbors register for LR_ADJ_NEIGH).
+ */
+void lr_adj_on_created(uint8_t kind, lr_adj_created_fn fn);
 
 /** Adjacency index or LR_NH_NONE; no reference taken. */
 uint32_t lr_adj_find(uint8_t kind, uint8_t family, uint16_t port, const uint8_t ip[16]);

@@ -6,7 +6,8 @@
  *
  * Every entry holds a reference on the NEIGH adjacency of its key and
  * publishes its MAC there, so gateway routes sharing that adjacency follow
- * it. A resolved entry also installs a host route (/32, /128) with source
+ * it. A route that creates a new gateway adjacency does not call us: the
+ * adjacency table tells us (lr_adj_on_created) and we start resolving. A resolved entry also installs a host route (/32, /128) with source
  * NEIGH (route.h), which keeps on-link forwarding one LPM lookup; learned
  * entries only where the FIB already makes the address on-link (glean).
  * Resolution requests from the workers are rate-limited to one ARP request
@@ -34,10 +35,15 @@ void lr_neigh_fini(void);
 void lr_neigh_set_ports(uint16_t n_ports);
 
 /**
- * Adjacency of a gateway, with a reference; resolved from the table when
- * the neighbor is known, else resolution is started.
+ * Sends an ARP request / NS for ip out of port (to dst_mac when given,
+ * else broadcast / solicited-node multicast). The slow path provides it:
+ * neighbors decide when to ask, the slow path builds the frames.
  */
-int lr_neigh_adj_get(uint8_t family, uint16_t port, const uint8_t *ip, uint32_t *idx);
+typedef void (*lr_neigh_solicit_fn)(uint16_t port, uint8_t family, const uint8_t *ip,
+				    const uint8_t *dst_mac);
+
+/** Sets who sends solicitations (NULL: none are sent). */
+void lr_neigh_set_solicit(lr_neigh_solicit_fn fn);
 
 /** NEIGH_BATCH, all-or-nothing. @return enum lr_status. */
 int lr_neigh_batch(const struct lr_neigh *e, uint32_t n, struct lr_ctl_status *st);

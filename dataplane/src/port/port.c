@@ -14,7 +14,7 @@
 #include "port.h"
 #include "stats.h"
 #include "status.h"
-#include "worker.h"
+#include "ctl.h"
 
 struct lr_port_rt lr_port_rt[LR_MAX_PORTS];
 struct lr_port lr_ports[LR_MAX_PORTS];
@@ -96,7 +96,7 @@ lr_port_probe_all(const struct lr_args *a)
 }
 
 uint32_t
-lr_port_pool_size(const struct lr_args *a, unsigned n_workers)
+lr_port_pool_size(const struct lr_args *a, unsigned n_workers, uint32_t held_per_worker)
 {
 	uint64_t n = 4096;
 	unsigned i;
@@ -106,7 +106,7 @@ lr_port_pool_size(const struct lr_args *a, unsigned n_workers)
 
 		n += (uint64_t)q * a->rxd + (uint64_t)n_workers * a->txd;
 	}
-	n += (uint64_t)n_workers * (LR_MAX_PORTS * LR_BURST_MAX + LR_WORKER_RING_MBUFS);
+	n += (uint64_t)n_workers * (LR_MAX_PORTS * LR_BURST_MAX + held_per_worker);
 	n += 512ull * (n_workers + 1);  /* per-lcore mempool caches */
 	return n > (1u << 26) ? 1u << 26 : (uint32_t)n;
 }
@@ -393,3 +393,38 @@ lr_port_set_batch(const struct lr_port_set *s, uint32_t n, struct lr_ctl_status 
 	lr_port_poll();
 	return LR_OK;
 }
+
+/* ---- control messages ---- */
+
+static int
+port_list_msg(const struct lr_ctl_hdr *h, void *out, uint32_t *count, size_t *payload,
+	      struct lr_ctl_status *st)
+{
+	uint16_t i;
+
+	(void)h;
+	(void)st;
+	for (i = 0; i < lr_n_ports; i++)
+		lr_port_info(i, (struct lr_port_info *)out + i);
+	*count = lr_n_ports;
+	*payload = sizeof(struct lr_port_info) * lr_n_ports;
+	return LR_OK;
+}
+
+static int
+port_set_msg(const void *entries, uint32_t n, struct lr_ctl_status *st)
+{
+	return lr_port_set_batch(entries, n, st);
+}
+
+static const struct lr_ctl_handler port_list_handler = {
+	.type = LR_CTL_PORT_LIST, .shape = LR_CTL_CALL,
+	.reply_max = sizeof(struct lr_port_info) * LR_MAX_PORTS, .call = port_list_msg,
+};
+LR_CTL_REGISTER(port_list_handler)
+
+static const struct lr_ctl_handler port_set_handler = {
+	.type = LR_CTL_PORT_SET, .shape = LR_CTL_BATCH, .what = "ports",
+	.entry_size = sizeof(struct lr_port_set), .batch = port_set_msg,
+};
+LR_CTL_REGISTER(port_set_handler)

@@ -15,15 +15,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "addr.h"
+#include <rte_debug.h>
+
 #include "ctl.h"
 #include "log.h"
-#include "neigh.h"
-#include "port.h"
-#include "route.h"
 #include "stats.h"
 #include "status.h"
-#include "worker.h"
 
 #define CTL_MAX_CONN  64
 #define CTL_READ_CHUNK (64u << 10)
@@ -46,6 +43,18 @@ static struct {
 	struct lr_ctl_identity id;
 	struct conn *conns[CTL_MAX_CONN];
 } ctl = { .lfd = -1, .ep = -1 };
+
+/* Indexed by message type (types are small integers, below LR_CTL_REPLY). */
+#define CTL_MAX_TYPE 256
+static const struct lr_ctl_handler *handlers[CTL_MAX_TYPE];
+
+void
+lr_ctl_register(const struct lr_ctl_handler *h)
+{
+	if (h->type == 0 || h->type >= CTL_MAX_TYPE || handlers[h->type] != NULL)
+		rte_panic("ctl: message type %u registered twice or out of range\n", h->type);
+	handlers[h->type] = h;
+}
 
 static int
 unix_addr(const char *path, struct sockaddr_un *sa)
@@ -252,38 +261,31 @@ dump_req(struct reply *r, const struct lr_ctl_hdr *h, struct lr_ctl_dump_req *d)
 	return true;
 }
 
+static size_t
+reply_bound(const struct lr_ctl_handler *hd)
+{
+	if (hd == NULL)
+		return 0;
+	switch (hd->shape) {
+	case LR_CTL_CALL:
+		return hd->reply_max;
+	case LR_CTL_DUMP:
+		return sizeof(struct lr_ctl_dump_rep) + (size_t)hd->entry_size * LR_CTL_MAX_DUMP;
+	default:
+		return 0;
+	}
+}
+
 static void
 dispatch(struct conn *c, const struct lr_ctl_hdr *h)
 {
-	const void *body = h + 1;
+	const struct lr_ctl_handler *hd = h->type < CTL_MAX_TYPE ? handlers[h->type] : NULL;
 	struct reply r;
 	uint8_t *out;
-	uint32_t i;
 
 	if (lr_shm != NULL)
 		lr_shm->slow.ctl_requests++;
-	switch (h->type) {
-	case LR_CTL_HELLO:
-		out = reply_begin(&r, c, sizeof(struct lr_ctl_hello_rep));
-		break;
-	case LR_CTL_PORT_LIST:
-		out = reply_begin(&r, c, sizeof(struct lr_port_info) * lr_n_ports);
-		break;
-	case LR_CTL_ADDR_DUMP:
-		out = reply_begin(&r, c, sizeof(struct lr_addr) * LR_ADDR_MAX);
-		break;
-	case LR_CTL_ROUTE_DUMP:
-		out = reply_begin(&r, c, sizeof(struct lr_ctl_dump_rep) +
-				  sizeof(struct lr_route) * LR_CTL_MAX_DUMP);
-		break;
-	case LR_CTL_NEIGH_DUMP:
-		out = reply_begin(&r, c, sizeof(struct lr_ctl_dump_rep) +
-				  sizeof(struct lr_neigh) * LR_CTL_MAX_DUMP);
-		break;
-	default:
-		out = reply_begin(&r, c, 0);
-		break;
-	}
+	out = reply_begin(&r, c, reply_bound(hd));
 	if (out == NULL) {
 		LR_LOG(ERR, "ctl: out of memory for a reply: closing the connection");
 		c->closing = true;
@@ -294,93 +296,72 @@ dispatch(struct conn *c, const struct lr_ctl_hdr *h)
 		c->closing = true;
 		goto done;
 	}
-	switch (h->type) {
-	case LR_CTL_HELLO: {
-		struct lr_ctl_hello_rep rep;
-
-		if (h->version != LR_CTL_VERSION) {
-			lr_status_set(&r.st, LR_ERR_PRECONDITION, 0,
-				      "protocol version %u, this dataplane speaks %u", h->version,
-				      LR_CTL_VERSION);
-			c->closing = true;
-			break;
-		}
-		memset(&rep, 0, sizeof(rep));
-		rep.version = LR_CTL_VERSION;
-		rep.pid = (uint32_t)getpid();
-		rep.boot_id = ctl.id.boot_id;
-		rep.start_time_ns = ctl.id.start_time_ns;
-		rep.n_ports = ctl.id.n_ports;
-		rep.n_workers = ctl.id.n_workers;
-		memcpy(rep.stats_path, ctl.id.stats_path, sizeof(rep.stats_path));
-		memcpy(rep.name, ctl.id.name, sizeof(rep.name));
-		memcpy(out, &rep, sizeof(rep));
-		r.count = 1;
-		r.payload = sizeof(rep);
-		c->hello = true;
-		break;
+	if (hd == NULL) {
+		lr_status_set(&r.st, LR_ERR_UNSUPPORTED, 0, "unknown message type %u", h->type);
+		goto done;
 	}
-	case LR_CTL_PORT_LIST:
-		for (i = 0; i < lr_n_ports; i++)
-			lr_port_info((uint16_t)i, (struct lr_port_info *)(void *)out + i);
-		r.count = lr_n_ports;
-		r.payload = sizeof(struct lr_port_info) * lr_n_ports;
+	switch (hd->shape) {
+	case LR_CTL_BATCH:
+		if (batch_ok(&r, h, hd->entry_size, hd->what))
+			hd->batch(h + 1, h->count, &r.st);
 		break;
-	case LR_CTL_PORT_SET:
-		if (batch_ok(&r, h, sizeof(struct lr_port_set), "ports"))
-			lr_port_set_batch(body, h->count, &r.st);
-		break;
-	case LR_CTL_ADDR_BATCH:
-		if (batch_ok(&r, h, sizeof(struct lr_addr), "addresses"))
-			lr_addr_batch(body, h->count, &r.st);
-		break;
-	case LR_CTL_ADDR_DUMP:
-		r.count = lr_addr_dump((struct lr_addr *)(void *)out, LR_ADDR_MAX);
-		r.payload = sizeof(struct lr_addr) * r.count;
-		break;
-	case LR_CTL_ROUTE_BATCH:
-		if (batch_ok(&r, h, sizeof(struct lr_route), "routes"))
-			lr_route_batch(body, h->count, lr_n_ports, &r.st);
-		break;
-	case LR_CTL_NEIGH_BATCH:
-		if (batch_ok(&r, h, sizeof(struct lr_neigh), "neighbors"))
-			lr_neigh_batch(body, h->count, &r.st);
-		break;
-	case LR_CTL_ROUTE_DUMP:
-	case LR_CTL_NEIGH_DUMP: {
+	case LR_CTL_DUMP: {
 		struct lr_ctl_dump_req d;
 		struct lr_ctl_dump_rep dr;
-		void *entries = out + sizeof(dr);
 
 		if (!dump_req(&r, h, &d))
 			break;
-		if (h->type == LR_CTL_ROUTE_DUMP) {
-			r.count = lr_route_dump(d.family, d.cursor, entries, LR_CTL_MAX_DUMP,
-						&dr.next, &dr.done);
-			r.payload = sizeof(dr) + sizeof(struct lr_route) * r.count;
-		} else {
-			r.count = lr_neigh_dump(d.family, d.cursor, entries, LR_CTL_MAX_DUMP,
-						&dr.next, &dr.done);
-			r.payload = sizeof(dr) + sizeof(struct lr_neigh) * r.count;
-		}
+		r.count = hd->dump(d.family, d.cursor, out + sizeof(dr), LR_CTL_MAX_DUMP, &dr.next,
+				   &dr.done);
+		r.payload = sizeof(dr) + (size_t)hd->entry_size * r.count;
 		memcpy(out, &dr, sizeof(dr));
 		break;
 	}
-	case LR_CTL_STATS_CLEAR:
-		if (lr_worker_clear_stats(1000) < 0) {
-			lr_status_set(&r.st, LR_ERR_INTERNAL, 0, "a worker did not clear its counters in time");
-			break;
-		}
-		lr_port_stats_reset();
-		memset(&lr_shm->slow, 0, sizeof(lr_shm->slow));
-		break;
 	default:
-		lr_status_set(&r.st, LR_ERR_UNSUPPORTED, 0, "unknown message type %u", h->type);
+		hd->call(h, out, &r.count, &r.payload, &r.st);
 		break;
+	}
+	if (h->type == LR_CTL_HELLO) {
+		if (r.st.code == LR_OK)
+			c->hello = true;
+		else
+			c->closing = true;
 	}
 done:
 	reply_end(&r, h);
 }
+
+/* HELLO: the identity of this dataplane; the version must match ours. */
+static int
+hello(const struct lr_ctl_hdr *h, void *out, uint32_t *count, size_t *payload,
+      struct lr_ctl_status *st)
+{
+	struct lr_ctl_hello_rep rep;
+
+	if (h->version != LR_CTL_VERSION)
+		return lr_status_set(st, LR_ERR_PRECONDITION, 0,
+				     "protocol version %u, this dataplane speaks %u", h->version,
+				     LR_CTL_VERSION);
+	memset(&rep, 0, sizeof(rep));
+	rep.version = LR_CTL_VERSION;
+	rep.pid = (uint32_t)getpid();
+	rep.boot_id = ctl.id.boot_id;
+	rep.start_time_ns = ctl.id.start_time_ns;
+	rep.n_ports = ctl.id.n_ports;
+	rep.n_workers = ctl.id.n_workers;
+	memcpy(rep.stats_path, ctl.id.stats_path, sizeof(rep.stats_path));
+	memcpy(rep.name, ctl.id.name, sizeof(rep.name));
+	memcpy(out, &rep, sizeof(rep));
+	*count = 1;
+	*payload = sizeof(rep);
+	return LR_OK;
+}
+
+static const struct lr_ctl_handler hello_handler = {
+	.type = LR_CTL_HELLO, .shape = LR_CTL_CALL,
+	.reply_max = sizeof(struct lr_ctl_hello_rep), .call = hello,
+};
+LR_CTL_REGISTER(hello_handler)
 
 static void
 set_events(struct conn *c, bool out)

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Worker lcores: the forwarding loop (see worker.h). Per burst: classify
- * every frame (parse.h), look the forwardable ones up in bulk in the
- * published FIB copy, pick the adjacency (ECMP by flow hash), rewrite
- * (MACs, TTL with RFC 1624 checksum update, hop limit) and send them with
- * one tx burst per output port. Counts are kept in locals and added to the
- * stats memory once per burst (plain stores to this worker's own lines).
+ * Worker lcores: the forwarding loop (see worker.h). Per RX burst: count
+ * it, run the stage pipeline (stage.h) on it, then flush the sinks: one tx
+ * burst per output port, the punt ring, one bulk free of the drops. Counts
+ * are kept in locals and added to the stats memory once per burst (plain
+ * stores to this worker's own lines). The loop knows no feature.
  * No locks, syscalls, allocations or logs here.
  */
 #include <errno.h>
@@ -13,51 +12,20 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
-#include <rte_prefetch.h>
 
-#include "fib.h"
+#include "ctl.h"
 #include "log.h"
-#include "nexthop.h"
-#include "parse.h"
 #include "port.h"
+#include "stage.h"
 #include "stats.h"
+#include "status.h"
 #include "worker.h"
-
-#define PREFETCH_AHEAD 4
 
 struct lr_worker *lr_workers[LR_MAX_WORKERS];
 unsigned lr_n_workers;
 static uint32_t lr_worker_running;
-
-/* State of one RX burst. Frames to send are collected with their output
- * port and sent per port at the end of the burst. */
-struct burst {
-	struct lr_worker *w;
-	struct lr_stats_rxq *rs;
-	uint32_t ports;               /* output ports used */
-	uint16_t n_out, n_punt, n_drop;
-	struct rte_mbuf *out[LR_BURST_MAX];
-	uint8_t out_port[LR_BURST_MAX];
-	struct rte_mbuf *punt[LR_BURST_MAX];
-	struct rte_mbuf *drop[LR_BURST_MAX];
-};
-
-static inline void
-drop(struct burst *b, struct rte_mbuf *m, unsigned reason)
-{
-	b->drop[b->n_drop++] = m;
-	b->rs->drops[reason]++;
-}
-
-static inline void
-punt(struct burst *b, struct rte_mbuf *m, uint16_t in_port)
-{
-	m->port = in_port;  /* linerate port index for the slow path */
-	b->punt[b->n_punt++] = m;
-}
 
 /*
  * Sends n frames on port through this worker's TX queue; refused frames
@@ -113,242 +81,49 @@ tx_out(struct lr_worker *w, struct rte_mbuf **m, const uint8_t *port, uint16_t n
 	}
 }
 
-/* Asks the main lcore to resolve ip, at most once per want_gap per address. */
-static inline void
-want(struct lr_worker *w, uint16_t port, uint8_t family, const uint8_t *ip)
-{
-	struct lr_resolve_req r;
-	uint64_t a[2] = { 0, 0 }, now = rte_rdtsc();
-	uint32_t key;
-	typeof(w->want[0]) *s;
-
-	memcpy(a, ip, family == LR_AF_INET ? 4 : 16);  /* aligned for the CRC */
-	key = rte_hash_crc_8byte(a[1], rte_hash_crc_8byte(a[0], (uint32_t)port << 8 | family));
-	s = &w->want[key % LR_WANT_SLOTS];
-	if (s->key == key && now - s->tsc < w->want_gap)
-		return;
-	s->key = key;
-	s->tsc = now;
-	memset(&r, 0, sizeof(r));
-	r.family = family;
-	r.port = port;
-	memcpy(r.ip, a, 16);
-	rte_ring_sp_enqueue_elem(w->resolve, &r, sizeof(r));  /* full: next packet retries */
-}
-
-/* Flow hash for ECMP: the NIC's RSS hash, else addresses and ports. */
-static inline uint32_t
-flow_hash(const struct rte_mbuf *m, const uint8_t *l3, bool v6)
-{
-	uint32_t h;
-	uint8_t proto;
-	const uint8_t *l4;
-
-	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
-		return m->hash.rss;
-	if (!v6) {
-		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
-		uint64_t a;
-
-		memcpy(&a, &ip->src_addr, 8);
-		h = rte_hash_crc_8byte(a, 0);
-		proto = ip->next_proto_id;
-		l4 = l3 + (ip->version_ihl & 0xf) * 4;
-		if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
-			return h;
-	} else {
-		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)l3;
-		uint64_t a[4];
-
-		memcpy(a, ip->src_addr, 32);  /* source and destination */
-		h = rte_hash_crc_8byte(a[0], 0);
-		h = rte_hash_crc_8byte(a[1], h);
-		h = rte_hash_crc_8byte(a[2], h);
-		h = rte_hash_crc_8byte(a[3], h);
-		proto = ip->proto;
-		l4 = l3 + LR_IP6_HLEN;
-	}
-	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) &&
-	    l4 + 4 <= rte_pktmbuf_mtod(m, const uint8_t *) + m->data_len) {
-		uint32_t ports;
-
-		memcpy(&ports, l4, 4);
-		h = rte_hash_crc_4byte(ports, h);
-	}
-	return h;
-}
-
-/* One frame that the FIB matched: value = next-hop value. */
-static inline void
-forward(struct burst *b, struct rte_mbuf *m, uint32_t value, bool v6, uint16_t in_port)
-{
-	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-	uint8_t *l3 = frame + LR_ETH_HLEN;
-	uint32_t adj = value;
-	uint64_t word;
-	unsigned kind;
-
-	if (value & LR_NH_GROUP)
-		adj = lr_nh_group_pick(&lr_nh_groups[value & LR_NH_IDX_MASK], flow_hash(m, l3, v6));
-	word = __atomic_load_n(&lr_adj_word[adj], __ATOMIC_RELAXED);
-	kind = (unsigned)(word >> LR_ADJW_KIND_SHIFT) & 0xf;
-	if (unlikely(kind == LR_ADJ_LOCAL)) {
-		punt(b, m, in_port);
-		return;
-	}
-	if (unlikely((v6 ? ((struct rte_ipv6_hdr *)l3)->hop_limits
-			 : ((struct rte_ipv4_hdr *)l3)->time_to_live) <= 1)) {
-		drop(b, m, LR_DROP_TTL_EXPIRED);
-		return;
-	}
-	/* RFC 4291: a link-local source never leaves its link */
-	if (unlikely(v6 && l3[8] == 0xfe && (l3[9] & 0xc0) == 0x80)) {
-		drop(b, m, LR_DROP_BAD_ADDRESS);
-		return;
-	}
-	if (likely(word & LR_ADJW_RESOLVED)) {
-		uint16_t out = (uint16_t)((word >> LR_ADJW_PORT_SHIFT) & 0xff);
-		const struct lr_port_rt *o = &lr_port_rt[out];
-		uint32_t l3len;
-
-		if (unlikely(!o->up)) {
-			drop(b, m, LR_DROP_PORT_DOWN);
-			return;
-		}
-		l3len = v6 ? LR_IP6_HLEN + rte_be_to_cpu_16(((struct rte_ipv6_hdr *)l3)->payload_len)
-			   : rte_be_to_cpu_16(((struct rte_ipv4_hdr *)l3)->total_length);
-		if (unlikely(l3len > o->mtu)) {
-			drop(b, m, LR_DROP_MTU_EXCEEDED);
-			return;
-		}
-		memcpy(frame, &word, 6);               /* dst MAC: low 48 bits, frame order */
-		memcpy(frame + 6, &o->mac, 6);
-		if (v6)
-			((struct rte_ipv6_hdr *)l3)->hop_limits--;
-		else
-			lr_ip4_ttl_dec((struct rte_ipv4_hdr *)l3);
-		b->out[b->n_out] = m;
-		b->out_port[b->n_out++] = (uint8_t)out;
-		b->ports |= 1u << out;
-		return;
-	}
-	if (kind == LR_ADJ_GLEAN) {
-		/* on-link destination without a host route yet: resolve it */
-		uint16_t out = (uint16_t)((word >> LR_ADJW_PORT_SHIFT) & 0xff);
-
-		if (v6)
-			want(b->w, out, LR_AF_INET6, ((struct rte_ipv6_hdr *)l3)->dst_addr);
-		else
-			want(b->w, out, LR_AF_INET, (const uint8_t *)&((struct rte_ipv4_hdr *)l3)->dst_addr);
-	} else if (kind == LR_ADJ_NEIGH) {
-		const struct lr_adj_info *ai = &lr_adj_info[adj];
-
-		want(b->w, ai->port, ai->family, ai->ip);
-	}
-	drop(b, m, LR_DROP_NO_NEIGHBOR);
-}
-
 static inline uint16_t
-poll_rxq(struct lr_worker *w, const struct lr_fib_tables *fib, const struct lr_worker_rxq *q)
+poll_rxq(struct lr_worker *w, const struct lr_tset *ts, const struct lr_worker_rxq *q)
 {
-	struct rte_mbuf *pkts[LR_BURST_MAX];
-	uint32_t ip4[LR_BURST_MAX];
-	uint64_t hop4[LR_BURST_MAX];
-	uint8_t ip6[LR_BURST_MAX][16];
-	int32_t hop6[LR_BURST_MAX];
-	uint16_t idx4[LR_BURST_MAX], idx6[LR_BURST_MAX];
-	const struct lr_port_rt *in = &lr_port_rt[q->port];
-	unsigned n4 = 0, n6 = 0, i, k;
+	struct lr_vec *v = &w->vec;
+	struct lr_burst b;
 	uint64_t bytes = 0;
-	struct burst b;
-	uint16_t n;
+	uint16_t n, i;
 
-	n = rte_eth_rx_burst(q->dpdk_id, q->queue, pkts, w->burst);
+	n = rte_eth_rx_burst(q->dpdk_id, q->queue, v->m, w->burst);
 	if (n == 0)
 		return 0;
+	v->n = n;
 	b.w = w;
+	b.ts = ts;
 	b.rs = q->st;
-	b.ports = 0;
-	b.n_out = 0;
-	b.n_punt = 0;
-	b.n_drop = 0;
-	if (unlikely(!in->admin_up)) {
-		for (i = 0; i < n; i++) {
-			bytes += pkts[i]->pkt_len;
-			drop(&b, pkts[i], LR_DROP_PORT_DOWN);
-		}
-		goto done;
+	b.in_port = q->port;
+	b.n_out = b.n_punt = b.n_drop = 0;
+	b.out_ports = 0;
+	b.pending = 0;
+	b.jump = w->jump;
+	b.priv = w->priv;
+	for (i = 0; i < n; i++)
+		bytes += v->m[i]->pkt_len;
+	if (unlikely(!lr_port_rt[q->port].admin_up)) {
+		for (i = 0; i < n; i++)
+			lr_burst_drop(&b, v->m[i], LR_DROP_PORT_DOWN);
+		v->n = 0;
+	} else {
+		lr_pipeline_run(&b, v);
 	}
-
-	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
-		uint32_t v;
-
-		if (i + PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
-		bytes += m->pkt_len;
-		v = lr_parse_frame(frame, m->data_len, m->pkt_len, &in->mac, m->ol_flags,
-				   in->parse_flags);
-		switch (LR_PARSE_CLS(v)) {
-		case LR_CLS_FWD4: {
-			uint32_t d;
-
-			memcpy(&d, frame + LR_ETH_HLEN + offsetof(struct rte_ipv4_hdr, dst_addr), 4);
-			ip4[n4] = rte_be_to_cpu_32(d);
-			idx4[n4++] = (uint16_t)i;
-			break;
-		}
-		case LR_CLS_FWD6:
-			memcpy(ip6[n6], frame + LR_ETH_HLEN + offsetof(struct rte_ipv6_hdr, dst_addr), 16);
-			idx6[n6++] = (uint16_t)i;
-			break;
-		case LR_CLS_PUNT:
-			punt(&b, m, q->port);
-			break;
-		default:
-			drop(&b, m, LR_PARSE_REASON(v));
-			break;
-		}
-	}
-	if (n4 != 0) {
-		rte_fib_lookup_bulk(fib->v4, ip4, hop4, (int)n4);
-		for (k = 0; k < n4; k++) {
-			struct rte_mbuf *m = pkts[idx4[k]];
-
-			if (likely(hop4[k] != LR_FIB_MISS))
-				forward(&b, m, (uint32_t)hop4[k], false, q->port);
-			else
-				drop(&b, m, LR_DROP_NO_ROUTE);
-		}
-	}
-	if (n6 != 0) {
-		rte_lpm6_lookup_bulk_func(fib->v6, ip6, hop6, n6);
-		for (k = 0; k < n6; k++) {
-			struct rte_mbuf *m = pkts[idx6[k]];
-
-			if (likely(hop6[k] >= 0))
-				forward(&b, m, (uint32_t)hop6[k], true, q->port);
-			else if (fib->v6_default != LR_NH_NONE)
-				forward(&b, m, fib->v6_default, true, q->port);
-			else
-				drop(&b, m, LR_DROP_NO_ROUTE);
-		}
-	}
+	for (i = 0; i < v->n; i++)  /* the last stage leaves nothing: a bug otherwise */
+		lr_burst_drop(&b, v->m[i], LR_DROP_UNHANDLED);
 	if (b.n_punt != 0) {
 		unsigned ok = rte_ring_sp_enqueue_burst(w->punt, (void **)b.punt, b.n_punt, NULL);
 
 		b.rs->punt_packets += ok;
-		for (k = ok; k < b.n_punt; k++)
-			drop(&b, b.punt[k], LR_DROP_PUNT_FULL);
+		for (i = (uint16_t)ok; i < b.n_punt; i++)
+			lr_burst_drop(&b, b.punt[i], LR_DROP_PUNT_FULL);
 	}
 	if (b.n_out != 0) {
 		b.rs->fwd_packets += b.n_out;
-		tx_out(w, b.out, b.out_port, b.n_out, b.ports, b.rs);
+		tx_out(w, b.out, b.out_port, b.n_out, b.out_ports, b.rs);
 	}
-done:
 	if (b.n_drop != 0)
 		rte_pktmbuf_free_bulk(b.drop, b.n_drop);
 	b.rs->rx_packets += n;
@@ -412,7 +187,7 @@ worker_main(void *arg)
 	rte_rcu_qsbr_thread_online(w->rcu, w->idx);
 	while (__atomic_load_n(&lr_worker_running, __ATOMIC_RELAXED)) {
 		uint64_t t0 = rte_rdtsc(), t1;
-		const struct lr_fib_tables *fib;
+		const struct lr_tset *ts;
 		uint32_t req;
 		unsigned nrx = 0;
 
@@ -424,9 +199,9 @@ worker_main(void *arg)
 			clear_own_stats(w);
 			__atomic_store_n(&w->clear_ack, req, __ATOMIC_RELEASE);
 		}
-		fib = lr_fib_current();
+		ts = lr_tset_current();
 		for (i = 0; i < w->rx_queues; i++)
-			nrx += poll_rxq(w, fib, &w->rxq[i]);
+			nrx += poll_rxq(w, ts, &w->rxq[i]);
 		if (!rte_ring_empty(w->inject))
 			drain_inject(w);
 		t1 = rte_rdtsc();
@@ -460,7 +235,7 @@ lr_worker_count_lcores(void)
 int
 lr_worker_init(const struct lr_args *a, struct rte_rcu_qsbr *rcu)
 {
-	unsigned lcore, n = 0, q, p, k = 0, max_q = 0;
+	unsigned lcore, n = 0, q, p, k = 0, max_q = 0, i;
 	char name[RTE_RING_NAMESIZE];
 
 	RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -482,7 +257,15 @@ lr_worker_init(const struct lr_args *a, struct rte_rcu_qsbr *rcu)
 		w->idle_sleep_us = a->idle_sleep_us;
 		w->rcu = rcu;
 		w->st = &lr_shm->workers[n];
-		w->want_gap = rte_get_tsc_hz() / 10;
+		for (i = 0; i < lr_stage_count(); i++) {
+			size_t sz = lr_stage_get(i)->priv_size;
+
+			if (sz == 0)
+				continue;
+			w->priv[i] = rte_zmalloc_socket("lr_stage_priv", sz, RTE_CACHE_LINE_SIZE, socket);
+			if (w->priv[i] == NULL)
+				return -ENOMEM;
+		}
 		snprintf(name, sizeof(name), "lr_punt_%u", n);
 		w->punt = rte_ring_create(name, LR_PUNT_RING, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(name, sizeof(name), "lr_inject_%u", n);
@@ -568,7 +351,7 @@ ring_drain_free(struct rte_ring *r)
 void
 lr_worker_fini(void)
 {
-	unsigned i;
+	unsigned i, k;
 
 	for (i = 0; i < lr_n_workers; i++) {
 		struct lr_worker *w = lr_workers[i];
@@ -582,6 +365,8 @@ lr_worker_fini(void)
 		rte_ring_free(w->punt);
 		rte_ring_free(w->inject);
 		rte_ring_free(w->resolve);
+		for (k = 0; k < LR_STAGE_MAX; k++)
+			rte_free(w->priv[k]);
 		rte_free(w);
 		lr_workers[i] = NULL;
 	}
@@ -606,3 +391,24 @@ lr_worker_clear_stats(unsigned timeout_ms)
 		}
 	return 0;
 }
+
+/* STATS_CLEAR: every software counter and the device counters. */
+static int
+stats_clear_msg(const struct lr_ctl_hdr *h, void *out, uint32_t *count, size_t *payload,
+		struct lr_ctl_status *st)
+{
+	(void)h;
+	(void)out;
+	(void)count;
+	(void)payload;
+	if (lr_worker_clear_stats(1000) < 0)
+		return lr_status_set(st, LR_ERR_INTERNAL, 0, "a worker did not clear its counters in time");
+	lr_port_stats_reset();
+	memset(&lr_shm->slow, 0, sizeof(lr_shm->slow));
+	return LR_OK;
+}
+
+static const struct lr_ctl_handler stats_clear_handler = {
+	.type = LR_CTL_STATS_CLEAR, .shape = LR_CTL_CALL, .call = stats_clear_msg,
+};
+LR_CTL_REGISTER(stats_clear_handler)

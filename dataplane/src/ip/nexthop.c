@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Adjacency and ECMP group tables (see nexthop.h). Slots come from free
- * lists; rte_hash maps keys to slots for sharing.
+ * Adjacency and ECMP group tables (see nexthop.h): two refcounted keyed
+ * tables (table.h) whose positions are the adjacency and group indices.
  */
 #include <errno.h>
 #include <string.h>
 
-#include <rte_hash.h>
-#include <rte_jhash.h>
 #include <rte_malloc.h>
 
 #include "log.h"
 #include "nexthop.h"
+#include "table.h"
 
 uint64_t *lr_adj_word;
 struct lr_adj_info *lr_adj_info;
@@ -24,80 +23,56 @@ struct lr_group_key {
 };
 
 static struct {
-	uint32_t max_adj, max_groups;
-	uint32_t *adj_ref, *grp_ref;
-	uint32_t *adj_free, *grp_free;  /* stacks of free slots */
-	uint32_t n_adj_free, n_grp_free;
-	struct rte_hash *adj_hash, *grp_hash;
+	struct lr_keyed adj;     /* struct lr_adj_info -> index into lr_adj_word/lr_adj_info */
+	struct lr_keyed grp;     /* struct lr_group_key -> index into lr_nh_groups */
+	lr_adj_created_fn on_created[LR_ADJ_KIND_MAX];
 } nh;
-
-static struct rte_hash *
-make_hash(const char *name, uint32_t entries, uint32_t key_len)
-{
-	struct rte_hash_parameters p = {
-		.name = name,
-		.entries = entries < 64 ? 64 : entries,
-		.key_len = key_len,
-		.hash_func = rte_jhash,
-		.socket_id = SOCKET_ID_ANY,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-	return rte_hash_create(&p);
-}
 
 int
 lr_nh_init(uint32_t max_adj, uint32_t max_groups)
 {
-	uint32_t i;
-
-	if (max_adj > LR_NH_MAX_IDX)
-		max_adj = LR_NH_MAX_IDX;
-	if (max_groups > LR_NH_MAX_IDX)
-		max_groups = LR_NH_MAX_IDX;
+	/* indices must fit the 20 bits of a next-hop value */
+	if (max_adj > LR_NH_MAX_IDX / 2)
+		max_adj = LR_NH_MAX_IDX / 2;
+	if (max_groups > LR_NH_MAX_IDX / 2)
+		max_groups = LR_NH_MAX_IDX / 2;
 	memset(&nh, 0, sizeof(nh));
-	nh.max_adj = max_adj;
-	nh.max_groups = max_groups;
-	lr_adj_word = rte_zmalloc("lr_adj_word", sizeof(uint64_t) * max_adj, RTE_CACHE_LINE_SIZE);
-	lr_adj_info = rte_zmalloc("lr_adj_info", sizeof(struct lr_adj_info) * max_adj, RTE_CACHE_LINE_SIZE);
-	lr_nh_groups = rte_zmalloc("lr_nh_groups", sizeof(struct lr_nh_group) * max_groups, RTE_CACHE_LINE_SIZE);
-	nh.adj_ref = rte_zmalloc("lr_adj_ref", sizeof(uint32_t) * max_adj, 0);
-	nh.grp_ref = rte_zmalloc("lr_grp_ref", sizeof(uint32_t) * max_groups, 0);
-	nh.adj_free = rte_malloc("lr_adj_free", sizeof(uint32_t) * max_adj, 0);
-	nh.grp_free = rte_malloc("lr_grp_free", sizeof(uint32_t) * max_groups, 0);
-	nh.adj_hash = make_hash("lr_adj", max_adj, sizeof(struct lr_adj_info));
-	nh.grp_hash = make_hash("lr_grp", max_groups, sizeof(struct lr_group_key));
-	if (!lr_adj_word || !lr_adj_info || !lr_nh_groups || !nh.adj_ref || !nh.grp_ref ||
-	    !nh.adj_free || !nh.grp_free || !nh.adj_hash || !nh.grp_hash) {
-		LR_LOG(ERR, "nexthop: out of memory for %u adjacencies, %u groups", max_adj, max_groups);
-		lr_nh_fini();
-		return -ENOMEM;
-	}
-	/* Pop order = ascending indices. */
-	for (i = 0; i < max_adj; i++)
-		nh.adj_free[i] = max_adj - 1 - i;
-	for (i = 0; i < max_groups; i++)
-		nh.grp_free[i] = max_groups - 1 - i;
-	nh.n_adj_free = max_adj;
-	nh.n_grp_free = max_groups;
+	if (lr_keyed_create(&nh.adj, "lr_adj", max_adj, sizeof(struct lr_adj_info), 0, true) < 0 ||
+	    lr_keyed_create(&nh.grp, "lr_grp", max_groups, sizeof(struct lr_group_key), 0, true) < 0)
+		goto fail;
+	lr_adj_word = rte_zmalloc("lr_adj_word", sizeof(uint64_t) * nh.adj.cap, RTE_CACHE_LINE_SIZE);
+	lr_adj_info = rte_zmalloc("lr_adj_info", sizeof(struct lr_adj_info) * nh.adj.cap,
+				  RTE_CACHE_LINE_SIZE);
+	lr_nh_groups = rte_zmalloc("lr_nh_groups", sizeof(struct lr_nh_group) * nh.grp.cap,
+				   RTE_CACHE_LINE_SIZE);
+	if (lr_adj_word == NULL || lr_adj_info == NULL || lr_nh_groups == NULL)
+		goto fail;
 	return 0;
+fail:
+	LR_LOG(ERR, "nexthop: out of memory for %u adjacencies, %u groups", max_adj, max_groups);
+	lr_nh_fini();
+	return -ENOMEM;
 }
 
 void
 lr_nh_fini(void)
 {
-	rte_hash_free(nh.adj_hash);
-	rte_hash_free(nh.grp_hash);
+	lr_keyed_free(&nh.adj);
+	lr_keyed_free(&nh.grp);
 	rte_free(lr_adj_word);
 	rte_free(lr_adj_info);
 	rte_free(lr_nh_groups);
-	rte_free(nh.adj_ref);
-	rte_free(nh.grp_ref);
-	rte_free(nh.adj_free);
-	rte_free(nh.grp_free);
 	lr_adj_word = NULL;
 	lr_adj_info = NULL;
 	lr_nh_groups = NULL;
 	memset(&nh, 0, sizeof(nh));
+}
+
+void
+lr_adj_on_created(uint8_t kind, lr_adj_created_fn fn)
+{
+	if (kind < LR_ADJ_KIND_MAX)
+		nh.on_created[kind] = fn;
 }
 
 static void
@@ -130,12 +105,11 @@ uint32_t
 lr_adj_find(uint8_t kind, uint8_t family, uint16_t port, const uint8_t ip[16])
 {
 	struct lr_adj_info k;
-	void *data;
+	int32_t pos;
 
 	adj_key(&k, kind, family, port, ip);
-	if (rte_hash_lookup_data(nh.adj_hash, &k, &data) < 0)
-		return LR_NH_NONE;
-	return (uint32_t)(uintptr_t)data;
+	pos = lr_keyed_find(&nh.adj, &k);
+	return pos < 0 ? LR_NH_NONE : (uint32_t)pos;
 }
 
 int
@@ -143,30 +117,23 @@ lr_adj_get(uint8_t kind, uint8_t family, uint16_t port, const uint8_t ip[16],
 	   uint32_t *idx, int *created)
 {
 	struct lr_adj_info k;
-	uint32_t i;
-	void *data;
+	int32_t pos;
+	int made;
 
 	adj_key(&k, kind, family, port, ip);
+	pos = lr_keyed_get(&nh.adj, &k, &made);
+	if (pos < 0)
+		return -ENOSPC;
+	*idx = (uint32_t)pos;
 	if (created != NULL)
-		*created = 0;
-	if (rte_hash_lookup_data(nh.adj_hash, &k, &data) >= 0) {
-		i = (uint32_t)(uintptr_t)data;
-		nh.adj_ref[i]++;
-		*idx = i;
+		*created = made;
+	if (!made)
 		return 0;
-	}
-	if (nh.n_adj_free == 0)
-		return -ENOSPC;
-	i = nh.adj_free[nh.n_adj_free - 1];
-	if (rte_hash_add_key_data(nh.adj_hash, &k, (void *)(uintptr_t)i) < 0)
-		return -ENOSPC;
-	nh.n_adj_free--;
-	lr_adj_info[i] = k;
-	__atomic_store_n(&lr_adj_word[i], adj_make_word(&k, NULL), __ATOMIC_RELEASE);
-	nh.adj_ref[i] = 1;
-	*idx = i;
-	if (created != NULL)
-		*created = 1;
+	lr_adj_info[pos] = k;
+	__atomic_store_n(&lr_adj_word[pos], adj_make_word(&k, NULL), __ATOMIC_RELEASE);
+	/* whoever resolves this kind hears of it (neighbors: start resolving) */
+	if (kind < LR_ADJ_KIND_MAX && nh.on_created[kind] != NULL)
+		nh.on_created[kind]((uint32_t)pos);
 	return 0;
 }
 
@@ -179,16 +146,11 @@ lr_adj_set_mac(uint32_t idx, const uint8_t *mac)
 static void
 adj_put(uint32_t i)
 {
-	if (nh.adj_ref[i] == 0) {
-		LR_LOG(CRIT, "nexthop: adjacency %u released too often", i);
+	if (lr_keyed_put(&nh.adj, (int32_t)i) != 1)
 		return;
-	}
-	if (--nh.adj_ref[i] > 0)
-		return;
-	rte_hash_del_key(nh.adj_hash, &lr_adj_info[i]);
+	lr_keyed_del_pos(&nh.adj, (int32_t)i);
 	__atomic_store_n(&lr_adj_word[i], 0, __ATOMIC_RELAXED);
 	memset(&lr_adj_info[i], 0, sizeof(lr_adj_info[i]));
-	nh.adj_free[nh.n_adj_free++] = i;
 }
 
 /* Spread members over buckets in proportion to their weights. */
@@ -226,7 +188,8 @@ lr_nh_group_get(unsigned n, const uint32_t *adj, const uint16_t *weight, uint32_
 	struct lr_group_key k;
 	struct lr_nh_group *g;
 	uint32_t i, gi;
-	void *data;
+	int32_t pos;
+	int made;
 
 	if (n < 2 || n > LR_MAX_ECMP)
 		return -EINVAL;
@@ -236,29 +199,22 @@ lr_nh_group_get(unsigned n, const uint32_t *adj, const uint16_t *weight, uint32_
 		k.adj[i] = adj[i];
 		k.weight[i] = weight[i] == 0 ? 1 : weight[i];
 	}
-	if (rte_hash_lookup_data(nh.grp_hash, &k, &data) >= 0) {
-		gi = (uint32_t)(uintptr_t)data;
-		nh.grp_ref[gi]++;
-		*value = LR_NH_GROUP | gi;
+	pos = lr_keyed_get(&nh.grp, &k, &made);
+	if (pos < 0)
+		return -ENOSPC;
+	gi = (uint32_t)pos;
+	*value = LR_NH_GROUP | gi;
+	if (!made)
 		return 0;
-	}
-	if (nh.n_grp_free == 0)
-		return -ENOSPC;
-	gi = nh.grp_free[nh.n_grp_free - 1];
-	if (rte_hash_add_key_data(nh.grp_hash, &k, (void *)(uintptr_t)gi) < 0)
-		return -ENOSPC;
-	nh.n_grp_free--;
 	g = &lr_nh_groups[gi];
 	memset(g, 0, sizeof(*g));
 	g->n = (uint16_t)n;
 	for (i = 0; i < n; i++) {
 		g->adj[i] = k.adj[i];
 		g->weight[i] = k.weight[i];
-		nh.adj_ref[k.adj[i]]++;
+		lr_keyed_ref(&nh.adj, (int32_t)k.adj[i]);
 	}
 	group_fill_buckets(g);
-	nh.grp_ref[gi] = 1;
-	*value = LR_NH_GROUP | gi;
 	return 0;
 }
 
@@ -268,9 +224,9 @@ lr_nh_ref(uint32_t value)
 	if (value == LR_NH_NONE)
 		return;
 	if (value & LR_NH_GROUP)
-		nh.grp_ref[value & LR_NH_IDX_MASK]++;
+		lr_keyed_ref(&nh.grp, (int32_t)(value & LR_NH_IDX_MASK));
 	else
-		nh.adj_ref[value]++;
+		lr_keyed_ref(&nh.adj, (int32_t)value);
 }
 
 uint32_t
@@ -278,13 +234,12 @@ lr_nh_refcnt(uint32_t value)
 {
 	if (value == LR_NH_NONE)
 		return 0;
-	return (value & LR_NH_GROUP) ? nh.grp_ref[value & LR_NH_IDX_MASK] : nh.adj_ref[value];
+	return (value & LR_NH_GROUP) ? nh.grp.ref[value & LR_NH_IDX_MASK] : nh.adj.ref[value];
 }
 
 void
 lr_nh_put(uint32_t value)
 {
-	struct lr_group_key k;
 	struct lr_nh_group *g;
 	uint32_t gi, i;
 
@@ -295,24 +250,13 @@ lr_nh_put(uint32_t value)
 		return;
 	}
 	gi = value & LR_NH_IDX_MASK;
-	if (nh.grp_ref[gi] == 0) {
-		LR_LOG(CRIT, "nexthop: group %u released too often", gi);
-		return;
-	}
-	if (--nh.grp_ref[gi] > 0)
+	if (lr_keyed_put(&nh.grp, (int32_t)gi) != 1)
 		return;
 	g = &lr_nh_groups[gi];
-	memset(&k, 0, sizeof(k));
-	k.n = g->n;
-	for (i = 0; i < g->n; i++) {
-		k.adj[i] = g->adj[i];
-		k.weight[i] = g->weight[i];
-	}
-	rte_hash_del_key(nh.grp_hash, &k);
+	lr_keyed_del_pos(&nh.grp, (int32_t)gi);
 	for (i = 0; i < g->n; i++)
 		adj_put(g->adj[i]);
 	memset(g, 0, sizeof(*g));
-	nh.grp_free[nh.n_grp_free++] = gi;
 }
 
 static void
@@ -348,11 +292,11 @@ lr_nh_describe(uint32_t value, struct lr_next_hop *out)
 uint32_t
 lr_nh_adj_count(void)
 {
-	return nh.max_adj - nh.n_adj_free;
+	return lr_keyed_count(&nh.adj);
 }
 
 uint32_t
 lr_nh_group_count(void)
 {
-	return nh.max_groups - nh.n_grp_free;
+	return lr_keyed_count(&nh.grp);
 }

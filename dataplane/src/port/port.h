@@ -50,8 +50,11 @@ extern uint16_t lr_n_ports;
 /** Probes every --port and reads its capabilities. */
 int lr_port_probe_all(const struct lr_args *a);
 
-/** Sizes the mbuf pool for these ports (when --mbufs is not given). */
-uint32_t lr_port_pool_size(const struct lr_args *a, unsigned n_workers);
+/**
+ * Sizes the mbuf pool for these ports (when --mbufs is not given);
+ * held_per_worker: mbufs a worker's rings may hold besides its queues.
+ */
+uint32_t lr_port_pool_size(const struct lr_args *a, unsigned n_workers, uint32_t held_per_worker);
 
 /** Configures queues (tx_queues = n_workers) and offloads. */
 int lr_port_configure_all(const struct lr_args *a, struct rte_mempool *mp, unsigned n_workers);

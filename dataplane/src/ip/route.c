@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Route records, transactions and ROUTE_BATCH / ROUTE_DUMP (see route.h).
- * Records live in an rte_hash; the hash position indexes a side array
- * holding the per-source values.
+ * Records live in a keyed table (table.h) holding the per-source values.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -10,16 +9,16 @@
 #include <string.h>
 
 #include <rte_hash.h>
-#include <rte_jhash.h>
-#include <rte_malloc.h>
 
 #include "fib.h"
 #include "ipaddr.h"
 #include "log.h"
-#include "neigh.h"
+#include "ctl.h"
 #include "nexthop.h"
+#include "port.h"
 #include "route.h"
 #include "status.h"
+#include "table.h"
 
 struct rkey {
 	uint8_t family;
@@ -42,47 +41,26 @@ struct rjr {
 };
 
 static struct {
-	struct rte_hash *h;
-	struct rrec *rec;
-	uint32_t cap;
+	struct lr_keyed t;        /* struct rkey -> struct rrec */
 	struct rjr *jr;
 	uint32_t n_jr, cap_jr;
 	uint32_t gen;
 } rt;
 
+#define REC(pos) ((struct rrec *)lr_keyed_rec(&rt.t, (pos)))
+
 int
 lr_route_init(uint32_t max_records)
 {
-	struct rte_hash_parameters p = {
-		.name = "lr_routes",
-		.entries = max_records,
-		.key_len = sizeof(struct rkey),
-		.hash_func = rte_jhash,
-		.socket_id = SOCKET_ID_ANY,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-
 	memset(&rt, 0, sizeof(rt));
-	rt.h = rte_hash_create(&p);
-	if (rt.h == NULL) {
-		LR_LOG(ERR, "route: cannot create record table of %u entries", max_records);
-		return -ENOMEM;
-	}
-	rt.cap = (uint32_t)rte_hash_max_key_id(rt.h) + 1;
-	rt.rec = rte_zmalloc("lr_route_rec", sizeof(struct rrec) * rt.cap, 0);
-	if (rt.rec == NULL) {
-		rte_hash_free(rt.h);
-		rt.h = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	return lr_keyed_create(&rt.t, "lr_routes", max_records, sizeof(struct rkey),
+			       sizeof(struct rrec), false);
 }
 
 void
 lr_route_fini(void)
 {
-	rte_hash_free(rt.h);
-	rte_free(rt.rec);
+	lr_keyed_free(&rt.t);
 	free(rt.jr);
 	memset(&rt, 0, sizeof(rt));
 }
@@ -90,7 +68,7 @@ lr_route_fini(void)
 uint32_t
 lr_route_count(void)
 {
-	return (uint32_t)rte_hash_count(rt.h);
+	return lr_keyed_count(&rt.t);
 }
 
 static void
@@ -137,17 +115,17 @@ txn_set(const struct rkey *k, hash_sig_t sig, int32_t pos, enum lr_rsrc src, uin
 	if (pos < 0) {
 		if (value == LR_NH_NONE)
 			return 0;
-		pos = rte_hash_add_key_with_hash(rt.h, k, sig);
+		pos = lr_keyed_add_with_hash(&rt.t, k, sig);
 		if (pos < 0)
 			return -ENOSPC;
-		r = &rt.rec[pos];
+		r = REC(pos);
 		for (s = 0; s < LR_RSRC_MAX; s++)
 			r->val[s] = LR_NH_NONE;
 		r->gen = 0;
 		r->live = 1;
 		created = 1;
 	}
-	r = &rt.rec[pos];
+	r = REC(pos);
 	if (rt.n_jr == rt.cap_jr) {
 		uint32_t cap = rt.cap_jr ? rt.cap_jr * 2 : 1024;
 		void *p = realloc(rt.jr, sizeof(*rt.jr) * cap);
@@ -155,7 +133,7 @@ txn_set(const struct rkey *k, hash_sig_t sig, int32_t pos, enum lr_rsrc src, uin
 		if (p == NULL) {
 			if (created) {
 				r->live = 0;
-				rte_hash_del_key(rt.h, k);
+				lr_keyed_del_pos(&rt.t, pos);
 			}
 			return -ENOMEM;
 		}
@@ -170,7 +148,7 @@ txn_set(const struct rkey *k, hash_sig_t sig, int32_t pos, enum lr_rsrc src, uin
 		r->val[src] = old;
 		if (created) {
 			r->live = 0;
-			rte_hash_del_key(rt.h, k);
+			lr_keyed_del_pos(&rt.t, pos);
 		}
 		return rc;
 	}
@@ -193,8 +171,8 @@ lr_route_txn_set(uint8_t family, const uint8_t *prefix, uint8_t plen, enum lr_rs
 	int32_t pos;
 
 	make_key(&k, family, prefix, plen);
-	sig = rte_hash_hash(rt.h, &k);
-	return txn_set(&k, sig, rte_hash_lookup_with_hash(rt.h, &k, sig), src, value, &pos);
+	sig = rte_hash_hash(rt.t.h, &k);
+	return txn_set(&k, sig, rte_hash_lookup_with_hash(rt.t.h, &k, sig), src, value, &pos);
 }
 
 uint32_t
@@ -204,8 +182,8 @@ lr_route_get(uint8_t family, const uint8_t *prefix, uint8_t plen, enum lr_rsrc s
 	int32_t pos;
 
 	make_key(&k, family, prefix, plen);
-	pos = rte_hash_lookup(rt.h, &k);
-	return pos < 0 ? LR_NH_NONE : rt.rec[pos].val[src];
+	pos = lr_keyed_find(&rt.t, &k);
+	return pos < 0 ? LR_NH_NONE : REC(pos)->val[src];
 }
 
 void
@@ -213,18 +191,16 @@ lr_route_txn_commit(void)
 {
 	uint32_t i;
 
-	lr_fib_commit();
+	lr_tset_commit();
 	/* Workers cannot reach the replaced values any more. */
 	for (i = 0; i < rt.n_jr; i++)
 		lr_nh_put(rt.jr[i].old);
 	for (i = 0; i < rt.n_jr; i++) {
-		struct rrec *r = &rt.rec[rt.jr[i].pos];
-		const void *key;
+		struct rrec *r = REC(rt.jr[i].pos);
 
-		if (r->live && rec_empty(r) &&
-		    rte_hash_get_key_with_position(rt.h, rt.jr[i].pos, (void **)(uintptr_t)&key) == 0) {
+		if (r->live && rec_empty(r)) {
 			r->live = 0;
-			rte_hash_del_key(rt.h, key);
+			lr_keyed_del_pos(&rt.t, rt.jr[i].pos);
 		}
 	}
 	rt.n_jr = 0;
@@ -235,18 +211,16 @@ lr_route_txn_abort(void)
 {
 	uint32_t i;
 
-	lr_fib_abort();
+	lr_tset_abort();
 	for (i = rt.n_jr; i-- > 0;) {
 		const struct rjr *j = &rt.jr[i];
-		struct rrec *r = &rt.rec[j->pos];
-		const void *key;
+		struct rrec *r = REC(j->pos);
 
 		r->val[j->src] = j->old;
 		lr_nh_put(j->new_);
-		if (j->created &&
-		    rte_hash_get_key_with_position(rt.h, j->pos, (void **)(uintptr_t)&key) == 0) {
+		if (j->created) {
 			r->live = 0;
-			rte_hash_del_key(rt.h, key);
+			lr_keyed_del_pos(&rt.t, j->pos);
 		}
 	}
 	rt.n_jr = 0;
@@ -261,11 +235,10 @@ validate(const struct lr_route *e, uint32_t i, uint16_t n_ports, struct lr_ctl_s
 	char b[LR_IP_STRLEN];
 	unsigned j, k;
 
-	if (e->op != LR_OP_ADD && e->op != LR_OP_DEL && e->op != LR_OP_REPLACE)
-		return lr_status_set(st, LR_ERR_INVALID, i, "routes[%u].op: unknown operation %u", i, e->op);
-	if (e->family != LR_AF_INET && e->family != LR_AF_INET6)
-		return lr_status_set(st, LR_ERR_INVALID, i, "routes[%u].family: must be 4 or 6, got %u",
-			      i, e->family);
+	int code = lr_check_entry(st, "routes", i, e->op, e->family, NULL, 0);
+
+	if (code != LR_OK)
+		return code;
 	if (e->plen > lr_ip_maxplen(e->family))
 		return lr_status_set(st, LR_ERR_INVALID, i, "routes[%u].plen: %u is longer than %u",
 			      i, e->plen, lr_ip_maxplen(e->family));
@@ -311,7 +284,7 @@ nh_get(const struct lr_route *e, uint32_t *value)
 		if (lr_ip_is_zero(e->family, nh->via))
 			rc = lr_adj_get(LR_ADJ_GLEAN, e->family, nh->port_id, NULL, &adj[j], NULL);
 		else
-			rc = lr_neigh_adj_get(e->family, nh->port_id, nh->via, &adj[j]);
+			rc = lr_adj_get(LR_ADJ_NEIGH, e->family, nh->port_id, nh->via, &adj[j], NULL);
 		if (rc < 0)
 			goto out;
 		w[j] = nh->weight;
@@ -357,10 +330,10 @@ lr_route_batch(const struct lr_route *r, uint32_t n, uint16_t n_ports, struct lr
 		if (code != LR_OK)
 			goto fail;
 		make_key(&k, e->family, e->prefix, e->plen);
-		sig = rte_hash_hash(rt.h, &k);
-		pos = rte_hash_lookup_with_hash(rt.h, &k, sig);
-		cur = pos < 0 ? LR_NH_NONE : rt.rec[pos].val[LR_RSRC_OPERATOR];
-		if (pos >= 0 && rt.rec[pos].gen == rt.gen) {
+		sig = rte_hash_hash(rt.t.h, &k);
+		pos = rte_hash_lookup_with_hash(rt.t.h, &k, sig);
+		cur = pos < 0 ? LR_NH_NONE : REC(pos)->val[LR_RSRC_OPERATOR];
+		if (pos >= 0 && REC(pos)->gen == rt.gen) {
 			code = lr_status_set(st, LR_ERR_INVALID, i,
 				      "routes[%u]: %s appears earlier in the same batch", i,
 				      lr_ip_fmt(e->family, k.prefix, e->plen, b, sizeof(b)));
@@ -407,7 +380,7 @@ lr_route_batch(const struct lr_route *r, uint32_t n, uint16_t n_ports, struct lr
 			goto fail;
 		}
 		if (pos >= 0)
-			rt.rec[pos].gen = rt.gen;
+			REC(pos)->gen = rt.gen;
 	}
 	lr_route_txn_commit();
 	return LR_OK;
@@ -419,26 +392,29 @@ fail:
 /* ---- ROUTE_DUMP ---- */
 
 static unsigned
-dump_entries(const struct rkey *k, const struct rrec *r, struct lr_route *out)
+dump_entries(const void *key, int32_t pos, uint8_t family, void *out)
 {
 	static const enum lr_rsrc shown[] = { LR_RSRC_OPERATOR, LR_RSRC_CONNECTED };
+	const struct rkey *k = key;
+	const struct rrec *r = REC(pos);
+	struct lr_route *o = out;
 	unsigned n = 0, s;
 
+	if (family != 0 && k->family != family)
+		return 0;
 	for (s = 0; s < RTE_DIM(shown); s++) {
 		uint32_t v = r->val[shown[s]];
-		struct lr_route *o;
 
 		if (v == LR_NH_NONE)
 			continue;
-		if (out != NULL) {
-			o = &out[n];
-			memset(o, 0, sizeof(*o));
-			o->op = LR_OP_ADD;
-			o->family = k->family;
-			o->plen = k->plen;
-			memcpy(o->prefix, k->prefix, 16);
-			o->flags = shown[s] == LR_RSRC_CONNECTED ? LR_ROUTE_F_CONNECTED : 0;
-			o->n_next_hops = (uint8_t)lr_nh_describe(v, o->next_hops);
+		if (o != NULL) {
+			memset(&o[n], 0, sizeof(o[n]));
+			o[n].op = LR_OP_ADD;
+			o[n].family = k->family;
+			o[n].plen = k->plen;
+			memcpy(o[n].prefix, k->prefix, 16);
+			o[n].flags = shown[s] == LR_RSRC_CONNECTED ? LR_ROUTE_F_CONNECTED : 0;
+			o[n].n_next_hops = (uint8_t)lr_nh_describe(v, o[n].next_hops);
 		}
 		n++;
 	}
@@ -449,34 +425,32 @@ uint32_t
 lr_route_dump(uint8_t family, uint32_t cursor, struct lr_route *out, uint32_t max,
 	      uint32_t *next, uint32_t *done)
 {
-	uint32_t n = 0, it = cursor, prev;
-	const void *key;
-	void *data;
-	int32_t pos;
-
-	*done = 0;
-	for (;;) {
-		const struct rkey *k;
-		unsigned need;
-
-		prev = it;
-		pos = rte_hash_iterate(rt.h, &key, &data, &it);
-		if (pos < 0) {
-			*done = 1;
-			break;
-		}
-		k = key;
-		if (family != 0 && k->family != family)
-			continue;
-		need = dump_entries(k, &rt.rec[pos], NULL);
-		if (need == 0)
-			continue;
-		if (n + need > max) {
-			it = prev;  /* this record goes into the next reply */
-			break;
-		}
-		n += dump_entries(k, &rt.rec[pos], out + n);
-	}
-	*next = it;
-	return n;
+	return lr_keyed_dump(&rt.t, cursor, family, dump_entries, out, sizeof(*out), max, next, done);
 }
+
+/* ---- control messages ---- */
+
+static int
+route_batch_msg(const void *entries, uint32_t n, struct lr_ctl_status *st)
+{
+	return lr_route_batch(entries, n, lr_n_ports, st);
+}
+
+static uint32_t
+route_dump_msg(uint8_t family, uint32_t cursor, void *out, uint32_t max, uint32_t *next,
+	       uint32_t *done)
+{
+	return lr_route_dump(family, cursor, out, max, next, done);
+}
+
+static const struct lr_ctl_handler route_batch_handler = {
+	.type = LR_CTL_ROUTE_BATCH, .shape = LR_CTL_BATCH, .what = "routes",
+	.entry_size = sizeof(struct lr_route), .batch = route_batch_msg,
+};
+LR_CTL_REGISTER(route_batch_handler)
+
+static const struct lr_ctl_handler route_dump_handler = {
+	.type = LR_CTL_ROUTE_DUMP, .shape = LR_CTL_DUMP, .what = "routes",
+	.entry_size = sizeof(struct lr_route), .dump = route_dump_msg,
+};
+LR_CTL_REGISTER(route_dump_handler)

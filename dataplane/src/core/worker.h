@@ -2,10 +2,11 @@
 /**
  * @file
  * Workers: the run-to-completion loop on each worker lcore
- * (rx burst → parse → bulk LPM → next hop → rewrite → tx burst) and the
- * rings that connect it to the main lcore:
+ * (rx burst → the stage pipeline of stage.h → tx bursts) and the rings
+ * that connect it to the main lcore:
  *  - punt:    worker → main, frames for the slow path (ARP, ND, local);
- *  - resolve: worker → main, addresses traffic needs resolved;
+ *  - resolve: worker → main, addresses traffic needs resolved (stages
+ *             post them; the slow path drains them);
  *  - inject:  main → worker, frames the slow path sends, transmitted on the
  *             worker's own TX queues (TX queue index = worker index).
  * A worker is the only writer of its counters in the stats memory.
@@ -22,13 +23,13 @@
 #include "args.h"
 #include "lr_common.h"
 #include "lr_stats.h"
+#include "stage.h"
 
 #define LR_PUNT_RING    1024
 #define LR_INJECT_RING  1024
 #define LR_RESOLVE_RING 256
 #define LR_WORKER_RING_MBUFS (LR_PUNT_RING + LR_INJECT_RING)
 #define LR_IDLE_POLLS   64   /* empty polls before --idle-sleep-us applies */
-#define LR_WANT_SLOTS   64   /* per-worker resolution request filter */
 
 /** Element of a resolve ring. */
 struct lr_resolve_req {
@@ -57,16 +58,18 @@ struct lr_worker {
 	struct lr_stats_worker *st;
 	uint32_t clear_req;   /**< written by main */
 	uint32_t clear_ack;   /**< written by the worker */
-	uint64_t want_gap;    /**< TSC between two requests for one address */
-	struct { uint32_t key; uint64_t tsc; } want[LR_WANT_SLOTS];
+	void *priv[LR_STAGE_MAX];          /**< each stage's private state */
+	struct lr_vec vec;                 /**< the burst in flight */
+	struct lr_vec jump[LR_STAGE_MAX];  /**< packets sent ahead to stage i */
 } __rte_cache_aligned;
 
 extern struct lr_worker *lr_workers[LR_MAX_WORKERS];
 extern unsigned lr_n_workers;
 
 /**
- * Creates a worker per EAL worker lcore, their rings, and spreads the
- * (port, RX queue) pairs over them round-robin. Ports must be configured.
+ * Creates a worker per EAL worker lcore, their rings and the stages'
+ * private state, and spreads the (port, RX queue) pairs over them
+ * round-robin. Ports must be configured, lr_stage_setup() done.
  */
 int lr_worker_init(const struct lr_args *a, struct rte_rcu_qsbr *rcu);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Neighbor table (see neigh.h): rte_hash of (port, family, IP), the hash
- * position indexing a side array of entries.
+ * Neighbor table (see neigh.h): a keyed table (table.h) of (port, family,
+ * IP) -> entry.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,19 +9,17 @@
 
 #include <rte_cycles.h>
 #include <rte_ether.h>
-#include <rte_hash.h>
-#include <rte_jhash.h>
-#include <rte_malloc.h>
 
 #include "fib.h"
 #include "ipaddr.h"
 #include "log.h"
 #include "neigh.h"
 #include "nexthop.h"
+#include "ctl.h"
 #include "route.h"
-#include "slowpath.h"
 #include "stats.h"
 #include "status.h"
+#include "table.h"
 
 struct nkey {
 	uint16_t port;
@@ -43,44 +41,34 @@ struct nent {
 };
 
 static struct {
-	struct rte_hash *h;
-	struct nent *ent;
-	uint32_t cap, max;
+	struct lr_keyed t;        /* struct nkey -> struct nent */
+	uint32_t max;
 	uint16_t n_ports;
+	bool quiet;               /* our own lr_adj_get(): not a new destination */
+	lr_neigh_solicit_fn solicit;
 } nb;
+
+#define ENT(pos) ((struct nent *)lr_keyed_rec(&nb.t, (pos)))
+
+static void adj_created(uint32_t idx);
 
 int
 lr_neigh_init(uint32_t max)
 {
-	struct rte_hash_parameters p = {
-		.name = "lr_neigh",
-		.entries = max,
-		.key_len = sizeof(struct nkey),
-		.hash_func = rte_jhash,
-		.socket_id = SOCKET_ID_ANY,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-
 	memset(&nb, 0, sizeof(nb));
-	nb.h = rte_hash_create(&p);
-	if (nb.h == NULL)
+	if (lr_keyed_create(&nb.t, "lr_neigh", max, sizeof(struct nkey), sizeof(struct nent),
+			    false) < 0)
 		return -ENOMEM;
 	nb.max = max;
-	nb.cap = (uint32_t)rte_hash_max_key_id(nb.h) + 1;
-	nb.ent = rte_zmalloc("lr_neigh_ent", sizeof(struct nent) * nb.cap, 0);
-	if (nb.ent == NULL) {
-		rte_hash_free(nb.h);
-		nb.h = NULL;
-		return -ENOMEM;
-	}
+	lr_adj_on_created(LR_ADJ_NEIGH, adj_created);
 	return 0;
 }
 
 void
 lr_neigh_fini(void)
 {
-	rte_hash_free(nb.h);
-	rte_free(nb.ent);
+	lr_adj_on_created(LR_ADJ_NEIGH, NULL);
+	lr_keyed_free(&nb.t);
 	memset(&nb, 0, sizeof(nb));
 }
 
@@ -90,10 +78,16 @@ lr_neigh_set_ports(uint16_t n_ports)
 	nb.n_ports = n_ports;
 }
 
+void
+lr_neigh_set_solicit(lr_neigh_solicit_fn fn)
+{
+	nb.solicit = fn;
+}
+
 uint32_t
 lr_neigh_count(void)
 {
-	return (uint32_t)rte_hash_count(nb.h);
+	return lr_keyed_count(&nb.t);
 }
 
 static void
@@ -108,9 +102,9 @@ make_key(struct nkey *k, uint16_t port, uint8_t family, const uint8_t *ip)
 static struct nent *
 find(const struct nkey *k)
 {
-	int32_t pos = rte_hash_lookup(nb.h, k);
+	int32_t pos = lr_keyed_find(&nb.t, k);
 
-	return pos < 0 ? NULL : &nb.ent[pos];
+	return pos < 0 ? NULL : ENT(pos);
 }
 
 static uint64_t
@@ -173,7 +167,7 @@ entry_delete(const struct nkey *k, struct nent *e)
 	lr_adj_set_mac(e->adj, NULL);
 	lr_nh_put(e->adj);
 	e->live = 0;
-	rte_hash_del_key(nb.h, k);
+	lr_keyed_del(&nb.t, k);
 }
 
 /* New entry; the caller fills state/mac. NULL when full. */
@@ -184,17 +178,19 @@ entry_create(const struct nkey *k)
 	uint32_t adj;
 	int32_t pos;
 
-	if ((uint32_t)rte_hash_count(nb.h) >= nb.max)
+	if (lr_keyed_count(&nb.t) >= nb.max)
 		return NULL;
-	if (lr_adj_get(LR_ADJ_NEIGH, k->family, k->port, k->ip, &adj, NULL) < 0)
+	nb.quiet = true;
+	pos = lr_adj_get(LR_ADJ_NEIGH, k->family, k->port, k->ip, &adj, NULL);
+	nb.quiet = false;
+	if (pos < 0)
 		return NULL;
-	pos = rte_hash_add_key(nb.h, k);
+	pos = lr_keyed_add(&nb.t, k);
 	if (pos < 0) {
 		lr_nh_put(adj);
 		return NULL;
 	}
-	e = &nb.ent[pos];
-	memset(e, 0, sizeof(*e));
+	e = ENT(pos);
 	e->live = 1;
 	e->adj = adj;
 	e->confirmed = rte_rdtsc();
@@ -217,29 +213,32 @@ static void
 request(const struct nkey *k, struct nent *e, bool unicast)
 {
 	e->requested = rte_rdtsc();
-	lr_slow_resolve(k->port, k->family, k->ip, unicast ? e->mac : NULL);
+	if (nb.solicit != NULL)
+		nb.solicit(k->port, k->family, k->ip, unicast ? e->mac : NULL);
 }
 
-int
-lr_neigh_adj_get(uint8_t family, uint16_t port, const uint8_t *ip, uint32_t *idx)
+/*
+ * A route made a new gateway adjacency (nexthop.h): no entry exists for it
+ * yet, so resolve it now rather than drop the first packets of the route.
+ */
+static void
+adj_created(uint32_t idx)
 {
+	const struct lr_adj_info *a = &lr_adj_info[idx];
 	struct nkey k;
 	struct nent *e;
-	int created, rc;
 
-	rc = lr_adj_get(LR_ADJ_NEIGH, family, port, ip, idx, &created);
-	if (rc < 0 || !created)
-		return rc;
-	/* A new adjacency means no entry exists: resolve it now rather than
-	 * drop the first packets of the route. */
-	make_key(&k, port, family, ip);
+	if (nb.quiet || a->port >= nb.n_ports)
+		return;
+	make_key(&k, a->port, a->family, a->ip);
+	if (find(&k) != NULL)
+		return;
 	e = entry_create(&k);
 	if (e != NULL) {
 		e->state = LR_NEIGH_INCOMPLETE;
 		e->wanted = rte_rdtsc();
 		request(&k, e, false);
 	}
-	return 0;
 }
 
 int
@@ -313,9 +312,9 @@ lr_neigh_timer(void)
 	uint32_t it = 0;
 	int32_t pos;
 
-	while ((pos = rte_hash_iterate(nb.h, &key, &data, &it)) >= 0) {
+	while ((pos = rte_hash_iterate(nb.t.h, &key, &data, &it)) >= 0) {
 		const struct nkey *k = key;
-		struct nent *e = &nb.ent[pos];
+		struct nent *e = ENT(pos);
 
 		switch (e->state) {
 		case LR_NEIGH_INCOMPLETE:
@@ -383,15 +382,10 @@ validate(const struct lr_neigh *e, uint32_t i, struct lr_ctl_status *st)
 	const struct rte_ether_addr *mac = (const struct rte_ether_addr *)e->mac;
 	char b[LR_IP_STRLEN];
 
-	if (e->op != LR_OP_ADD && e->op != LR_OP_DEL && e->op != LR_OP_REPLACE)
-		return lr_status_set(st, LR_ERR_INVALID, i, "neighbors[%u].op: unknown operation %u",
-				     i, e->op);
-	if (e->family != LR_AF_INET && e->family != LR_AF_INET6)
-		return lr_status_set(st, LR_ERR_INVALID, i,
-				     "neighbors[%u].family: must be 4 or 6, got %u", i, e->family);
-	if (e->port_id >= nb.n_ports)
-		return lr_status_set(st, LR_ERR_NOT_FOUND, i, "neighbors[%u].port_id: no port %u",
-				     i, e->port_id);
+	int code = lr_check_entry(st, "neighbors", i, e->op, e->family, &e->port_id, nb.n_ports);
+
+	if (code != LR_OK)
+		return code;
 	if (!lr_ip_is_unicast_host(e->family, e->addr))
 		return lr_status_set(st, LR_ERR_INVALID, i,
 				     "neighbors[%u].addr: %s is not a unicast address", i,
@@ -410,7 +404,7 @@ lr_neigh_batch(const struct lr_neigh *e, uint32_t n, struct lr_ctl_status *st)
 	struct keyidx *ki = NULL;
 	uint32_t i, n_new = 0, *adj = NULL;
 	char b[LR_IP_STRLEN];
-	int code = LR_OK;
+	int code = LR_OK, rc;
 
 	if (n == 0)
 		return LR_OK;
@@ -443,7 +437,7 @@ lr_neigh_batch(const struct lr_neigh *e, uint32_t n, struct lr_ctl_status *st)
 			goto out;
 		}
 		if (e[i].op != LR_OP_DEL && x == NULL &&
-		    (uint32_t)rte_hash_count(nb.h) + ++n_new > nb.max) {
+		    lr_keyed_count(&nb.t) + ++n_new > nb.max) {
 			code = lr_status_set(st, LR_ERR_NO_SPACE, i,
 					     "neighbors[%u]: neighbor table full (%u entries)", i, nb.max);
 			goto out;
@@ -464,7 +458,10 @@ lr_neigh_batch(const struct lr_neigh *e, uint32_t n, struct lr_ctl_status *st)
 		adj[i] = LR_NH_NONE;
 		if (e[i].op == LR_OP_DEL)
 			continue;
-		if (lr_adj_get(LR_ADJ_NEIGH, e[i].family, e[i].port_id, e[i].addr, &adj[i], NULL) < 0) {
+		nb.quiet = true;
+		rc = lr_adj_get(LR_ADJ_NEIGH, e[i].family, e[i].port_id, e[i].addr, &adj[i], NULL);
+		nb.quiet = false;
+		if (rc < 0) {
 			code = lr_status_set(st, LR_ERR_NO_SPACE, i, "neighbors[%u]: adjacency table full", i);
 			goto release;
 		}
@@ -512,10 +509,9 @@ lr_neigh_batch(const struct lr_neigh *e, uint32_t n, struct lr_ctl_status *st)
 			continue;
 		}
 		if (x == NULL) {
-			int32_t pos = rte_hash_add_key(nb.h, &k);
+			int32_t pos = lr_keyed_add(&nb.t, &k);
 
-			x = &nb.ent[pos];  /* capacity checked in step 1 */
-			memset(x, 0, sizeof(*x));
+			x = ENT(pos);  /* capacity checked in step 1 */
 			x->live = 1;
 			x->adj = adj[i];
 			adj[i] = LR_NH_NONE;  /* the entry keeps this reference */
@@ -539,37 +535,16 @@ out:
 	return code;
 }
 
-uint32_t
-lr_neigh_dump(uint8_t family, uint32_t cursor, struct lr_neigh *out, uint32_t max,
-	      uint32_t *next, uint32_t *done)
+static unsigned
+dump_entry(const void *key, int32_t pos, uint8_t family, void *out)
 {
-	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
-	uint32_t n = 0, it = cursor, prev;
-	const void *key;
-	void *data;
-	int32_t pos;
+	const struct nkey *k = key;
+	const struct nent *e = ENT(pos);
+	struct lr_neigh *o = out;
 
-	*done = 0;
-	for (;;) {
-		const struct nkey *k;
-		const struct nent *e;
-		struct lr_neigh *o;
-
-		prev = it;
-		pos = rte_hash_iterate(nb.h, &key, &data, &it);
-		if (pos < 0) {
-			*done = 1;
-			break;
-		}
-		k = key;
-		e = &nb.ent[pos];
-		if (family != 0 && k->family != family)
-			continue;
-		if (n == max) {
-			it = prev;
-			break;
-		}
-		o = &out[n++];
+	if (family != 0 && k->family != family)
+		return 0;
+	if (o != NULL) {
 		memset(o, 0, sizeof(*o));
 		o->op = LR_OP_ADD;
 		o->family = k->family;
@@ -577,8 +552,41 @@ lr_neigh_dump(uint8_t family, uint32_t cursor, struct lr_neigh *out, uint32_t ma
 		o->port_id = k->port;
 		memcpy(o->mac, e->mac, 6);
 		memcpy(o->addr, k->ip, 16);
-		o->age_s = (uint32_t)((now - e->confirmed) / hz);
+		o->age_s = (uint32_t)((rte_rdtsc() - e->confirmed) / rte_get_tsc_hz());
 	}
-	*next = it;
-	return n;
+	return 1;
 }
+
+uint32_t
+lr_neigh_dump(uint8_t family, uint32_t cursor, struct lr_neigh *out, uint32_t max,
+	      uint32_t *next, uint32_t *done)
+{
+	return lr_keyed_dump(&nb.t, cursor, family, dump_entry, out, sizeof(*out), max, next, done);
+}
+
+/* ---- control messages ---- */
+
+static int
+neigh_batch_msg(const void *entries, uint32_t n, struct lr_ctl_status *st)
+{
+	return lr_neigh_batch(entries, n, st);
+}
+
+static uint32_t
+neigh_dump_msg(uint8_t family, uint32_t cursor, void *out, uint32_t max, uint32_t *next,
+	       uint32_t *done)
+{
+	return lr_neigh_dump(family, cursor, out, max, next, done);
+}
+
+static const struct lr_ctl_handler neigh_batch_handler = {
+	.type = LR_CTL_NEIGH_BATCH, .shape = LR_CTL_BATCH, .what = "neighbors",
+	.entry_size = sizeof(struct lr_neigh), .batch = neigh_batch_msg,
+};
+LR_CTL_REGISTER(neigh_batch_handler)
+
+static const struct lr_ctl_handler neigh_dump_handler = {
+	.type = LR_CTL_NEIGH_DUMP, .shape = LR_CTL_DUMP, .what = "neighbors",
+	.entry_size = sizeof(struct lr_neigh), .dump = neigh_dump_msg,
+};
+LR_CTL_REGISTER(neigh_dump_handler)

@@ -34,6 +34,7 @@ void
 lr_slow_init(struct rte_mempool *mp)
 {
 	sp_pool = mp;
+	lr_neigh_set_solicit(lr_slow_resolve);
 }
 
 static void

@@ -26,6 +26,7 @@
 #include "route.h"
 #include "slowpath.h"
 #include "stats.h"
+#include "tset.h"
 #include "worker.h"
 
 static struct lr_worker fake_worker;
@@ -245,7 +246,7 @@ test_route_atomic(void)
 	struct lr_route r[4];
 	struct lr_ctl_status st;
 	uint32_t rc0 = lr_route_count(), adj0 = lr_nh_adj_count(), nb0 = lr_neigh_count();
-	uint64_t v0 = lr_fib_versions();
+	uint64_t v0 = lr_tset_versions();
 
 	r[0] = route(LR_OP_ADD, "198.18.0.0/24", 1, a);
 	r[1] = route(LR_OP_ADD, "2001:db8:18::/64", 1, b);
@@ -259,7 +260,7 @@ test_route_atomic(void)
 	CHECK_EQ(lookup("198.18.1.1"), LR_NH_NONE);
 	CHECK_EQ(lookup("2001:db8:18::1"), LR_NH_NONE);
 	CHECK_EQ(lr_route_count(), rc0);
-	CHECK_EQ(lr_fib_versions(), v0);
+	CHECK_EQ(lr_tset_versions(), v0);
 	/* the gateway's resolution may have started; its adjacency is the
 	 * neighbor entry's, nothing else remains */
 	CHECK(lr_nh_adj_count() - adj0 == lr_neigh_count() - nb0);
@@ -773,7 +774,8 @@ main(int argc, char **argv)
 	lr_port_rt[0].mac = (struct rte_ether_addr){ { 0x02, 0, 0, 0, 0x10, 0 } };
 	lr_port_rt[1].mac = (struct rte_ether_addr){ { 0x02, 0, 0, 0, 0x11, 0 } };
 	REQUIRE(lr_nh_init(4096, 256) == 0);
-	REQUIRE(lr_fib_init(NULL, rules4, 2048) == 0);
+	REQUIRE(lr_tset_init(NULL) == 0);
+	REQUIRE(lr_fib_init(rules4, 2048) == 0);
 	REQUIRE(lr_route_init(16384) == 0);
 	REQUIRE(lr_neigh_init(256) == 0);
 	lr_addr_init(2);

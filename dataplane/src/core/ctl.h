@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Control socket server (lr_ctl.h) on the main lcore: a unix stream
+ * listener and its clients, non-blocking, polled with epoll from the main
+ * loop; frames requests, dispatches them to the handlers the modules
+ * registered, queues the replies.
+ *
+ * A module registers each message type it serves once, with its shape
+ * (LR_CTL_REGISTER, at load time): the server checks the framing, the
+ * batch size and the dump request for every type alike and sizes the reply
+ * from the declaration, so adding a table adds no case here.
+ */
+#ifndef LR_CTL_MOD_H
+#define LR_CTL_MOD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <rte_common.h>
+#include "lr_ctl.h"
+
+/** How a message type's request and reply are shaped. */
+enum lr_ctl_shape {
+	LR_CTL_CALL = 1,  /**< any body; the handler fills up to reply_max bytes */
+	LR_CTL_BATCH,     /**< count x entry_size entries; the reply is a status */
+	LR_CTL_DUMP,      /**< lr_ctl_dump_req; reply lr_ctl_dump_rep + count x entry_size */
+};
+
+/** One message type served by a module. */
+struct lr_ctl_handler {
+	uint16_t type;            /**< enum lr_ctl_type */
+	uint8_t shape;            /**< enum lr_ctl_shape */
+	const char *what;         /**< names the entries in errors, e.g. "routes" */
+	uint32_t entry_size;      /**< BATCH: request entry; DUMP: reply entry */
+	size_t reply_max;         /**< CALL: reply payload bound in bytes */
+	/** BATCH: applies n entries all-or-nothing; returns enum lr_status. */
+	int (*batch)(const void *entries, uint32_t n, struct lr_ctl_status *st);
+	/** DUMP: up to max entries from cursor on (see lr_ctl_dump_rep). */
+	uint32_t (*dump)(uint8_t family, uint32_t cursor, void *out, uint32_t max,
+			 uint32_t *next, uint32_t *done);
+	/** CALL: fills out, *count entries and *payload bytes; returns enum lr_status. */
+	int (*call)(const struct lr_ctl_hdr *req, void *out, uint32_t *count, size_t *payload,
+		    struct lr_ctl_status *st);
+};
+
+/** Adds a handler (load time; one per type). */
+void lr_ctl_register(const struct lr_ctl_handler *h);
+
+/** Registers handler h (a static const struct lr_ctl_handler) when the program loads. */
+#define LR_CTL_REGISTER(h) \
+	RTE_INIT(lr_ctl_register_##h) { lr_ctl_register(&(h)); }
+
+/** What HELLO answers. */
+struct lr_ctl_identity {
+	uint64_t boot_id;
+	uint64_t start_time_ns;
+	uint32_t n_ports;
+	uint32_t n_workers;
+	char stats_path[LR_PATH_LEN];
+	char name[LR_NAME_LEN];
+};
+
+/**
+ * Checks path before starting: 1 when a live dataplane answers there (do
+ * not start), 0 when free (a stale socket file was removed), -1 on error.
+ */
+int lr_ctl_probe_live(const char *path);
+
+/** Binds and listens. @return 0 or -errno. */
+int lr_ctl_open(const char *path, const struct lr_ctl_identity *id);
+
+/** Serves clients for up to timeout_ms. @return requests handled. */
+unsigned lr_ctl_poll(int timeout_ms);
+
+/** Closes every connection and unlinks the socket. */
+void lr_ctl_close(void);
+
+#endif /* LR_CTL_MOD_H */

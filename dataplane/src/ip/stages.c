@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IP forwarding as three stages of the pipeline (core/stage.h):
+ *  - ip-classify: parse and validate every frame (parse.h); IPv4 and IPv6
+ *    to route stay (meta = class), ARP/ND/local go to the slow path, the
+ *    malformed are dropped by reason;
+ *  - ip-lookup: longest-prefix match in bulk per family in the FIB of this
+ *    poll's table-set version (meta = next-hop value); misses dropped;
+ *  - ip-forward: next-hop choice (ECMP bucket, adjacency), forwarding
+ *    checks (TTL, link-local source, output port up, MTU), rewrite (MACs,
+ *    TTL with RFC 1624 checksum update, hop limit), then tx.
+ * Written by nobody at run time: the workers run them, the main lcore
+ * changes the tables they read (fib.h, nexthop.h) under RCU.
+ */
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_hash_crc.h>
+#include <rte_prefetch.h>
+
+#include "fib.h"
+#include "nexthop.h"
+#include "parse.h"
+#include "port.h"
+#include "stage.h"
+#include "worker.h"
+
+#define PREFETCH_AHEAD 4
+#define WANT_SLOTS 64  /* per-worker filter of resolution requests */
+
+/* ---- ip-classify ---- */
+
+static void
+classify_run(struct lr_burst *b, struct lr_vec *v, void *priv)
+{
+	const struct lr_port_rt *in = &lr_port_rt[b->in_port];
+	uint16_t i, k = 0, n = v->n;
+
+	(void)priv;
+	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(v->m[i], void *));
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = v->m[i];
+		uint32_t c;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(v->m[i + PREFETCH_AHEAD], void *));
+		c = lr_parse_frame(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
+				   &in->mac, m->ol_flags, in->parse_flags);
+		switch (LR_PARSE_CLS(c)) {
+		case LR_CLS_FWD4:
+		case LR_CLS_FWD6:
+			v->m[k] = m;
+			v->meta[k++] = LR_PARSE_CLS(c);
+			break;
+		case LR_CLS_PUNT:
+			lr_burst_punt(b, m);
+			break;
+		default:
+			lr_burst_drop(b, m, LR_PARSE_REASON(c));
+			break;
+		}
+	}
+	v->n = k;
+}
+
+static const struct lr_stage ip_classify = {
+	.name = "ip-classify", .order = LR_STAGE_ORDER_CLASSIFY, .run = classify_run,
+};
+LR_STAGE_REGISTER(ip_classify)
+
+/* ---- ip-lookup ---- */
+
+static void
+lookup_run(struct lr_burst *b, struct lr_vec *v, void *priv)
+{
+	const struct lr_fib_tables *fib = lr_fib_of(b->ts);
+	uint32_t ip4[LR_BURST_MAX];
+	uint64_t hop4[LR_BURST_MAX];
+	uint8_t ip6[LR_BURST_MAX][16];
+	int32_t hop6[LR_BURST_MAX];
+	uint16_t idx4[LR_BURST_MAX], idx6[LR_BURST_MAX];
+	uint16_t i, k, n4 = 0, n6 = 0, n = v->n;
+
+	(void)priv;
+	for (i = 0; i < n; i++) {
+		const uint8_t *l3 = rte_pktmbuf_mtod_offset(v->m[i], const uint8_t *, LR_ETH_HLEN);
+
+		if (v->meta[i] == LR_CLS_FWD4) {
+			uint32_t d;
+
+			memcpy(&d, l3 + offsetof(struct rte_ipv4_hdr, dst_addr), 4);
+			ip4[n4] = rte_be_to_cpu_32(d);
+			idx4[n4++] = i;
+		} else {
+			memcpy(ip6[n6], l3 + offsetof(struct rte_ipv6_hdr, dst_addr), 16);
+			idx6[n6++] = i;
+		}
+	}
+	if (n4 != 0) {
+		rte_fib_lookup_bulk(fib->v4, ip4, hop4, (int)n4);
+		for (k = 0; k < n4; k++)
+			v->meta[idx4[k]] = hop4[k] != LR_FIB_MISS ? (uint32_t)hop4[k] : LR_NH_NONE;
+	}
+	if (n6 != 0) {
+		rte_lpm6_lookup_bulk_func(fib->v6, ip6, hop6, n6);
+		for (k = 0; k < n6; k++)
+			v->meta[idx6[k]] = hop6[k] >= 0 ? (uint32_t)hop6[k] : fib->v6_default;
+	}
+	/* the family stays visible to ip-forward in the packet itself */
+	for (i = 0, k = 0; i < n; i++) {
+		if (likely(v->meta[i] != LR_NH_NONE)) {
+			v->m[k] = v->m[i];
+			v->meta[k++] = v->meta[i];
+		} else {
+			lr_burst_drop(b, v->m[i], LR_DROP_NO_ROUTE);
+		}
+	}
+	v->n = k;
+}
+
+static const struct lr_stage ip_lookup = {
+	.name = "ip-lookup", .order = LR_STAGE_ORDER_LOOKUP, .run = lookup_run,
+};
+LR_STAGE_REGISTER(ip_lookup)
+
+/* ---- ip-forward ---- */
+
+/* This worker's recent resolution requests, one per address per gap. */
+struct want_filter {
+	uint64_t gap;  /* TSC between two requests for one address */
+	struct { uint32_t key; uint64_t tsc; } slot[WANT_SLOTS];
+};
+
+/* Asks the main lcore to resolve ip, at most once per gap per address. */
+static inline void
+want(struct lr_burst *b, struct want_filter *f, uint16_t port, uint8_t family, const uint8_t *ip)
+{
+	struct lr_resolve_req r;
+	uint64_t a[2] = { 0, 0 }, now = rte_rdtsc();
+	uint32_t key;
+	typeof(f->slot[0]) *s;
+
+	if (unlikely(f->gap == 0))
+		f->gap = rte_get_tsc_hz() / 10;
+	memcpy(a, ip, family == LR_AF_INET ? 4 : 16);  /* aligned for the CRC */
+	key = rte_hash_crc_8byte(a[1], rte_hash_crc_8byte(a[0], (uint32_t)port << 8 | family));
+	s = &f->slot[key % WANT_SLOTS];
+	if (s->key == key && now - s->tsc < f->gap)
+		return;
+	s->key = key;
+	s->tsc = now;
+	memset(&r, 0, sizeof(r));
+	r.family = family;
+	r.port = port;
+	memcpy(r.ip, a, 16);
+	rte_ring_sp_enqueue_elem(b->w->resolve, &r, sizeof(r));  /* full: next packet retries */
+}
+
+/* Flow hash for ECMP: the NIC's RSS hash, else addresses and ports. */
+static inline uint32_t
+flow_hash(const struct rte_mbuf *m, const uint8_t *l3, bool v6)
+{
+	uint32_t h;
+	uint8_t proto;
+	const uint8_t *l4;
+
+	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
+		return m->hash.rss;
+	if (!v6) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
+		uint64_t a;
+
+		memcpy(&a, &ip->src_addr, 8);
+		h = rte_hash_crc_8byte(a, 0);
+		proto = ip->next_proto_id;
+		l4 = l3 + (ip->version_ihl & 0xf) * 4;
+		if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
+			return h;
+	} else {
+		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)l3;
+		uint64_t a[4];
+
+		memcpy(a, ip->src_addr, 32);  /* source and destination */
+		h = rte_hash_crc_8byte(a[0], 0);
+		h = rte_hash_crc_8byte(a[1], h);
+		h = rte_hash_crc_8byte(a[2], h);
+		h = rte_hash_crc_8byte(a[3], h);
+		proto = ip->proto;
+		l4 = l3 + LR_IP6_HLEN;
+	}
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) &&
+	    l4 + 4 <= rte_pktmbuf_mtod(m, const uint8_t *) + m->data_len) {
+		uint32_t ports;
+
+		memcpy(&ports, l4, 4);
+		h = rte_hash_crc_4byte(ports, h);
+	}
+	return h;
+}
+
+/* Next-hop choice: the adjacency of a next-hop value (ECMP: by flow). */
+static inline uint32_t
+choose(const struct rte_mbuf *m, const uint8_t *l3, bool v6, uint32_t value)
+{
+	if (value & LR_NH_GROUP)
+		return lr_nh_group_pick(&lr_nh_groups[value & LR_NH_IDX_MASK], flow_hash(m, l3, v6));
+	return value;
+}
+
+/* Checks before rewriting; returns a drop reason or LR_DROP_MAX (go on). */
+static inline unsigned
+check(const uint8_t *l3, bool v6, const struct lr_port_rt *o)
+{
+	uint32_t l3len;
+
+	if (unlikely((v6 ? ((const struct rte_ipv6_hdr *)l3)->hop_limits
+			 : ((const struct rte_ipv4_hdr *)l3)->time_to_live) <= 1))
+		return LR_DROP_TTL_EXPIRED;
+	/* RFC 4291: a link-local source never leaves its link */
+	if (unlikely(v6 && l3[8] == 0xfe && (l3[9] & 0xc0) == 0x80))
+		return LR_DROP_BAD_ADDRESS;
+	if (o == NULL)
+		return LR_DROP_MAX;
+	if (unlikely(!o->up))
+		return LR_DROP_PORT_DOWN;
+	l3len = v6 ? LR_IP6_HLEN + rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)l3)->payload_len)
+		   : rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)l3)->total_length);
+	if (unlikely(l3len > o->mtu))
+		return LR_DROP_MTU_EXCEEDED;
+	return LR_DROP_MAX;
+}
+
+/* Rewrite for the output port: MACs, then TTL / hop limit. */
+static inline void
+rewrite(uint8_t *frame, uint8_t *l3, bool v6, uint64_t word, const struct lr_port_rt *o)
+{
+	memcpy(frame, &word, 6);  /* dst MAC: low 48 bits, frame order */
+	memcpy(frame + 6, &o->mac, 6);
+	if (v6)
+		((struct rte_ipv6_hdr *)l3)->hop_limits--;
+	else
+		lr_ip4_ttl_dec((struct rte_ipv4_hdr *)l3);
+}
+
+static void
+forward_run(struct lr_burst *b, struct lr_vec *v, void *priv)
+{
+	struct want_filter *f = priv;
+	uint16_t i, n = v->n;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = v->m[i];
+		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+		uint8_t *l3 = frame + LR_ETH_HLEN;
+		bool v6 = (l3[0] >> 4) == 6;  /* ip-classify checked the version */
+		uint32_t adj = choose(m, l3, v6, v->meta[i]);
+		uint64_t word = __atomic_load_n(&lr_adj_word[adj], __ATOMIC_RELAXED);
+		unsigned kind = (unsigned)(word >> LR_ADJW_KIND_SHIFT) & 0xf, why;
+
+		if (unlikely(kind == LR_ADJ_LOCAL)) {
+			lr_burst_punt(b, m);
+			continue;
+		}
+		if (likely(word & LR_ADJW_RESOLVED)) {
+			uint16_t out = (uint16_t)((word >> LR_ADJW_PORT_SHIFT) & 0xff);
+			const struct lr_port_rt *o = &lr_port_rt[out];
+
+			why = check(l3, v6, o);
+			if (unlikely(why != LR_DROP_MAX)) {
+				lr_burst_drop(b, m, why);
+				continue;
+			}
+			rewrite(frame, l3, v6, word, o);
+			lr_burst_tx(b, m, out);
+			continue;
+		}
+		why = check(l3, v6, NULL);
+		if (unlikely(why != LR_DROP_MAX)) {
+			lr_burst_drop(b, m, why);
+			continue;
+		}
+		if (kind == LR_ADJ_GLEAN) {
+			/* on-link destination without a host route yet: resolve it */
+			uint16_t out = (uint16_t)((word >> LR_ADJW_PORT_SHIFT) & 0xff);
+
+			if (v6)
+				want(b, f, out, LR_AF_INET6, ((struct rte_ipv6_hdr *)l3)->dst_addr);
+			else
+				want(b, f, out, LR_AF_INET,
+				     (const uint8_t *)&((struct rte_ipv4_hdr *)l3)->dst_addr);
+		} else if (kind == LR_ADJ_NEIGH) {
+			const struct lr_adj_info *ai = &lr_adj_info[adj];
+
+			want(b, f, ai->port, ai->family, ai->ip);
+		}
+		lr_burst_drop(b, m, LR_DROP_NO_NEIGHBOR);
+	}
+	v->n = 0;
+}
+
+static const struct lr_stage ip_forward = {
+	.name = "ip-forward", .order = LR_STAGE_ORDER_FORWARD,
+	.priv_size = sizeof(struct want_filter), .run = forward_run,
+};
+LR_STAGE_REGISTER(ip_forward)
