@@ -50,6 +50,29 @@ void lr_ctl_register(const struct lr_ctl_handler *h);
 #define LR_CTL_REGISTER(h) \
 	RTE_INIT(lr_ctl_register_##h) { lr_ctl_register(&(h)); }
 
+/**
+ * Registers the two messages of a table in one line: BATCH type bt served
+ * by int batch_fn_(const T *, uint32_t n, struct lr_ctl_status *), and DUMP
+ * type dt served by uint32_t dump_fn_(uint8_t family, uint32_t cursor, T *out,
+ * uint32_t max, uint32_t *next, uint32_t *done). what names the entries.
+ */
+#define LR_CTL_TABLE(tag, what_, T, bt, batch_fn_, dt, dump_fn_) \
+	static int tag##_batch_msg(const void *e, uint32_t n, struct lr_ctl_status *st) \
+	{ return batch_fn_((const T *)e, n, st); } \
+	static uint32_t tag##_dump_msg(uint8_t f, uint32_t c, void *o, uint32_t max, \
+				       uint32_t *next, uint32_t *done) \
+	{ return dump_fn_(f, c, (T *)o, max, next, done); } \
+	static const struct lr_ctl_handler tag##_batch_handler = { \
+		.type = (bt), .shape = LR_CTL_BATCH, .what = (what_), \
+		.entry_size = sizeof(T), .batch = tag##_batch_msg, \
+	}; \
+	static const struct lr_ctl_handler tag##_dump_handler = { \
+		.type = (dt), .shape = LR_CTL_DUMP, .what = (what_), \
+		.entry_size = sizeof(T), .dump = tag##_dump_msg, \
+	}; \
+	LR_CTL_REGISTER(tag##_batch_handler) \
+	LR_CTL_REGISTER(tag##_dump_handler)
+
 /** What HELLO answers. */
 struct lr_ctl_identity {
 	uint64_t boot_id;

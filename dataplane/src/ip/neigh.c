@@ -566,27 +566,4 @@ lr_neigh_dump(uint8_t family, uint32_t cursor, struct lr_neigh *out, uint32_t ma
 
 /* ---- control messages ---- */
 
-static int
-neigh_batch_msg(const void *entries, uint32_t n, struct lr_ctl_status *st)
-{
-	return lr_neigh_batch(entries, n, st);
-}
-
-static uint32_t
-neigh_dump_msg(uint8_t family, uint32_t cursor, void *out, uint32_t max, uint32_t *next,
-	       uint32_t *done)
-{
-	return lr_neigh_dump(family, cursor, out, max, next, done);
-}
-
-static const struct lr_ctl_handler neigh_batch_handler = {
-	.type = LR_CTL_NEIGH_BATCH, .shape = LR_CTL_BATCH, .what = "neighbors",
-	.entry_size = sizeof(struct lr_neigh), .batch = neigh_batch_msg,
-};
-LR_CTL_REGISTER(neigh_batch_handler)
-
-static const struct lr_ctl_handler neigh_dump_handler = {
-	.type = LR_CTL_NEIGH_DUMP, .shape = LR_CTL_DUMP, .what = "neighbors",
-	.entry_size = sizeof(struct lr_neigh), .dump = neigh_dump_msg,
-};
-LR_CTL_REGISTER(neigh_dump_handler)
+LR_CTL_TABLE(neigh, "neighbors", struct lr_neigh, LR_CTL_NEIGH_BATCH, lr_neigh_batch, LR_CTL_NEIGH_DUMP, lr_neigh_dump)

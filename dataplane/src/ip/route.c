@@ -309,8 +309,9 @@ same_nexthops(const struct lr_route *a, const struct lr_route *b)
 }
 
 int
-lr_route_batch(const struct lr_route *r, uint32_t n, uint16_t n_ports, struct lr_ctl_status *st)
+lr_route_batch(const struct lr_route *r, uint32_t n, struct lr_ctl_status *st)
 {
+	uint16_t n_ports = lr_n_ports;
 	const struct lr_route *memo = NULL;
 	uint32_t memo_value = LR_NH_NONE, i;
 	char b[LR_IP_STRLEN];
@@ -430,27 +431,4 @@ lr_route_dump(uint8_t family, uint32_t cursor, struct lr_route *out, uint32_t ma
 
 /* ---- control messages ---- */
 
-static int
-route_batch_msg(const void *entries, uint32_t n, struct lr_ctl_status *st)
-{
-	return lr_route_batch(entries, n, lr_n_ports, st);
-}
-
-static uint32_t
-route_dump_msg(uint8_t family, uint32_t cursor, void *out, uint32_t max, uint32_t *next,
-	       uint32_t *done)
-{
-	return lr_route_dump(family, cursor, out, max, next, done);
-}
-
-static const struct lr_ctl_handler route_batch_handler = {
-	.type = LR_CTL_ROUTE_BATCH, .shape = LR_CTL_BATCH, .what = "routes",
-	.entry_size = sizeof(struct lr_route), .batch = route_batch_msg,
-};
-LR_CTL_REGISTER(route_batch_handler)
-
-static const struct lr_ctl_handler route_dump_handler = {
-	.type = LR_CTL_ROUTE_DUMP, .shape = LR_CTL_DUMP, .what = "routes",
-	.entry_size = sizeof(struct lr_route), .dump = route_dump_msg,
-};
-LR_CTL_REGISTER(route_dump_handler)
+LR_CTL_TABLE(route, "routes", struct lr_route, LR_CTL_ROUTE_BATCH, lr_route_batch, LR_CTL_ROUTE_DUMP, lr_route_dump)

@@ -49,11 +49,10 @@ void lr_route_txn_commit(void);
 void lr_route_txn_abort(void);
 
 /**
- * Applies a ROUTE_BATCH all-or-nothing.
+ * Applies a ROUTE_BATCH all-or-nothing (next hops on ports < lr_n_ports).
  * @return enum lr_status; st filled on error.
  */
-int lr_route_batch(const struct lr_route *r, uint32_t n, uint16_t n_ports,
-		   struct lr_ctl_status *st);
+int lr_route_batch(const struct lr_route *r, uint32_t n, struct lr_ctl_status *st);
 
 /**
  * Dumps OPERATOR and CONNECTED entries from cursor on.

@@ -87,7 +87,7 @@ static int
 batch1(struct lr_route r, struct lr_ctl_status *st)
 {
 	memset(st, 0, sizeof(*st));
-	return lr_route_batch(&r, 1, lr_n_ports, st);
+	return lr_route_batch(&r, 1, st);
 }
 
 /* Looks dst up in both FIB copies, which must agree. */
@@ -253,7 +253,7 @@ test_route_atomic(void)
 	r[2] = route(LR_OP_ADD, "198.18.1.0/24", 1, b);
 	r[3] = route(LR_OP_ADD, "198.18.2.1/24", 1, a);
 	memset(&st, 0, sizeof(st));
-	CHECK_EQ(lr_route_batch(r, 4, lr_n_ports, &st), LR_ERR_INVALID);
+	CHECK_EQ(lr_route_batch(r, 4, &st), LR_ERR_INVALID);
 	CHECK_EQ(st.index, 3);
 	CHECK_STR_HAS(st.msg, "routes[3].prefix");
 	CHECK_EQ(lookup("198.18.0.1"), LR_NH_NONE);
@@ -268,7 +268,7 @@ test_route_atomic(void)
 	/* duplicate keys inside one batch */
 	r[3] = route(LR_OP_ADD, "198.18.0.0/24", 1, b);
 	memset(&st, 0, sizeof(st));
-	CHECK_EQ(lr_route_batch(r, 4, lr_n_ports, &st), LR_ERR_INVALID);
+	CHECK_EQ(lr_route_batch(r, 4, &st), LR_ERR_INVALID);
 	CHECK_EQ(st.index, 3);
 	CHECK_STR_HAS(st.msg, "earlier in the same batch");
 	CHECK_EQ(lookup("198.18.0.1"), LR_NH_NONE);
@@ -276,7 +276,7 @@ test_route_atomic(void)
 
 	/* an existing key fails an ADD after earlier entries applied */
 	r[3] = route(LR_OP_ADD, "198.18.3.0/24", 1, b);
-	CHECK_EQ(lr_route_batch(r, 4, lr_n_ports, &st), LR_OK);
+	CHECK_EQ(lr_route_batch(r, 4, &st), LR_OK);
 	CHECK(adj_is(lookup("198.18.0.1"), LR_ADJ_NEIGH, 0, "10.1.0.50"));
 	CHECK(adj_is(lookup("198.18.1.1"), LR_ADJ_GLEAN, 1, NULL));
 	CHECK(adj_is(lookup("2001:db8:18::1"), LR_ADJ_GLEAN, 1, NULL));
@@ -284,7 +284,7 @@ test_route_atomic(void)
 	r[1] = route(LR_OP_DEL, "198.18.1.0/24", 0, NULL);
 	r[2] = route(LR_OP_ADD, "198.18.3.0/24", 1, b);
 	memset(&st, 0, sizeof(st));
-	CHECK_EQ(lr_route_batch(r, 3, lr_n_ports, &st), LR_ERR_EXISTS);
+	CHECK_EQ(lr_route_batch(r, 3, &st), LR_ERR_EXISTS);
 	CHECK_EQ(st.index, 2);
 	CHECK_EQ(lookup("198.18.9.1"), LR_NH_NONE);
 	CHECK(adj_is(lookup("198.18.1.1"), LR_ADJ_GLEAN, 1, NULL));
@@ -292,7 +292,7 @@ test_route_atomic(void)
 	r[1] = route(LR_OP_DEL, "198.18.1.0/24", 0, NULL);
 	r[2] = route(LR_OP_DEL, "198.18.3.0/24", 0, NULL);
 	r[3] = route(LR_OP_DEL, "2001:db8:18::/64", 0, NULL);
-	CHECK_EQ(lr_route_batch(r, 4, lr_n_ports, &st), LR_OK);
+	CHECK_EQ(lr_route_batch(r, 4, &st), LR_OK);
 	CHECK_EQ(lr_route_count(), rc0);
 }
 
@@ -313,17 +313,17 @@ test_route_capacity(uint32_t rules4)
 		r[i] = route(LR_OP_ADD, p, 1, b);
 	}
 	memset(&st, 0, sizeof(st));
-	CHECK_EQ(lr_route_batch(r, n, lr_n_ports, &st), LR_ERR_NO_SPACE);
+	CHECK_EQ(lr_route_batch(r, n, &st), LR_ERR_NO_SPACE);
 	CHECK(st.index > 0 && st.index < n);
 	CHECK_STR_HAS(st.msg, "table full");
 	CHECK_EQ(lr_route_count(), rc0);
 	CHECK_EQ(lookup("100.0.0.1"), LR_NH_NONE);
 	/* what fits, fits */
-	CHECK_EQ(lr_route_batch(r, 1000, lr_n_ports, &st), LR_OK);
+	CHECK_EQ(lr_route_batch(r, 1000, &st), LR_OK);
 	CHECK(adj_is(lookup("100.0.62.121"), LR_ADJ_GLEAN, 1, NULL));
 	for (i = 0; i < 1000; i++)
 		r[i].op = LR_OP_DEL;
-	CHECK_EQ(lr_route_batch(r, 1000, lr_n_ports, &st), LR_OK);
+	CHECK_EQ(lr_route_batch(r, 1000, &st), LR_OK);
 	CHECK_EQ(lr_route_count(), rc0);
 	free(r);
 }
@@ -348,10 +348,10 @@ long_prefixes_fit(struct lr_route *r, uint32_t n)
 		r[i] = route(LR_OP_ADD, p, 1, g);
 	}
 	memset(&st, 0, sizeof(st));
-	if (lr_route_batch(r, n, lr_n_ports, &st) == LR_OK) {
+	if (lr_route_batch(r, n, &st) == LR_OK) {
 		for (i = 0; i < n; i++)
 			r[i].op = LR_OP_DEL;
-		CHECK_EQ(lr_route_batch(r, n, lr_n_ports, &st), LR_OK);
+		CHECK_EQ(lr_route_batch(r, n, &st), LR_OK);
 		return n;
 	}
 	CHECK_EQ(st.code, LR_ERR_NO_SPACE);
@@ -387,11 +387,11 @@ test_route_churn(uint32_t rules4)
 			snprintf(p, sizeof(p), "198.%u.%u.%u/32", 18 + (i >> 8), i & 0xff, 1 + c);
 			r[i] = route(LR_OP_ADD, p, 1, b);
 		}
-		CHECK_EQ(lr_route_batch(r, N, lr_n_ports, &st), LR_OK);
+		CHECK_EQ(lr_route_batch(r, N, &st), LR_OK);
 		CHECK_EQ(lookup("198.18.0.1"), lookup("198.18.0.2"));
 		for (i = 0; i < N; i++)
 			r[i].op = LR_OP_DEL;
-		CHECK_EQ(lr_route_batch(r, N, lr_n_ports, &st), LR_OK);
+		CHECK_EQ(lr_route_batch(r, N, &st), LR_OK);
 	}
 	CHECK_EQ(lr_route_count(), rc0 + 1);
 	CHECK_EQ(batch1(route(LR_OP_DEL, "198.18.0.0/15", 0, NULL), &st), LR_OK);
@@ -693,7 +693,7 @@ test_dump_cursor(void)
 		snprintf(p, sizeof(p), "172.%u.%u.0/24", 16 + i / 256, i % 256);
 		r[i] = route(LR_OP_ADD, p, 1, b);
 	}
-	CHECK_EQ(lr_route_batch(r, N, lr_n_ports, &st), LR_OK);
+	CHECK_EQ(lr_route_batch(r, N, &st), LR_OK);
 	while (!done) {
 		n = lr_route_dump(LR_AF_INET, cursor, page, 300, &next, &done);
 		CHECK(n <= 300);
@@ -721,7 +721,7 @@ test_dump_cursor(void)
 	CHECK(pages >= N / 300);
 	for (i = 0; i < N; i++)
 		r[i].op = LR_OP_DEL;
-	CHECK_EQ(lr_route_batch(r, N, lr_n_ports, &st), LR_OK);
+	CHECK_EQ(lr_route_batch(r, N, &st), LR_OK);
 	free(r);
 	free(seen);
 }
