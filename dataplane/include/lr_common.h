@@ -68,7 +68,10 @@ enum lr_status {
 	X(BAD_ND,         "bad_nd",         "malformed or unsupported ICMPv6 neighbor discovery") \
 	X(NOT_FOR_US,     "not_for_us",     "destination MAC is neither ours, broadcast nor multicast") \
 	X(PORT_DOWN,      "port_down",      "output port is administratively or link down") \
-	X(UNHANDLED,      "unhandled",      "no stage of the pipeline took the packet (a bug)")
+	X(UNHANDLED,      "unhandled",      "no stage of the pipeline took the packet (a bug)") \
+	X(MARTIAN_SOURCE, "martian_source", "source is 0/8, 127/8, 240/4, ::, ::1 or one of our own addresses (RFC 1812 5.3.7)") \
+	X(RPF_FAILED,     "rpf_failed",     "unicast RPF: no route back to the source through the input port (RFC 3704)") \
+	X(DIRECTED_BROADCAST, "directed_broadcast", "to a connected subnet's broadcast address (RFC 2644)")
 
 enum lr_drop_reason {
 #define LR_DROP_ENUM_(sym, name, help) LR_DROP_##sym,

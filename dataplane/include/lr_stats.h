@@ -32,7 +32,7 @@ extern "C" {
 struct lr_stats_rxq {
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
-	uint64_t fwd_packets;           /**< handed to a TX queue */
+	uint64_t fwd_packets;           /**< handed to a TX queue (a fragmented packet counts once) */
 	uint64_t punt_packets;          /**< handed to the main lcore (ARP, ND, local) */
 	uint64_t drops[LR_DROP_MAX];    /**< indexed by enum lr_drop_reason */
 	int32_t worker;                 /**< owning worker index, -1 = not polled */
@@ -84,7 +84,7 @@ struct lr_stats_port {
  * the CLI show, unchanged. Order is ABI: append only.
  */
 #define LR_SLOW_COUNTERS(X) \
-	X(punt_rx,        "packets taken from the workers' punt rings") \
+	X(punt_rx,        "punted packets taken from the workers' rings (not the errors to answer)") \
 	X(arp_request_rx, "ARP requests received") \
 	X(arp_reply_rx,   "ARP replies received") \
 	X(arp_request_tx, "ARP requests sent (resolutions we started)") \
@@ -99,7 +99,10 @@ struct lr_stats_port {
 	X(dropped,        "punted packets dropped on the main lcore") \
 	X(table_swaps,    "RCU-published table-set versions") \
 	X(ctl_requests,   "control requests handled") \
-	X(ctl_errors,     "control requests answered with an error")
+	X(ctl_errors,     "control requests answered with an error") \
+	X(icmp_error_tx,  "ICMP / ICMPv6 errors sent (time exceeded, unreachable, too big)") \
+	X(icmp_error_limited, "ICMP / ICMPv6 errors not sent: over the per-port rate limit") \
+	X(icmp_error_suppressed, "ICMP / ICMPv6 errors never sent: about an error, a fragment, a multicast or a bad source")
 
 /** Slow path on the main lcore. */
 struct lr_stats_slowpath {

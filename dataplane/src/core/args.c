@@ -16,7 +16,8 @@
 enum {
 	OPT_NAME = 256, OPT_CTL, OPT_STATS, OPT_PORT, OPT_RXQ, OPT_PORT_RXQ,
 	OPT_RXD, OPT_TXD, OPT_MBUFS, OPT_BURST, OPT_IDLE_SLEEP, OPT_ROUTES4,
-	OPT_ROUTES6, OPT_NEIGHBORS, OPT_HELP,
+	OPT_ROUTES6, OPT_NEIGHBORS, OPT_ALLOW_CLASS_E, OPT_DROP_OWN_SOURCE, OPT_PORT_RPF,
+	OPT_ICMP_RATE, OPT_HELP,
 };
 
 static const struct option lr_opts[] = {
@@ -34,6 +35,10 @@ static const struct option lr_opts[] = {
 	{ "routes4", required_argument, NULL, OPT_ROUTES4 },
 	{ "routes6", required_argument, NULL, OPT_ROUTES6 },
 	{ "neighbors", required_argument, NULL, OPT_NEIGHBORS },
+	{ "allow-class-e", no_argument, NULL, OPT_ALLOW_CLASS_E },
+	{ "drop-own-source", no_argument, NULL, OPT_DROP_OWN_SOURCE },
+	{ "port-rpf", required_argument, NULL, OPT_PORT_RPF },
+	{ "icmp-rate", required_argument, NULL, OPT_ICMP_RATE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -57,6 +62,10 @@ lr_args_usage(const char *prog, void *stream)
 		"  --routes4 N            IPv4 FIB capacity (default 1048576)\n"
 		"  --routes6 N            IPv6 FIB capacity (default 65536)\n"
 		"  --neighbors N          neighbor table capacity (default 16384)\n"
+		"  --allow-class-e        forward IPv4 sources in 240/4 (default: martian, dropped)\n"
+		"  --drop-own-source      drop packets whose source is one of our addresses\n"
+		"  --port-rpf NAME=MODE   unicast RPF on a port (RFC 3704): strict, loose or off\n"
+		"  --icmp-rate N          ICMP errors per second per port (default 100, 0 = none)\n"
 		"  --help                 this text\n",
 		prog, LR_BURST_MAX);
 }
@@ -137,8 +146,8 @@ int
 lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen)
 {
 	/* --port-rxq may name a port given later: resolve after the loop */
-	struct { char name[LR_NAME_LEN]; uint16_t n; } prxq[LR_MAX_PORTS * 2];
-	unsigned n_prxq = 0, i;
+	struct { char name[LR_NAME_LEN]; uint16_t n; } prxq[LR_MAX_PORTS * 2], prpf[LR_MAX_PORTS * 2];
+	unsigned n_prxq = 0, n_prpf = 0, i;
 	int c, k;
 
 	memset(a, 0, sizeof(*a));
@@ -150,6 +159,7 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 	a->routes4 = 1u << 20;
 	a->routes6 = 1u << 16;
 	a->neighbors = 1u << 14;
+	a->icmp_rate = 100;
 	err[0] = '\0';
 
 	optind = 1;
@@ -239,6 +249,39 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 		case OPT_NEIGHBORS:
 			NUM_OPT(neighbors, 64, 1u << 20, "--neighbors");
 			break;
+		case OPT_ALLOW_CLASS_E:
+			a->allow_class_e = 1;
+			break;
+		case OPT_DROP_OWN_SOURCE:
+			a->drop_own_source = 1;
+			break;
+		case OPT_PORT_RPF: {
+			const char *mode;
+			uint16_t m;
+
+			k = split_eq(optarg);
+			if (k < 0 || !valid_port_name(optarg, (size_t)k))
+				return fail(err, errlen, "--port-rpf: expected NAME=strict|loose|off, got '%s'", optarg);
+			mode = optarg + k + 1;
+			if (strcmp(mode, "strict") == 0)
+				m = LR_RPF_STRICT;
+			else if (strcmp(mode, "loose") == 0)
+				m = LR_RPF_LOOSE;
+			else if (strcmp(mode, "off") == 0)
+				m = LR_RPF_OFF;
+			else
+				return fail(err, errlen, "--port-rpf: mode must be strict, loose or off in '%s'", optarg);
+			if (n_prpf >= sizeof(prpf) / sizeof(prpf[0]))
+				return fail(err, errlen, "--port-rpf: given too many times");
+			memcpy(prpf[n_prpf].name, optarg, (size_t)k);
+			prpf[n_prpf].name[k] = '\0';
+			prpf[n_prpf].n = m;
+			n_prpf++;
+			break;
+		}
+		case OPT_ICMP_RATE:
+			NUM_OPT(icmp_rate, 0, 100000, "--icmp-rate");
+			break;
 		case 'h':
 		case OPT_HELP:
 			return 1;
@@ -259,6 +302,12 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 		if (k < 0)
 			return fail(err, errlen, "--port-rxq: no port named '%s'", prxq[i].name);
 		a->ports[k].rx_queues = prxq[i].n;
+	}
+	for (i = 0; i < n_prpf; i++) {
+		k = find_port(a, prpf[i].name, strlen(prpf[i].name));
+		if (k < 0)
+			return fail(err, errlen, "--port-rpf: no port named '%s'", prpf[i].name);
+		a->ports[k].rpf = (uint8_t)prpf[i].n;
 	}
 	return 0;
 }

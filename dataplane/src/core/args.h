@@ -13,10 +13,18 @@
 
 #define LR_BURST_MAX 64
 
+/** Unicast reverse-path forwarding check of a port (RFC 3704). */
+enum lr_rpf {
+	LR_RPF_OFF = 0,
+	LR_RPF_LOOSE,              /**< some route leads back to the source */
+	LR_RPF_STRICT,             /**< the route back leaves through the input port */
+};
+
 struct lr_args_port {
 	char name[LR_NAME_LEN];
 	char device[LR_DEVICE_LEN];
 	uint16_t rx_queues;        /**< 0 = use lr_args.rx_queues */
+	uint8_t rpf;               /**< enum lr_rpf */
 };
 
 struct lr_args {
@@ -33,6 +41,9 @@ struct lr_args {
 	uint32_t routes4;          /**< IPv4 FIB capacity (rules) */
 	uint32_t routes6;          /**< IPv6 FIB capacity (rules) */
 	uint32_t neighbors;        /**< neighbor table capacity */
+	uint8_t allow_class_e;     /**< forward IPv4 sources in 240/4 */
+	uint8_t drop_own_source;   /**< drop sources that are our own addresses */
+	uint32_t icmp_rate;        /**< ICMP errors per second per port, 0 = none */
 };
 
 /**

@@ -67,7 +67,9 @@ struct lr_burst {
 	uint32_t pending;              /**< bit per stage with packets in jump[] */
 	struct rte_mbuf *out[LR_BURST_MAX];
 	uint8_t out_port[LR_BURST_MAX];
+	uint16_t n_err;
 	struct rte_mbuf *punt[LR_BURST_MAX];
+	struct rte_mbuf *err[LR_BURST_MAX];    /**< dropped, and punted to answer with an error */
 	struct rte_mbuf *drop[LR_BURST_MAX];
 	struct lr_vec *jump;           /**< LR_STAGE_MAX vectors (the worker's) */
 	void *const *priv;             /**< per-stage private state of this worker */
@@ -110,12 +112,30 @@ lr_burst_drop(struct lr_burst *b, struct rte_mbuf *m, unsigned reason)
 	b->rs->drops[reason]++;
 }
 
-/** Hands m to the main lcore's slow path (m->port = input port). */
+/**
+ * Hands m to the main lcore's slow path (m->port = input port,
+ * m->hash.usr = 0: for the slow path to look at).
+ */
 static inline void
 lr_burst_punt(struct lr_burst *b, struct rte_mbuf *m)
 {
 	m->port = b->in_port;
+	m->hash.usr = 0;
 	b->punt[b->n_punt++] = m;
+}
+
+/**
+ * Drops m, counted under reason, and hands it to the slow path with a
+ * nonzero tag (m->hash.usr) saying what to answer (an ICMP error). It is
+ * not counted as a punt; if the ring is full it is just freed.
+ */
+static inline void
+lr_burst_punt_error(struct lr_burst *b, struct rte_mbuf *m, unsigned reason, uint32_t tag)
+{
+	b->rs->drops[reason]++;
+	m->port = b->in_port;
+	m->hash.usr = tag;
+	b->err[b->n_err++] = m;
 }
 
 /** Sends m on linerate port `port` (one tx burst per port at the end). */
@@ -125,6 +145,17 @@ lr_burst_tx(struct lr_burst *b, struct rte_mbuf *m, uint16_t port)
 	b->out[b->n_out] = m;
 	b->out_port[b->n_out++] = (uint8_t)port;
 	b->out_ports |= 1u << port;
+}
+
+/** Sends the packets queued by lr_burst_tx() now (room for more). */
+void lr_burst_flush_tx(struct lr_burst *b);
+
+/** Makes room for n more lr_burst_tx() calls (n <= LR_BURST_MAX). */
+static inline void
+lr_burst_tx_room(struct lr_burst *b, uint16_t n)
+{
+	if (unlikely(b->n_out + n > LR_BURST_MAX))
+		lr_burst_flush_tx(b);
 }
 
 /** Sends m, with meta, on to stage id (a later stage than the caller). */

@@ -81,6 +81,17 @@ tx_out(struct lr_worker *w, struct rte_mbuf **m, const uint8_t *port, uint16_t n
 	}
 }
 
+void
+lr_burst_flush_tx(struct lr_burst *b)
+{
+	if (b->n_out == 0)
+		return;
+	b->rs->fwd_packets += b->n_out;
+	tx_out(b->w, b->out, b->out_port, b->n_out, b->out_ports, b->rs);
+	b->n_out = 0;
+	b->out_ports = 0;
+}
+
 static inline uint16_t
 poll_rxq(struct lr_worker *w, const struct lr_tset *ts, const struct lr_worker_rxq *q)
 {
@@ -97,7 +108,7 @@ poll_rxq(struct lr_worker *w, const struct lr_tset *ts, const struct lr_worker_r
 	b.ts = ts;
 	b.rs = q->st;
 	b.in_port = q->port;
-	b.n_out = b.n_punt = b.n_drop = 0;
+	b.n_out = b.n_punt = b.n_drop = b.n_err = 0;
 	b.out_ports = 0;
 	b.pending = 0;
 	b.jump = w->jump;
@@ -120,16 +131,21 @@ poll_rxq(struct lr_worker *w, const struct lr_tset *ts, const struct lr_worker_r
 		for (i = (uint16_t)ok; i < b.n_punt; i++)
 			lr_burst_drop(&b, b.punt[i], LR_DROP_PUNT_FULL);
 	}
-	if (b.n_out != 0) {
-		b.rs->fwd_packets += b.n_out;
-		tx_out(w, b.out, b.out_port, b.n_out, b.out_ports, b.rs);
+	if (unlikely(b.n_err != 0)) {
+		/* already counted as drops; the slow path answers what fits */
+		unsigned ok = rte_ring_sp_enqueue_burst(w->punt, (void **)b.err, b.n_err, NULL);
+
+		if (ok < b.n_err)
+			rte_pktmbuf_free_bulk(&b.err[ok], b.n_err - ok);
 	}
+	if (b.n_out != 0)
+		lr_burst_flush_tx(&b);
 	if (b.n_drop != 0)
 		rte_pktmbuf_free_bulk(b.drop, b.n_drop);
 	b.rs->rx_packets += n;
 	b.rs->rx_bytes += bytes;
 	w->st->rx_packets += n;
-	w->st->drops += b.n_drop;
+	w->st->drops += b.n_drop + b.n_err;
 	return n;
 }
 
@@ -412,3 +428,20 @@ static const struct lr_ctl_handler stats_clear_handler = {
 	.type = LR_CTL_STATS_CLEAR, .shape = LR_CTL_CALL, .call = stats_clear_msg,
 };
 LR_CTL_REGISTER(stats_clear_handler)
+
+void
+lr_worker_inject(struct rte_mbuf *m, uint16_t port, unsigned w)
+{
+	if (lr_n_workers == 0 || port >= lr_n_ports) {
+		rte_pktmbuf_free(m);
+		lr_shm->slow.dropped++;
+		return;
+	}
+	if (w >= lr_n_workers)
+		w = 0;
+	m->port = port;
+	if (rte_ring_sp_enqueue(lr_workers[w]->inject, m) != 0) {
+		rte_pktmbuf_free(m);
+		lr_shm->slow.dropped++;
+	}
+}

@@ -88,6 +88,13 @@ void lr_worker_fini(void);
  */
 int lr_worker_clear_stats(unsigned timeout_ms);
 
+/**
+ * Main lcore: sends frame m out of port through worker w's inject ring
+ * (worker 0 when w is out of range); freed and counted as a slow-path drop
+ * when that cannot be done.
+ */
+void lr_worker_inject(struct rte_mbuf *m, uint16_t port, unsigned w);
+
 /** Number of worker lcores EAL gave us. */
 unsigned lr_worker_count_lcores(void);
 

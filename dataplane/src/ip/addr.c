@@ -33,6 +33,7 @@ static struct {
 /* A route source derived from an address list. */
 struct derived {
 	uint8_t family, plen, src;
+	uint8_t kind;               /* adjacency: LOCAL, GLEAN (CONNECTED) or BCAST */
 	uint16_t port;              /* GLEAN adjacency port (CONNECTED) */
 	uint8_t prefix[16];
 };
@@ -120,35 +121,59 @@ lr_addr_dump(struct lr_addr *out, uint32_t max)
 	return i;
 }
 
-/* LOCAL host routes and CONNECTED subnets of a list; the first address
- * claiming a subnet gives it its port. */
+static uint32_t
+add_unique(struct derived *out, uint32_t m, const struct derived *d)
+{
+	uint32_t j;
+
+	for (j = 0; j < m; j++)
+		if (out[j].src == d->src && out[j].family == d->family && out[j].plen == d->plen &&
+		    memcmp(out[j].prefix, d->prefix, 16) == 0)
+			return m;
+	out[m] = *d;
+	return m + 1;
+}
+
+/*
+ * LOCAL host routes, CONNECTED subnets and (IPv4 subnets up to /30) the
+ * subnet broadcast address of a list; the first address claiming a subnet
+ * gives it its port.
+ */
 static uint32_t
 derive(const struct aent *list, uint32_t n, struct derived *out)
 {
-	uint32_t i, j, m = 0;
+	uint32_t i, m = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct aent *a = &list[i];
 		struct derived d;
+		unsigned b;
 
 		memset(&d, 0, sizeof(d));
 		d.family = a->family;
 		d.plen = (uint8_t)lr_ip_maxplen(a->family);
 		d.src = LR_RSRC_LOCAL;
+		d.kind = LR_ADJ_LOCAL;
 		memcpy(d.prefix, a->addr, 16);
 		out[m++] = d;
 		if (a->plen >= lr_ip_maxplen(a->family))
 			continue;
 		d.plen = a->plen;
 		d.src = LR_RSRC_CONNECTED;
+		d.kind = LR_ADJ_GLEAN;
 		d.port = a->port;
 		lr_ip_mask(a->family, a->addr, a->plen, d.prefix);
-		for (j = 0; j < m; j++)
-			if (out[j].src == d.src && out[j].family == d.family && out[j].plen == d.plen &&
-			    memcmp(out[j].prefix, d.prefix, 16) == 0)
-				break;
-		if (j == m)
-			out[m++] = d;
+		m = add_unique(out, m, &d);
+		if (a->family != LR_AF_INET || a->plen > 30)
+			continue;
+		/* RFC 2644: a directed broadcast is dropped, never resolved */
+		for (b = a->plen; b < 32; b++)
+			d.prefix[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+		d.plen = 32;
+		d.src = LR_RSRC_LOCAL;
+		d.kind = LR_ADJ_BCAST;
+		d.port = 0;
+		m = add_unique(out, m, &d);
 	}
 	return m;
 }
@@ -170,9 +195,7 @@ derived_value(const struct derived *d, uint32_t *v)
 {
 	static const uint8_t zero[16];
 
-	if (d->src == LR_RSRC_LOCAL)
-		return lr_adj_get(LR_ADJ_LOCAL, d->family, 0, zero, v, NULL);
-	return lr_adj_get(LR_ADJ_GLEAN, d->family, d->port, zero, v, NULL);
+	return lr_adj_get(d->kind, d->family, d->port, zero, v, NULL);
 }
 
 /* Stages old → new route sources. */
@@ -191,7 +214,7 @@ stage(const struct derived *od, uint32_t on, const struct derived *nd, uint32_t 
 	for (i = 0; i < nn; i++) {
 		const struct derived *o = derived_find(od, on, &nd[i]);
 
-		if (o != NULL && o->port == nd[i].port)
+		if (o != NULL && o->port == nd[i].port && o->kind == nd[i].kind)
 			continue;
 		rc = derived_value(&nd[i], &v);
 		if (rc < 0)
@@ -228,7 +251,7 @@ int
 lr_addr_batch(const struct lr_addr *a, uint32_t n, struct lr_ctl_status *st)
 {
 	static struct aent nl[LR_ADDR_MAX];
-	static struct derived od[2 * LR_ADDR_MAX], nd[2 * LR_ADDR_MAX];
+	static struct derived od[3 * LR_ADDR_MAX], nd[3 * LR_ADDR_MAX];
 	uint32_t nn = ad.n, i, on_d, nn_d;
 	char b[LR_IP_STRLEN];
 	int code, rc, k;

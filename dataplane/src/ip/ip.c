@@ -7,6 +7,7 @@
  */
 #include "addr.h"
 #include "fib.h"
+#include "icmp.h"
 #include "module.h"
 #include "neigh.h"
 #include "nexthop.h"
@@ -28,7 +29,7 @@ ip_init(const struct lr_module_env *env)
 	const struct lr_args *a = env->args;
 	/* --routes4/--routes6 count operator routes: neighbor host routes and
 	 * the local and connected routes of addresses come on top */
-	uint32_t internal = a->neighbors + 2 * LR_ADDR_MAX;
+	uint32_t internal = a->neighbors + 3 * LR_ADDR_MAX;
 	int rc;
 
 	if ((rc = lr_fib_init(a->routes4 + internal, a->routes6 + internal)) < 0 ||
@@ -39,6 +40,7 @@ ip_init(const struct lr_module_env *env)
 	lr_addr_init(env->n_ports);
 	lr_neigh_set_ports(env->n_ports);
 	lr_slow_init(env->pool);
+	lr_icmp_init(env->pool, a->icmp_rate);
 	return 0;
 }
 

@@ -35,6 +35,7 @@ enum lr_adj_kind {
 	LR_ADJ_NEIGH = 1,
 	LR_ADJ_GLEAN = 2,
 	LR_ADJ_LOCAL = 3,
+	LR_ADJ_BCAST = 4,   /**< a connected subnet's broadcast address: dropped (RFC 2644) */
 	LR_ADJ_KIND_MAX,
 };
 

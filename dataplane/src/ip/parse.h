@@ -50,6 +50,7 @@ enum lr_cls {
 
 /** Flags describing how the port delivers frames. */
 #define LR_PARSE_HW_IP_CKSUM 0x1  /**< trust RTE_MBUF_F_RX_IP_CKSUM_GOOD/BAD */
+#define LR_PARSE_ALLOW_CLASS_E 0x2 /**< forward IPv4 sources in 240/4 (off: martian) */
 
 /** Minimum ICMPv6 length of an ND message (RFC 4861), 0 = not ND. */
 static inline unsigned
@@ -120,6 +121,10 @@ lr_parse_ip4(const uint8_t *l3, uint32_t avail, uint32_t l3len, bool l2_mcast,
 	/* multicast (224/4) or limited broadcast source */
 	if (unlikely((s[0] & 0xf0) == 0xe0 || ip->src_addr == UINT32_MAX))
 		return LR_PARSE_DROP(LR_DROP_BAD_ADDRESS);
+	/* RFC 1812 5.3.7: "this network" 0/8, loopback 127/8, reserved 240/4 */
+	if (unlikely(s[0] == 0 || s[0] == 127 ||
+		     ((s[0] & 0xf0) == 0xf0 && !(flags & LR_PARSE_ALLOW_CLASS_E))))
+		return LR_PARSE_DROP(LR_DROP_MARTIAN_SOURCE);
 	if (unlikely(ip->dst_addr == 0 || d[0] == 127))
 		return LR_PARSE_DROP(LR_DROP_BAD_ADDRESS);
 	if (unlikely((d[0] & 0xf0) == 0xe0 || ip->dst_addr == UINT32_MAX || l2_mcast))
@@ -161,6 +166,8 @@ lr_parse_ip6(const uint8_t *l3, uint32_t avail, uint32_t l3len, bool l2_mcast)
 		return LR_PARSE_DROP(LR_DROP_BAD_ADDRESS);
 	if (unlikely(lr_ip6_is_zero(d) || lr_ip6_is_loopback(d)))
 		return LR_PARSE_DROP(LR_DROP_BAD_ADDRESS);
+	/* ND checks its own sources (DAD uses ::); below, :: and ::1 are martians
+	 * (RFC 4291 2.5.2, 2.5.3) */
 	/* ND (directly after the fixed header) is for the main lcore, to
 	 * whichever address: hop limit 255 means it never left its link. */
 	if (ip->proto == IPPROTO_ICMPV6 && avail >= LR_IP6_HLEN + 4 &&
@@ -175,6 +182,9 @@ lr_parse_ip6(const uint8_t *l3, uint32_t avail, uint32_t l3len, bool l2_mcast)
 	/* multicast, and link-local unicast (fe80::/10: never routed) */
 	if (unlikely(d[0] == 0xff || (d[0] == 0xfe && (d[1] & 0xc0) == 0x80) || l2_mcast))
 		return LR_PARSE_DROP(LR_DROP_LOCAL);
+	if (unlikely(ip->src_addr[0] == 0 && (lr_ip6_is_zero(ip->src_addr) ||
+					      lr_ip6_is_loopback(ip->src_addr))))
+		return LR_PARSE_DROP(LR_DROP_MARTIAN_SOURCE);
 	return LR_CLS_FWD6;
 }
 

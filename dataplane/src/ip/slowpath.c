@@ -10,6 +10,7 @@
 #include <rte_mbuf.h>
 
 #include "addr.h"
+#include "icmp.h"
 #include "ipaddr.h"
 #include "log.h"
 #include "neigh.h"
@@ -42,21 +43,6 @@ sp_drop(struct rte_mbuf *m)
 {
 	rte_pktmbuf_free(m);
 	lr_shm->slow.dropped++;
-}
-
-/* Hands a frame to worker w for port (worker 0 when w is out of range). */
-static void
-sp_tx(struct rte_mbuf *m, uint16_t port, unsigned w)
-{
-	if (lr_n_workers == 0 || port >= lr_n_ports) {
-		sp_drop(m);
-		return;
-	}
-	if (w >= lr_n_workers)
-		w = 0;
-	m->port = port;
-	if (rte_ring_sp_enqueue(lr_workers[w]->inject, m) != 0)
-		sp_drop(m);
 }
 
 /* Sets the frame length (the mbuf is a single segment of ample room). */
@@ -105,7 +91,7 @@ arp_input(struct rte_mbuf *m, unsigned w)
 	eth->dst_addr = d->arp_tha;
 	eth->src_addr = lr_port_rt[port].mac;
 	lr_shm->slow.arp_reply_tx++;
-	sp_tx(m, port, w);
+	lr_worker_inject(m, port, w);
 }
 
 static void
@@ -140,7 +126,7 @@ icmp4_input(struct rte_mbuf *m, unsigned w)
 	eth->src_addr = lr_port_rt[m->port].mac;
 	set_len(m, LR_ETH_HLEN + tl);
 	lr_shm->slow.icmp_echo_tx++;
-	sp_tx(m, m->port, w);
+	lr_worker_inject(m, m->port, w);
 }
 
 static void
@@ -211,7 +197,7 @@ ns_input(struct rte_mbuf *m, unsigned w, struct rte_ipv6_hdr *ip, uint8_t *ic, u
 		memcpy(ic + 2, &c, 2);
 	}
 	lr_shm->slow.nd_na_tx++;
-	sp_tx(m, port, w);
+	lr_worker_inject(m, port, w);
 }
 
 static void
@@ -263,7 +249,7 @@ icmp6_input(struct rte_mbuf *m, unsigned w)
 		eth->src_addr = lr_port_rt[m->port].mac;
 		set_len(m, LR_ETH_HLEN + LR_IP6_HLEN + ilen);
 		lr_shm->slow.icmp_echo_tx++;
-		sp_tx(m, m->port, w);
+		lr_worker_inject(m, m->port, w);
 		return;
 	}
 	default:
@@ -281,6 +267,11 @@ lr_slow_input(struct rte_mbuf *m, unsigned w)
 		sp_drop(m);
 		return;
 	}
+	if (m->hash.usr != 0) {  /* dropped by a stage, to be answered with an error */
+		lr_icmp_error(m, w);
+		return;
+	}
+	lr_shm->slow.punt_rx++;
 	switch (eth->ether_type) {
 	case RTE_BE16(RTE_ETHER_TYPE_ARP):
 		arp_input(m, w);
@@ -309,7 +300,6 @@ lr_slow_poll(void)
 
 		do {
 			n = rte_ring_sc_dequeue_burst(w->punt, (void **)m, RTE_DIM(m), NULL);
-			lr_shm->slow.punt_rx += n;
 			for (k = 0; k < n; k++)
 				lr_slow_input(m[k], i);
 			done += n;
@@ -410,5 +400,5 @@ lr_slow_resolve(uint16_t port, uint8_t family, const uint8_t *ip, const uint8_t 
 		memcpy(ic + 2, &c, 2);
 		lr_shm->slow.nd_ns_tx++;
 	}
-	sp_tx(m, port, 0);
+	lr_worker_inject(m, port, 0);
 }

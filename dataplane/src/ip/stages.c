@@ -4,21 +4,30 @@
  *  - ip-classify: parse and validate every frame (parse.h); IPv4 and IPv6
  *    to route stay (meta = class), ARP/ND/local go to the slow path, the
  *    malformed are dropped by reason;
- *  - ip-lookup: longest-prefix match in bulk per family in the FIB of this
- *    poll's table-set version (meta = next-hop value); misses dropped;
+ *  - ip-lookup: on ports that ask for it, the source checks (our own
+ *    address, unicast RPF: a bulk lookup of the sources); then the
+ *    longest-prefix match in bulk per family in the FIB of this poll's
+ *    table-set version (meta = next-hop value); a miss is dropped and
+ *    answered with ICMP net unreachable;
  *  - ip-forward: next-hop choice (ECMP bucket, adjacency), forwarding
- *    checks (TTL, link-local source, output port up, MTU), rewrite (MACs,
- *    TTL with RFC 1624 checksum update, hop limit), then tx.
+ *    checks (TTL: time exceeded; link-local source; output port up; MTU:
+ *    IPv4 without DF is fragmented (rte_ip_frag, by copy, so fast-free TX
+ *    stays valid), else ICMP fragmentation needed / packet too big with the
+ *    next-hop MTU), rewrite (MACs, TTL with RFC 1624 checksum update, hop
+ *    limit), then tx. A subnet broadcast address is never forwarded.
  * Written by nobody at run time: the workers run them, the main lcore
  * changes the tables they read (fib.h, nexthop.h) under RCU.
  */
+#define ALLOW_EXPERIMENTAL_API  /* rte_ipv4_fragment_copy_nonseg_packet (22.07) */
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_ip_frag.h>
 #include <rte_hash_crc.h>
 #include <rte_prefetch.h>
 
 #include "fib.h"
+#include "icmp.h"
 #include "nexthop.h"
 #include "parse.h"
 #include "port.h"
@@ -27,6 +36,7 @@
 
 #define PREFETCH_AHEAD 4
 #define WANT_SLOTS 64  /* per-worker filter of resolution requests */
+#define FRAG_MAX 32    /* fragments of one packet (9000 B at a 576 B MTU: 17) */
 
 /* ---- ip-classify ---- */
 
@@ -71,18 +81,104 @@ LR_STAGE_REGISTER(ip_classify)
 
 /* ---- ip-lookup ---- */
 
-static void
-lookup_run(struct lr_burst *b, struct lr_vec *v, void *priv)
+/* Does next-hop value v lead out of port (any member of a group)? */
+static inline bool
+leads_out(uint32_t v, uint16_t port)
 {
-	const struct lr_fib_tables *fib = lr_fib_of(b->ts);
-	uint32_t ip4[LR_BURST_MAX];
+	const struct lr_nh_group *g;
+	unsigned i;
+
+	if (!(v & LR_NH_GROUP))
+		return lr_adj_info[v].kind != LR_ADJ_LOCAL && lr_adj_info[v].port == port;
+	g = &lr_nh_groups[v & LR_NH_IDX_MASK];
+	for (i = 0; i < g->n; i++)
+		if (lr_adj_info[g->adj[i]].port == port)
+			return true;
+	return false;
+}
+
+static inline bool
+is_local(uint32_t v)
+{
+	return !(v & LR_NH_GROUP) && lr_adj_info[v].kind == LR_ADJ_LOCAL;
+}
+
+/*
+ * Source checks of the input port (LR_SRC_CHECK_*): a bulk lookup of the
+ * sources; our own address is a martian, and RPF wants a route back (loose)
+ * through this port (strict). Compacts v.
+ */
+static void
+check_sources(struct lr_burst *b, struct lr_vec *v, const struct lr_fib_tables *fib,
+	      unsigned chk)
+{
+	uint32_t ip4[LR_BURST_MAX], val[LR_BURST_MAX];
 	uint64_t hop4[LR_BURST_MAX];
 	uint8_t ip6[LR_BURST_MAX][16];
 	int32_t hop6[LR_BURST_MAX];
 	uint16_t idx4[LR_BURST_MAX], idx6[LR_BURST_MAX];
 	uint16_t i, k, n4 = 0, n6 = 0, n = v->n;
 
+	for (i = 0; i < n; i++) {
+		const uint8_t *l3 = rte_pktmbuf_mtod_offset(v->m[i], const uint8_t *, LR_ETH_HLEN);
+
+		if (v->meta[i] == LR_CLS_FWD4) {
+			uint32_t a;
+
+			memcpy(&a, l3 + offsetof(struct rte_ipv4_hdr, src_addr), 4);
+			ip4[n4] = rte_be_to_cpu_32(a);
+			idx4[n4++] = i;
+		} else {
+			memcpy(ip6[n6], l3 + offsetof(struct rte_ipv6_hdr, src_addr), 16);
+			idx6[n6++] = i;
+		}
+	}
+	if (n4 != 0) {
+		rte_fib_lookup_bulk(fib->v4, ip4, hop4, (int)n4);
+		for (k = 0; k < n4; k++)
+			val[idx4[k]] = hop4[k] != LR_FIB_MISS ? (uint32_t)hop4[k] : LR_NH_NONE;
+	}
+	if (n6 != 0) {
+		rte_lpm6_lookup_bulk_func(fib->v6, ip6, hop6, n6);
+		for (k = 0; k < n6; k++)
+			val[idx6[k]] = hop6[k] >= 0 ? (uint32_t)hop6[k] : fib->v6_default;
+	}
+	for (i = 0, k = 0; i < n; i++) {
+		uint32_t s = val[i];
+
+		if ((chk & LR_SRC_CHECK_OWN) && s != LR_NH_NONE && is_local(s))
+			lr_burst_drop(b, v->m[i], LR_DROP_MARTIAN_SOURCE);
+		else if ((chk & (LR_SRC_CHECK_LOOSE | LR_SRC_CHECK_STRICT)) &&
+			 (s == LR_NH_NONE ||
+			  ((chk & LR_SRC_CHECK_STRICT) && !leads_out(s, b->in_port))))
+			lr_burst_drop(b, v->m[i], LR_DROP_RPF_FAILED);
+		else {
+			v->m[k] = v->m[i];
+			v->meta[k++] = v->meta[i];
+		}
+	}
+	v->n = k;
+}
+
+static void
+lookup_run(struct lr_burst *b, struct lr_vec *v, void *priv)
+{
+	const struct lr_fib_tables *fib = lr_fib_of(b->ts);
+	unsigned chk = lr_port_rt[b->in_port].src_check;
+	uint32_t ip4[LR_BURST_MAX];
+	uint64_t hop4[LR_BURST_MAX];
+	uint8_t ip6[LR_BURST_MAX][16];
+	int32_t hop6[LR_BURST_MAX];
+	uint16_t idx4[LR_BURST_MAX], idx6[LR_BURST_MAX];
+	uint16_t i, k, n4 = 0, n6 = 0, n;
+
 	(void)priv;
+	if (unlikely(chk != 0)) {
+		check_sources(b, v, fib, chk);
+		if (v->n == 0)
+			return;
+	}
+	n = v->n;
 	for (i = 0; i < n; i++) {
 		const uint8_t *l3 = rte_pktmbuf_mtod_offset(v->m[i], const uint8_t *, LR_ETH_HLEN);
 
@@ -113,7 +209,8 @@ lookup_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 			v->m[k] = v->m[i];
 			v->meta[k++] = v->meta[i];
 		} else {
-			lr_burst_drop(b, v->m[i], LR_DROP_NO_ROUTE);
+			lr_burst_punt_error(b, v->m[i], LR_DROP_NO_ROUTE,
+					    LR_ICMP_TAG(LR_ICMP_NET_UNREACH, 0));
 		}
 	}
 	v->n = k;
@@ -208,7 +305,10 @@ choose(const struct rte_mbuf *m, const uint8_t *l3, bool v6, uint32_t value)
 	return value;
 }
 
-/* Checks before rewriting; returns a drop reason or LR_DROP_MAX (go on). */
+/*
+ * Checks before rewriting; returns a drop reason or LR_DROP_MAX (go on).
+ * The caller answers TTL_EXPIRED and MTU_EXCEEDED.
+ */
 static inline unsigned
 check(const uint8_t *l3, bool v6, const struct lr_port_rt *o)
 {
@@ -243,6 +343,56 @@ rewrite(uint8_t *frame, uint8_t *l3, bool v6, uint64_t word, const struct lr_por
 		lr_ip4_ttl_dec((struct rte_ipv4_hdr *)l3);
 }
 
+/* Drops m for reason, with the ICMP error that goes with it. */
+static inline void
+refuse(struct lr_burst *b, struct rte_mbuf *m, unsigned why, const struct lr_port_rt *o)
+{
+	if (why == LR_DROP_TTL_EXPIRED)
+		lr_burst_punt_error(b, m, why, LR_ICMP_TAG(LR_ICMP_TIME_EXCEEDED, 0));
+	else if (why == LR_DROP_MTU_EXCEEDED)
+		lr_burst_punt_error(b, m, why, LR_ICMP_TAG(LR_ICMP_TOO_BIG, o->mtu));
+	else
+		lr_burst_drop(b, m, why);
+}
+
+/*
+ * IPv4 without DF over the output MTU (RFC 1812 5.2.6): rewritten, then
+ * cut into fragments copied into fresh mbufs of its pool, each sent.
+ */
+static void
+fragment4(struct lr_burst *b, struct rte_mbuf *m, uint64_t word, const struct lr_port_rt *o,
+	  uint16_t out)
+{
+	struct rte_mbuf *f[FRAG_MAX];
+	uint8_t eth[LR_ETH_HLEN];
+	int32_t n, i;
+
+	rewrite(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_mtod_offset(m, uint8_t *, LR_ETH_HLEN),
+		false, word, o);
+	memcpy(eth, rte_pktmbuf_mtod(m, uint8_t *), LR_ETH_HLEN);
+	rte_pktmbuf_adj(m, LR_ETH_HLEN);
+	n = rte_ipv4_fragment_copy_nonseg_packet(m, f, FRAG_MAX, o->mtu, m->pool);
+	if (n <= 0) {
+		rte_pktmbuf_prepend(m, LR_ETH_HLEN);
+		lr_burst_drop(b, m, LR_DROP_MTU_EXCEEDED);
+		return;
+	}
+	rte_pktmbuf_free(m);
+	lr_burst_tx_room(b, (uint16_t)n);
+	/* fwd_packets counts received packets; the fragments show on TX */
+	b->rs->fwd_packets -= (uint64_t)(n - 1);
+	for (i = 0; i < n; i++) {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(f[i], struct rte_ipv4_hdr *);
+		uint8_t *p;
+
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		p = (uint8_t *)rte_pktmbuf_prepend(f[i], LR_ETH_HLEN);
+		memcpy(p, eth, LR_ETH_HLEN);
+		lr_burst_tx(b, f[i], out);
+	}
+}
+
 static void
 forward_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 {
@@ -268,16 +418,26 @@ forward_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 
 			why = check(l3, v6, o);
 			if (unlikely(why != LR_DROP_MAX)) {
-				lr_burst_drop(b, m, why);
+				if (why == LR_DROP_MTU_EXCEEDED && !v6 &&
+				    !(((struct rte_ipv4_hdr *)l3)->fragment_offset &
+				      RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) &&
+				    m->nb_segs == 1)
+					fragment4(b, m, word, o, out);
+				else
+					refuse(b, m, why, o);
 				continue;
 			}
 			rewrite(frame, l3, v6, word, o);
 			lr_burst_tx(b, m, out);
 			continue;
 		}
+		if (unlikely(kind == LR_ADJ_BCAST)) {
+			lr_burst_drop(b, m, LR_DROP_DIRECTED_BROADCAST);
+			continue;
+		}
 		why = check(l3, v6, NULL);
 		if (unlikely(why != LR_DROP_MAX)) {
-			lr_burst_drop(b, m, why);
+			refuse(b, m, why, NULL);
 			continue;
 		}
 		if (kind == LR_ADJ_GLEAN) {

@@ -155,6 +155,11 @@ configure(uint16_t i, const struct lr_args *a, struct rte_mempool *mp, unsigned 
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
 		rt->parse_flags |= LR_PARSE_HW_IP_CKSUM;
 	}
+	if (a->allow_class_e)
+		rt->parse_flags |= LR_PARSE_ALLOW_CLASS_E;
+	rt->src_check = (uint8_t)((a->drop_own_source ? LR_SRC_CHECK_OWN : 0) |
+				  (a->ports[i].rpf == LR_RPF_LOOSE ? LR_SRC_CHECK_LOOSE : 0) |
+				  (a->ports[i].rpf == LR_RPF_STRICT ? LR_SRC_CHECK_STRICT : 0));
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 	p->rx_offloads = conf.rxmode.offloads;

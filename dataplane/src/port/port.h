@@ -20,6 +20,10 @@
 #include "args.h"
 #include "lr_ctl.h"
 
+#define LR_SRC_CHECK_OWN    0x1  /**< drop sources that are our own addresses */
+#define LR_SRC_CHECK_LOOSE  0x2  /**< RFC 3704 loose RPF */
+#define LR_SRC_CHECK_STRICT 0x4  /**< RFC 3704 strict RPF */
+
 /** Read by workers. */
 struct lr_port_rt {
 	struct rte_ether_addr mac;
@@ -28,7 +32,7 @@ struct lr_port_rt {
 	uint8_t up;          /**< admin up and link up: may transmit */
 	uint8_t admin_up;    /**< may receive */
 	uint8_t parse_flags; /**< LR_PARSE_* */
-	uint8_t pad;
+	uint8_t src_check;   /**< LR_SRC_CHECK_* : source lookups ip-lookup makes */
 };
 
 struct lr_port {

@@ -202,6 +202,20 @@ ip4_frame(uint8_t *f, const uint8_t *dst, const uint8_t *src, const char *sip, c
 	return o + 20 + l4len < 60 ? 60 : o + 20 + l4len;
 }
 
+/* Sets DF in the IPv4 header of frame f and fixes its checksum. */
+static void
+set_df(uint8_t *f)
+{
+	uint8_t *ip = f + 14;
+	uint16_t c;
+
+	ip[6] |= 0x40;
+	ip[10] = ip[11] = 0;
+	c = csum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+}
+
 static size_t
 ip6_frame(uint8_t *f, const uint8_t *dst, const uint8_t *src, const char *sip, const char *dip,
 	  uint8_t hops, uint8_t nh, const uint8_t *l4, uint16_t l4len)
@@ -792,6 +806,7 @@ test_drops(void)
 	tx(0, f, 60);
 	port_set(1, 1280, 0xff);
 	len = ip4_frame(f, mac_p[0], mac_b[0], "10.1.0.2", "198.51.100.7", 64, IPPROTO_UDP, 1, 1300);
+	set_df(f);  /* without DF it would be fragmented (test_fragment) */
 	tx(0, f, len);
 	/* the port changes only once the worker has seen that frame */
 	for (i = 0; i < 100 && rxq_drops(0, LR_DROP_MTU_EXCEEDED) == mtu0; i++)
@@ -811,6 +826,51 @@ test_drops(void)
 	CHECK_EQ(rxq_drops(0, LR_DROP_BAD_ADDRESS), ba0 + 1);
 	CHECK_EQ(rxq_drops(0, LR_DROP_MTU_EXCEEDED), mtu0 + 1);
 	CHECK_EQ(rxq_drops(0, LR_DROP_PORT_DOWN), pd0 + 1);
+}
+
+/*
+ * RFC 1812 5.2.6: an IPv4 packet without DF over the output MTU leaves in
+ * fragments (offsets in 8-byte units, MF on all but the last, valid
+ * checksums, TTL decremented) that rebuild the original payload.
+ */
+static void
+test_fragment(void)
+{
+	uint8_t f[2048], r[2048], dst[4], got[2048];
+	size_t len, l4len = 8 + 1200, have = 0;
+	unsigned k, n_frag = 0;
+	bool last = false;
+
+	put_ip4(dst, "198.51.100.7");
+	drain(1);
+	port_set(1, 576, 0xff);
+	len = ip4_frame(f, mac_p[0], mac_b[0], "10.1.0.2", "198.51.100.7", 64, IPPROTO_UDP, 1, 1200);
+	tx(0, f, len);
+	for (k = 0; k < 4 && !last; k++) {
+		ssize_t n = rx_match(1, m_ip4_dst, dst, r, 2000);
+		uint16_t tl, off;
+
+		if (n < 0)
+			break;
+		n_frag++;
+		tl = be16(r + 16);
+		off = be16(r + 20);
+		CHECK(tl <= 576);
+		CHECK_EQ(r[14 + 8], 63);                   /* TTL */
+		CHECK_EQ(be16(r + 18), 0x1234);            /* identification kept */
+		CHECK_EQ(csum(r + 14, 20), 0);
+		CHECK_EQ((size_t)(off & 0x1fff) * 8, have); /* in order, no gap */
+		last = (off & 0x2000) == 0;
+		if (!last)
+			CHECK_EQ((tl - 20) % 8, 0);
+		memcpy(got + have, r + 34, tl - 20u);
+		have += tl - 20u;
+	}
+	CHECK_EQ(n_frag, 3);  /* 552 + 552 + 104 bytes of the 1208 */
+	CHECK(last);
+	CHECK_EQ(have, l4len);
+	CHECK(memcmp(got, f + 34, l4len) == 0);
+	port_set(1, 1500, 0xff);
 }
 
 static void
@@ -934,6 +994,7 @@ main(int argc, char **argv)
 	test_static_neighbor_and_ecmp();
 	test_default_routes();
 	test_drops();
+	test_fragment();
 	test_counters();
 
 	close(ctl);
