@@ -6,7 +6,7 @@
  * persisted desired state.
  */
 import * as assert from 'node:assert/strict';
-import type * as api from '../../src/api/types';
+import type * as api from '../../src/gen';
 import { isAlive } from '../helpers/cleanup';
 import { sleep, waitFor } from '../helpers/env';
 import { dataplaneTables, dumpOnFailure, requireIntegration, startRig, stopRig, stopRigAndCheckClean, type Rig } from '../helpers/fixture';

@@ -115,10 +115,10 @@ describe('config', () => {
     const ch = initialChanges(c);
     assert.deepEqual(ch.filter((x) => x.kind === 'address').length, 3);
     assert.deepEqual(ch.find((x) => x.kind === 'route'), {
-      kind: 'route', op: 'add', route: { prefix: '2001:db8::/32', family: 6, nextHops: [{ port: 'p0', via: '2001:db8:1::9' }] },
+      kind: 'route', op: 'add', entry: { prefix: '2001:db8::/32', family: 6, nextHops: [{ port: 'p0', via: '2001:db8:1::9' }] },
     });
     assert.deepEqual(ch.find((x) => x.kind === 'neighbor'), {
-      kind: 'neighbor', op: 'add', neighbor: { port: 'p0', address: '10.0.1.9', mac: '02:aa:bb:cc:dd:ee', family: 4 },
+      kind: 'neighbor', op: 'add', entry: { port: 'p0', address: '10.0.1.9', mac: '02:aa:bb:cc:dd:ee', family: 4 },
     });
   });
 });
