@@ -46,8 +46,8 @@ describe('integration: bad gRPC input is refused and applies nothing', function 
     requireIntegration(this);
     rig = await startRig('err', 2, (wires) => ({
       ports: [
-        { name: 'p0', device: wires[0].devargs(0), addresses: ['10.2.0.1/24'] },
-        { name: 'p1', device: wires[1].devargs(1), addresses: ['10.2.1.1/24', '2001:db8:2:1::1/64'] },
+        { name: 'p0', device: wires[0].device(0), addresses: ['10.2.0.1/24'] },
+        { name: 'p1', device: wires[1].device(1), addresses: ['10.2.1.1/24', '2001:db8:2:1::1/64'] },
       ],
     }));
     await client().neighbor.addNeighbors({ neighbors: BASE_NEIGHBORS });
