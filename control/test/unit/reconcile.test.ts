@@ -5,7 +5,7 @@ import type * as dp from '../../src/dataplane/addon';
 import { PortMap } from '../../src/dataplane/translate';
 import { dataplaneError } from '../../src/errors';
 import { DesiredState } from '../../src/model/state';
-import { diff, planSize, reconcile } from '../../src/reconcile/reconcile';
+import { diff, dumpDataplane, planSize, reconcile } from '../../src/reconcile/reconcile';
 import { FakeDataplane, FakeWorld } from './fake-dataplane';
 import { startHarness, tempDir } from './helpers';
 
@@ -37,7 +37,7 @@ describe('reconcile', () => {
     assert.equal(r.skipped, 0);
     assert.deepEqual(world.batches.map((b) => b.kind), ['address', 'neighbor', 'route']);
     assert.deepEqual(world.tables.routes.get('2001:db8:8::/48')?.nextHops, [{ portId: 1, via: '2001:db8:2::9' }, { portId: 0, weight: 2 }]);
-    const again = diff({ addresses: await d.addrDump(), routes: await d.routeDump(), neighbors: await d.neighDump() }, state, ports);
+    const again = diff(await dumpDataplane(d), state, ports);
     assert.equal(planSize(again), 0, JSON.stringify(again));
   });
 
@@ -58,7 +58,7 @@ describe('reconcile', () => {
     world.tables.neighbors.set('1|10.0.2.5', { portId: 1, address: '10.0.2.5', mac: '02:00:00:00:00:05', state: 'static' });
     world.tables.neighbors.set('1|10.0.2.6', { portId: 1, address: '10.0.2.6', mac: '02:00:00:00:00:06', state: 'learned' });
 
-    const plan = diff({ addresses: await d.addrDump(), routes: await d.routeDump(), neighbors: await d.neighDump() }, state, ports);
+    const plan = diff(await dumpDataplane(d), state, ports);
     assert.deepEqual(plan.del.routes.map((r) => r.prefix), ['192.168.0.0/16']);
     assert.deepEqual(plan.add.routes.map((r) => [r.op, r.prefix]), [['replace', '10.8.0.0/16']]);
     assert.deepEqual(plan.del.addresses.map((a) => [a.portId, a.address]), [[1, '10.0.1.1']]);

@@ -49,7 +49,7 @@ describe('state store (journal + snapshot)', () => {
     store.close();
     assert.equal(fresh, false);
     assert.deepEqual([...state.routes.values()], [route(1, 'p1')]);
-    assert.deepEqual(state.size, { addresses: 1, routes: 1, neighbors: 1 });
+    assert.deepEqual([state.addresses.size, state.routes.size, state.neighbors.size], [1, 1, 1]);
     assert.deepEqual(state, written);
     // One line per batch, no rewrite.
     assert.equal(fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n').length, 4);
@@ -126,7 +126,7 @@ describe('state store (journal + snapshot)', () => {
     const r = await reload();
     r.store.append([add(route(1))]);
     r.store.close();
-    assert.deepEqual(r.state.size, { addresses: 1, routes: 1, neighbors: 1 });
+    assert.deepEqual([r.state.addresses.size, r.state.routes.size, r.state.neighbors.size], [1, 1, 1]);
     assert.deepEqual(r.state.routes.get('10.8.0.0/16')?.nextHops, [{ port: 'p1' }]);
     // ...and writes the same format.
     const last = fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n').pop()!;
