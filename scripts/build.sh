@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the dataplane + pktgen (cmake), the addon (cmake-js) and the
-# TypeScript (tsc). Incremental; set LINERATE_BUILD_TYPE=Debug for -O0 -g.
+# Builds the dataplane + pktgen (cmake), the addon (cmake-js), the API
+# types generated from proto/ and the TypeScript (tsc). Incremental; set
+# LINERATE_BUILD_TYPE=Debug for -O0 -g.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 type=${LINERATE_BUILD_TYPE:-Release}
@@ -12,4 +13,6 @@ cmake --build build/dp -j "$jobs" >&2
 npx --no-install cmake-js compile -O build/addon --config "$type" >/dev/null \
   || npx --no-install cmake-js compile -O build/addon --config "$type" >&2
 
+# API types from proto/ into control/src/gen (git-ignored), which tsc compiles.
+bash scripts/gen-types.sh
 npx --no-install tsc -p .

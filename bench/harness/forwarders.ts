@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type * as api from '../../control/src/api/types';
+import type * as api from '../../control/src/gen';
 import { createClient, type LinerateClient } from '../../control/src/client';
 import { repoRoot } from '../lib/pktgen';
 import { alive, onCleanup, removeDpdkRuntime, start, type Started, stop, tail } from './procs';
@@ -261,7 +261,7 @@ export class Linerate implements Forwarder {
     return {
       bootId: s.bootId,
       busyCycles: s.workers.reduce((a, w) => a + BigInt(w.busyCycles), 0n),
-      rxPackets: s.workers.reduce((a, w) => a + BigInt(w.rx.packets), 0n),
+      rxPackets: s.workers.reduce((a, w) => a + BigInt(w.rx?.packets ?? 0), 0n),
       drops,
       tableSwaps: BigInt(s.slowPath.table_swaps ?? '0'),
       tscHz: Number(s.tscHz),

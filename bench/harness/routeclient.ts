@@ -9,7 +9,7 @@
 // typed client sends.
 
 import * as grpc from '@grpc/grpc-js';
-import type * as api from '../../control/src/api/types';
+import type * as api from '../../control/src/gen';
 import { loadProto } from '../../control/src/proto';
 
 type Method = 'Write' | 'AddRoutes' | 'DeleteRoutes';
@@ -37,15 +37,15 @@ export class RouteWriter {
   }
 
   addRoutes(req: api.AddRoutesRequest): Encoded {
-    return { method: 'AddRoutes', bytes: this.defs.AddRoutes.requestSerialize(req), updates: req.routes.length };
+    return { method: 'AddRoutes', bytes: this.defs.AddRoutes.requestSerialize(req), updates: req.routes?.length ?? 0 };
   }
 
   deleteRoutes(req: api.DeleteRoutesRequest): Encoded {
-    return { method: 'DeleteRoutes', bytes: this.defs.DeleteRoutes.requestSerialize(req), updates: req.prefixes.length };
+    return { method: 'DeleteRoutes', bytes: this.defs.DeleteRoutes.requestSerialize(req), updates: req.prefixes?.length ?? 0 };
   }
 
   write(req: api.WriteRoutesRequest): Encoded {
-    return { method: 'Write', bytes: this.defs.Write.requestSerialize(req), updates: req.updates.length };
+    return { method: 'Write', bytes: this.defs.Write.requestSerialize(req), updates: req.updates?.length ?? 0 };
   }
 
   /** Sends one encoded request; resolves with the number of updates applied. */

@@ -12,7 +12,7 @@
 // over T routes; the other N - T are /24s from 32.0.0.0 up that no packet
 // hits but that fill the table as a full routing table would.
 
-import type * as api from '../../control/src/api/types';
+import type * as api from '../../control/src/gen';
 
 export const MAIN_TRAFFIC_DST = '198.18.1.0';
 export const SCALE_TRAFFIC_DST = '16.0.0.0';
@@ -38,7 +38,7 @@ export function ip4str(n: number): string {
 }
 
 /** l3fwd's default IPv4 table, ports folded onto p0/p1. */
-export function mainTable(gw: Gateways): api.Route[] {
+export function mainTable(gw: Gateways): (api.Route & { prefix: string })[] {
   return Array.from({ length: 16 }, (_, k) => ({ prefix: `198.18.${k}.0/24`, nextHops: [k % 2 ? gw.out : gw.back] }));
 }
 

@@ -6,41 +6,42 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import type * as api from './api/types';
+import type * as api from './gen';
 import { loadProto } from './proto';
 
 export const DEFAULT_ADDR = '127.0.0.1:50051';
 
 type Unary<Req, Res> = (req: Req, opts?: { deadlineMs?: number }) => Promise<Res>;
 
+/** Requests are the generated input types (fields optional), replies the __Output ones (defaults filled). */
 export interface LinerateClient {
   port: {
-    listPorts: Unary<api.ListPortsRequest | Record<string, never>, api.ListPortsResponse>;
-    getPort: Unary<api.GetPortRequest, api.Port>;
-    addAddresses: Unary<api.AddAddressesRequest, api.AddressesResponse>;
-    deleteAddresses: Unary<api.DeleteAddressesRequest, api.AddressesResponse>;
+    listPorts: Unary<api.ListPortsRequest, api.ListPortsResponse__Output>;
+    getPort: Unary<api.GetPortRequest, api.Port__Output>;
+    addAddresses: Unary<api.AddAddressesRequest, api.AddressesResponse__Output>;
+    deleteAddresses: Unary<api.DeleteAddressesRequest, api.AddressesResponse__Output>;
   };
   route: {
-    write: Unary<api.WriteRoutesRequest, api.WriteRoutesResponse>;
-    addRoutes: Unary<api.AddRoutesRequest, api.WriteRoutesResponse>;
-    deleteRoutes: Unary<api.DeleteRoutesRequest, api.WriteRoutesResponse>;
-    getRoute: Unary<api.GetRouteRequest, api.Route>;
+    write: Unary<api.WriteRoutesRequest, api.WriteRoutesResponse__Output>;
+    addRoutes: Unary<api.AddRoutesRequest, api.WriteRoutesResponse__Output>;
+    deleteRoutes: Unary<api.DeleteRoutesRequest, api.WriteRoutesResponse__Output>;
+    getRoute: Unary<api.GetRouteRequest, api.Route__Output>;
     /** Pages of the table; iterate with for await. */
-    listRoutes(req?: api.ListRoutesRequest): AsyncIterable<api.ListRoutesResponse>;
+    listRoutes(req?: api.ListRoutesRequest): AsyncIterable<api.ListRoutesResponse__Output>;
     /** Every route in one array (convenience for small tables). */
-    listAllRoutes(req?: api.ListRoutesRequest): Promise<api.Route[]>;
+    listAllRoutes(req?: api.ListRoutesRequest): Promise<api.Route__Output[]>;
   };
   neighbor: {
-    addNeighbors: Unary<api.AddNeighborsRequest, api.WriteNeighborsResponse>;
-    deleteNeighbors: Unary<api.DeleteNeighborsRequest, api.WriteNeighborsResponse>;
-    listNeighbors: Unary<api.ListNeighborsRequest, api.ListNeighborsResponse>;
+    addNeighbors: Unary<api.AddNeighborsRequest, api.WriteNeighborsResponse__Output>;
+    deleteNeighbors: Unary<api.DeleteNeighborsRequest, api.WriteNeighborsResponse__Output>;
+    listNeighbors: Unary<api.ListNeighborsRequest, api.ListNeighborsResponse__Output>;
   };
   stats: {
-    getStats: Unary<api.GetStatsRequest | Record<string, never>, api.Stats>;
-    watchStats(req?: api.WatchStatsRequest): grpc.ClientReadableStream<api.Stats>;
+    getStats: Unary<api.GetStatsRequest, api.Stats__Output>;
+    watchStats(req?: api.WatchStatsRequest): grpc.ClientReadableStream<api.Stats__Output>;
   };
   dataplane: {
-    getDataplane: Unary<api.GetDataplaneRequest | Record<string, never>, api.Dataplane>;
+    getDataplane: Unary<api.GetDataplaneRequest, api.Dataplane__Output>;
   };
   /** grpc.health.v1.Health/Check: "SERVING", "NOT_SERVING", ... */
   healthCheck(service?: string, opts?: { deadlineMs?: number }): Promise<string>;
@@ -83,9 +84,7 @@ export function createClient(addr: string = DEFAULT_ADDR): LinerateClient {
   const dataplane = new services.DataplaneService(addr, creds, shared);
   const health = new (healthClientCtor())(addr, creds, shared);
 
-  const listRoutes = (req: api.ListRoutesRequest = {}): AsyncIterable<api.ListRoutesResponse> =>
-    (route as unknown as { ListRoutes(r: api.ListRoutesRequest): grpc.ClientReadableStream<api.ListRoutesResponse> })
-      .ListRoutes(req) as unknown as AsyncIterable<api.ListRoutesResponse>;
+  const listRoutes = (req: api.ListRoutesRequest = {}): AsyncIterable<api.ListRoutesResponse__Output> => route.ListRoutes(req);
 
   return {
     port: {
@@ -101,7 +100,7 @@ export function createClient(addr: string = DEFAULT_ADDR): LinerateClient {
       getRoute: unary(route, 'GetRoute'),
       listRoutes,
       async listAllRoutes(req = {}) {
-        const out: api.Route[] = [];
+        const out: api.Route__Output[] = [];
         for await (const page of listRoutes(req)) out.push(...page.routes);
         return out;
       },
@@ -113,8 +112,7 @@ export function createClient(addr: string = DEFAULT_ADDR): LinerateClient {
     },
     stats: {
       getStats: unary(stats, 'GetStats'),
-      watchStats: (req = {}) =>
-        (stats as unknown as { WatchStats(r: api.WatchStatsRequest): grpc.ClientReadableStream<api.Stats> }).WatchStats(req),
+      watchStats: (req = {}) => stats.WatchStats(req),
     },
     dataplane: { getDataplane: unary(dataplane, 'GetDataplane') },
     async healthCheck(service = '', opts = {}) {

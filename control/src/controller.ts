@@ -12,8 +12,8 @@ import type { Attachment } from './dataplane/supervisor';
 import { inverseChanges, sendBatch, toBatch } from './dataplane/translate';
 import { ApiError, toApiError, unavailable } from './errors';
 import type { Logger } from './log';
-import type { Change, DesiredState } from './model/state';
-import type { Limits, Validated } from './model/validate';
+import type { DesiredState } from './model/state';
+import type { Change, Limits, Validated } from './tables/table';
 import { reconcile } from './reconcile/reconcile';
 import type { StateStore } from './state/store';
 
@@ -65,6 +65,7 @@ export class Controller {
     return this.exclusive(async () => {
       const a = this.attached();
       const { changes, fieldOf } = validate(this.state, a);
+      if (!changes.length) return 0;
       const batch = toBatch(changes, a.ports);
       try {
         await sendBatch(a.dp, batch);
@@ -80,7 +81,7 @@ export class Controller {
         }
       }
       this.state.applyChanges(changes);
-      this.o.log.debug({ kind: batch.kind, n: changes.length }, 'write applied');
+      this.o.log.debug({ kind: batch.table.kind, n: changes.length }, 'write applied');
       if (this.o.store?.needsCompaction) {
         try {
           this.o.store.compact(this.state);

@@ -1,6 +1,8 @@
 /**
- * Errors carrying a gRPC status. Every message starts with the request field
- * it is about ("updates[3].route.prefix: host bits set").
+ * Errors carrying a gRPC status, the one place they are made and read:
+ * every message starts with the request field it is about
+ * ("updates[3].route.prefix: host bits set"); addon rejections (a gRPC
+ * status code and the failing batch index) are converted here too.
  */
 import { status } from '@grpc/grpc-js';
 
@@ -24,11 +26,26 @@ export function isDataplaneError(e: unknown): e is Error & { code: number; index
   return e instanceof Error && typeof (e as { code?: unknown }).code === 'number';
 }
 
+/**
+ * Whether the dataplane refused one entry of a batch of `n` (it names the
+ * entry), as opposed to failing as a whole (INTERNAL, or UNAVAILABLE: the
+ * connection is gone), which no retry without that entry would fix.
+ */
+export function isEntryRefusal(e: unknown, n: number): e is Error & { code: number; index: number } {
+  return isDataplaneError(e) && typeof e.index === 'number' && e.index < n
+    && e.code !== status.INTERNAL && e.code !== status.UNAVAILABLE;
+}
+
+/** An addon-shaped rejection (tests and fakes build the errors the addon would). */
+export function dataplaneError(code: status, message: string, index?: number): Error & { code: number; index?: number } {
+  return Object.assign(new Error(message), index === undefined ? { code } : { code, index });
+}
+
 /** Converts anything thrown into an ApiError; `fieldOf` maps a batch index to its request field. */
 export function toApiError(e: unknown, fieldOf?: (index: number) => string): ApiError {
   if (e instanceof ApiError) return e;
   if (isDataplaneError(e)) {
-    const code = e.code >= 1 && e.code <= 16 ? (e.code as status) : status.INTERNAL;
+    const code = e.code > status.OK && e.code <= status.UNAUTHENTICATED ? (e.code as status) : status.INTERNAL;
     const field = fieldOf && e.index !== undefined ? fieldOf(e.index) : '';
     return new ApiError(code, at(field, `dataplane: ${e.message}`));
   }

@@ -9,4 +9,4 @@ export { dataplaneArgs } from './dataplane/spawn';
 export { createLab, destroyLab } from './lab/lab';
 export { createLogger, silentLogger } from './log';
 export { demoConfigPath, packageRoot, protoRoot } from './paths';
-export type * as api from './api/types';
+export type * as api from './gen';

@@ -24,10 +24,7 @@ export function startMetrics(listen: string, ctl: Controller, sup: Supervisor): 
 
   const collect = (): void => {
     attached.set(sup.isHealthy ? 1 : 0);
-    const size = ctl.state.size;
-    tableSize.set({ table: 'routes' }, size.routes);
-    tableSize.set({ table: 'neighbors' }, size.neighbors);
-    tableSize.set({ table: 'addresses' }, size.addresses);
+    for (const [table, n] of Object.entries(ctl.state.size)) tableSize.set({ table }, n);
     const s = ctl.snapshot();
     for (const m of [rxPackets, txPackets, rxBytes, txBytes, drops, workerBusy, workerRx]) m.reset();
     if (!s) return;

@@ -11,7 +11,6 @@ import { ReflectionService } from '@grpc/reflection';
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import * as path from 'node:path';
-import { serviceNames } from './api/types';
 import { type Config, ConfigError, type Resolved, resolvePaths } from './config/schema';
 import { Controller } from './controller';
 import { type AddonModule, loadAddon } from './dataplane/addon';
@@ -19,8 +18,7 @@ import { spawnSpec } from './dataplane/spawn';
 import { type Attachment, Supervisor, type SupervisorOptions } from './dataplane/supervisor';
 import { createLogger, type Logger } from './log';
 import { startMetrics } from './metrics';
-import { parseCidr, parseIp, parseMac, parsePrefix } from './model/net';
-import { type Change, DesiredState } from './model/state';
+import { DesiredState } from './model/state';
 import { loadProto } from './proto';
 import { dataplaneService } from './services/dataplane';
 import { neighborService } from './services/neighbor';
@@ -28,6 +26,8 @@ import { portService } from './services/port';
 import { routeService } from './services/route';
 import { statsService } from './services/stats';
 import { StateStore } from './state/store';
+import { addOrder, tableOf } from './tables';
+import { type Change, change } from './tables/table';
 
 export interface ServerOptions {
   config: Config;
@@ -64,26 +64,9 @@ export interface LinerateServer {
   stop(opts?: { stopDataplane?: boolean }): Promise<void>;
 }
 
-/** The config's routes, neighbors and addresses as changes (initial desired state). */
+/** The config's entries of every table as changes (initial desired state), dependencies first. */
 export function initialChanges(config: Config): Change[] {
-  const out: Change[] = [];
-  for (const p of config.ports) {
-    for (const a of p.addresses) {
-      const c = parseCidr(a, a);
-      out.push({ kind: 'address', op: 'add', address: { port: p.name, address: c.address, prefixLen: c.prefixLen, family: c.family } });
-    }
-  }
-  for (const n of config.neighbors) {
-    const ip = parseIp(n.address, n.address);
-    out.push({ kind: 'neighbor', op: 'add', neighbor: { port: n.port, address: ip.address, mac: parseMac(n.mac, n.mac), family: ip.family } });
-  }
-  for (const r of config.routes) {
-    const p = parsePrefix(r.prefix, r.prefix);
-    const nh: { port: string; via?: string } = { port: r.port };
-    if (r.via) nh.via = parseIp(r.via, r.via).address;
-    out.push({ kind: 'route', op: 'add', route: { prefix: p.cidr, family: p.family, nextHops: [nh] } });
-  }
-  return out;
+  return addOrder.flatMap((t) => (t.fromConfig?.(config) ?? []).map((entry) => change(t, 'add', entry)));
 }
 
 function seed(config: Config): DesiredState {
@@ -92,8 +75,7 @@ function seed(config: Config): DesiredState {
     try {
       state.applyChanges([c]);
     } catch {
-      const what = c.kind === 'route' ? c.route.prefix : c.kind === 'address' ? c.address.address : c.neighbor.address;
-      throw new ConfigError([`${c.kind} ${what}: defined twice`]);
+      throw new ConfigError([`${c.kind} ${tableOf(c.kind).describe(c.entry)}: defined twice`]);
     }
   }
   return state;
@@ -128,6 +110,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     throw e;
   }
 
+  const { packageDefinition, services, serviceNames } = loadProto();
   const health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(serviceNames.map((s) => [s, 'NOT_SERVING'])) });
   const setHealth = (ok: boolean): void => {
     for (const s of ['', ...serviceNames]) health.setStatus(s, ok ? 'SERVING' : 'NOT_SERVING');
@@ -152,7 +135,6 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     ...opts.timings,
   });
 
-  const { packageDefinition, services } = loadProto();
   // A full batch (65536 routes with next hops) is well over gRPC's 4 MiB default.
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20, 'grpc.max_send_message_length': 64 << 20 });
   server.addService(services.PortService.service, portService(controller, log));

@@ -6,8 +6,9 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { status } from '@grpc/grpc-js';
 import { Command, Option } from 'commander';
-import type * as api from '../api/types';
+import type * as api from '../gen';
 import { DEFAULT_ADDR, type LinerateClient, createClient, describeError } from '../client';
 import { type Config, ConfigError, loadConfigFile } from '../config/schema';
 import { createLab, destroyLab } from '../lab/lab';
@@ -36,7 +37,7 @@ async function withClient(fn: (c: LinerateClient) => Promise<void>): Promise<voi
 }
 
 const json = (x: unknown): void => { process.stdout.write(JSON.stringify(x, null, 2) + '\n'); };
-const familyOpt = (f?: string): api.FamilyIn => (f === '4' ? 4 : f === '6' ? 6 : 0);
+const familyOpt = (f?: string): api.Family => (f === '4' ? 4 : f === '6' ? 6 : 0);
 
 // ---------------------------------------------------------------- serve
 program
@@ -208,11 +209,11 @@ program.command('stats').description('counters and rates (Mpps per port, queue a
     process.once('SIGINT', stop);
     const tty = process.stdout.isTTY && !o.json;
     await new Promise<void>((resolve, reject) => {
-      stream.on('data', (s: api.Stats) => {
+      stream.on('data', (s: api.Stats__Output) => {
         if (o.json) process.stdout.write(JSON.stringify(s) + '\n');
         else process.stdout.write((tty ? '\x1b[H\x1b[2J' : '\n') + statsScreen(s) + '\n');
       });
-      stream.on('error', (e: { code?: number }) => (e.code === 1 ? resolve() : reject(e))); // 1 = CANCELLED (Ctrl-C)
+      stream.on('error', (e: { code?: number }) => (e.code === status.CANCELLED ? resolve() : reject(e))); // Ctrl-C
       stream.on('end', resolve);
     });
   }));

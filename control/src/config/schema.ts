@@ -21,7 +21,8 @@ export const PortConfig = z.object({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,30}$/, 'port name: a letter then up to 30 of [A-Za-z0-9_.-]'),
   /** PCI address (0000:03:00.0) or vdev devargs (net_af_packet0,iface=eth1). */
   device: z.string().min(1).max(191),
-  rxq: count(1, 16).optional(),
+  /** RX queues of this port (default dataplane.rxQueues). */
+  rxQueues: count(1, 16).optional(),
   mtu: count(68, 9702).optional(),
   addresses: z.array(z.string()).default([]),
 }).strict();
@@ -66,7 +67,8 @@ export const ConfigSchema = z.object({
     lcores: z.string().regex(/^[0-9,-]+$/, 'lcores: EAL list such as "0,1" or "0-3"').default('0,1'),
     /** Extra EAL arguments. */
     eal: z.array(z.string()).default([]),
-    rxq: count(1, 16).default(1),
+    /** RX queues per port (RSS over them). */
+    rxQueues: count(1, 16).default(1),
     rxd: count(64, 16384).default(1024),
     txd: count(64, 16384).default(1024),
     burst: count(1, 64).default(32),
@@ -83,7 +85,7 @@ export const ConfigSchema = z.object({
     /** Start linerate-dp when no dataplane answers on the control socket. */
     spawn: z.boolean().default(true),
   }).strict().default(() => ({
-    binary: defaultDataplaneBinary, lcores: '0,1', eal: [], rxq: 1, rxd: 1024, txd: 1024, burst: 32,
+    binary: defaultDataplaneBinary, lcores: '0,1', eal: [], rxQueues: 1, rxd: 1024, txd: 1024, burst: 32,
     idleSleepUs: 0, pci: false, spawn: true,
   })),
   ports: z.array(PortConfig).min(1),

@@ -94,12 +94,12 @@ export interface Dataplane {
 }
 
 /* Stats memory snapshot: every counter is a bigint (64-bit counters). */
-export interface RxqStats {
+export interface RxQueueStats {
   rxPackets: bigint; rxBytes: bigint; fwdPackets: bigint; puntPackets: bigint;
   drops: Record<string, bigint>;   // keyed by dropReasons names
   worker: number;                  // -1 = queue not polled
 }
-export interface TxqStats { txPackets: bigint; txBytes: bigint; txDropped: bigint }
+export interface TxQueueStats { txPackets: bigint; txBytes: bigint; txDropped: bigint }
 export interface WorkerStats {
   lcoreId: number; rxQueues: number; polls: bigint; busyPolls: bigint;
   busyCycles: bigint; idleCycles: bigint; rxPackets: bigint; txPackets: bigint;
@@ -109,8 +109,8 @@ export interface PortHwStats {
   name: string; ipackets: bigint; opackets: bigint; ibytes: bigint; obytes: bigint;
   imissed: bigint; ierrors: bigint; oerrors: bigint; rxNombuf: bigint;
   linkUp: boolean; speedMbps: number; rxQueues: number; txQueues: number;
-  rxq: RxqStats[];   // length rxQueues
-  txq: TxqStats[];   // length txQueues
+  rxq: RxQueueStats[];   // length rxQueues
+  txq: TxQueueStats[];   // length txQueues
 }
 export interface StatsSnapshot {
   tscHz: bigint; bootId: bigint; startTimeNs: bigint; heartbeatNs: bigint;

@@ -23,7 +23,7 @@ export function dataplaneArgs(r: Resolved): string[] {
   eal.push('--in-memory', '--file-prefix', r.filePrefix, ...d.eal);
   const app = [
     '--name', c.name, '--ctl', r.ctlPath, '--stats', r.statsPath,
-    '--rxq', String(d.rxq), '--rxd', String(d.rxd), '--txd', String(d.txd),
+    '--rxq', String(d.rxQueues), '--rxd', String(d.rxd), '--txd', String(d.txd),
     '--burst', String(d.burst), '--idle-sleep-us', String(d.idleSleepUs),
   ];
   if (d.mbufs !== undefined) app.push('--mbufs', String(d.mbufs));
@@ -32,7 +32,7 @@ export function dataplaneArgs(r: Resolved): string[] {
   if (d.neighbors !== undefined) app.push('--neighbors', String(d.neighbors));
   for (const p of c.ports) {
     app.push('--port', `${p.name}=${p.device}`);
-    if (p.rxq !== undefined) app.push('--port-rxq', `${p.name}=${p.rxq}`);
+    if (p.rxQueues !== undefined) app.push('--port-rxq', `${p.name}=${p.rxQueues}`);
   }
   return [...eal, '--', ...app];
 }

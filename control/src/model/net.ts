@@ -151,3 +151,13 @@ export function canonicalIp(text: string): string {
 export function familyOf(text: string): Family {
   return text.includes(':') ? 6 : 4;
 }
+
+/** Family filter of list requests (the enum's name, or its number). */
+export function parseFamily(f: unknown, field: string): 0 | Family {
+  switch (f) {
+    case undefined: case null: case '': case 0: case 'FAMILY_UNSPECIFIED': return 0;
+    case 4: case 'FAMILY_IPV4': return 4;
+    case 6: case 'FAMILY_IPV6': return 6;
+    default: throw invalid(field, `unknown family ${String(f)}`);
+  }
+}

@@ -1,84 +1,50 @@
 /**
- * The desired state: port addresses, routes and static neighbors, keyed and
- * in canonical form. It changes only through applyChanges(), the same code
- * for a live write and for a journal replay, so that a reload rebuilds
- * exactly what was replied to the client.
+ * The desired state: one map per registered table (control/src/tables),
+ * keyed and in canonical form: state.addresses, state.routes, ... It changes
+ * only through applyChanges(), the same code for a live write and for a
+ * journal replay, so that a reload rebuilds exactly what was replied to the
+ * client.
  */
-import type { Family } from './net';
+import { type TableMaps, type TableName, addOrder, tableOf, tables } from '../tables';
+import type { AnyTable, Change, EntryOf, Op } from '../tables/table';
 
-export interface Address { port: string; address: string; prefixLen: number; family: Family }
-export interface NextHop { port: string; via?: string; weight?: number }
-export interface Route { prefix: string; family: Family; nextHops: NextHop[] }
-export interface Neighbor { port: string; address: string; mac: string; family: Family }
+// The maps are own properties named by the registry (declaration merging types them).
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface DesiredState extends TableMaps {}
 
-export type Change =
-  | { kind: 'address'; op: 'add' | 'del'; address: Address }
-  | { kind: 'route'; op: 'add' | 'del' | 'mod'; route: Route }
-  | { kind: 'neighbor'; op: 'add' | 'del'; neighbor: Neighbor };
-
-export const addressKey = (a: { address: string }): string => a.address;
-export const routeKey = (r: { prefix: string }): string => r.prefix;
-export const neighborKey = (n: { port: string; address: string }): string => `${n.port}|${n.address}`;
-export const cidrOf = (a: Address): string => `${a.address}/${a.prefixLen}`;
-
-/** Next hops in a canonical order with default weights dropped (for equality). */
-export function normalizeNextHops(nhs: NextHop[]): NextHop[] {
-  return nhs
-    .map((nh) => {
-      const out: NextHop = { port: nh.port };
-      if (nh.via) out.via = nh.via;
-      if (nh.weight && nh.weight !== 1) out.weight = nh.weight;
-      return out;
-    })
-    .sort((a, b) => (a.port + '|' + (a.via ?? '')).localeCompare(b.port + '|' + (b.via ?? '')));
-}
-
-export function sameNextHops(a: NextHop[], b: NextHop[]): boolean {
-  return JSON.stringify(normalizeNextHops(a)) === JSON.stringify(normalizeNextHops(b));
-}
-
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class DesiredState {
-  readonly addresses = new Map<string, Address>();
-  readonly routes = new Map<string, Route>();
-  readonly neighbors = new Map<string, Neighbor>();
+  constructor() {
+    for (const t of tables) (this as unknown as Record<string, Map<string, unknown>>)[t.name] = new Map();
+  }
+
+  /** The map of table `t`. */
+  of<T extends AnyTable>(t: T): Map<string, EntryOf<T>> {
+    return (this as unknown as Record<string, Map<string, EntryOf<T>>>)[t.name];
+  }
 
   /** Applies validated changes; throws on an inconsistent one (a bug or a corrupt journal). */
   applyChanges(changes: readonly Change[]): void {
     for (const c of changes) {
-      switch (c.kind) {
-        case 'address':
-          this.put(this.addresses, addressKey(c.address), c.address, c.op === 'add' ? 'add' : 'del');
-          break;
-        case 'route':
-          this.put(this.routes, routeKey(c.route), c.route, c.op);
-          break;
-        case 'neighbor':
-          this.put(this.neighbors, neighborKey(c.neighbor), c.neighbor, c.op === 'add' ? 'add' : 'del');
-          break;
-      }
+      const t = tableOf(c.kind);
+      put(this.of(t), t.key(c.entry), c.entry, c.op);
     }
   }
 
-  private put<T>(map: Map<string, T>, key: string, value: T, op: 'add' | 'del' | 'mod'): void {
-    const has = map.has(key);
-    if (op === 'add' && has) throw new Error(`state: add of existing ${key}`);
-    if (op !== 'add' && !has) throw new Error(`state: ${op} of missing ${key}`);
-    if (op === 'del') map.delete(key);
-    else map.set(key, value);
-  }
-
-  addressesOf(port: string): Address[] {
-    return [...this.addresses.values()].filter((a) => a.port === port);
-  }
-
-  /** Every entry as a change that recreates it (snapshots). */
+  /** Every entry as a change that recreates it, dependencies first (snapshots). */
   *asChanges(): Generator<Change> {
-    for (const address of this.addresses.values()) yield { kind: 'address', op: 'add', address };
-    for (const neighbor of this.neighbors.values()) yield { kind: 'neighbor', op: 'add', neighbor };
-    for (const route of this.routes.values()) yield { kind: 'route', op: 'add', route };
+    for (const t of addOrder) for (const entry of this.of(t).values()) yield { kind: t.kind, op: 'add', entry };
   }
 
-  get size(): { addresses: number; routes: number; neighbors: number } {
-    return { addresses: this.addresses.size, routes: this.routes.size, neighbors: this.neighbors.size };
+  get size(): Record<TableName, number> {
+    return Object.fromEntries(tables.map((t) => [t.name, this.of(t).size])) as Record<TableName, number>;
   }
+}
+
+function put<T>(map: Map<string, T>, key: string, value: T, op: Op): void {
+  const has = map.has(key);
+  if (op === 'add' && has) throw new Error(`state: add of existing ${key}`);
+  if (op !== 'add' && !has) throw new Error(`state: ${op} of missing ${key}`);
+  if (op === 'del') map.delete(key);
+  else map.set(key, value);
 }

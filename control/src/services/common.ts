@@ -1,11 +1,14 @@
-/** Handler plumbing shared by the services: errors become gRPC statuses. */
+/**
+ * Handler plumbing shared by the services (errors become gRPC statuses) and
+ * the model -> message conversions more than one service returns.
+ */
 import type * as grpc from '@grpc/grpc-js';
-import type * as api from '../api/types';
+import type * as api from '../gen';
 import { toApiError } from '../errors';
 import type { Logger } from '../log';
-import type { Address, Route } from '../model/state';
-import { cidrOf } from '../model/state';
 import { subnetOf } from '../model/net';
+import { type Address, cidrOf } from '../tables/address';
+import type { Route } from '../tables/route';
 
 export type Handler<Req, Res> = (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res;
 
@@ -25,12 +28,12 @@ export function unary<Req, Res>(log: Logger, method: string, fn: Handler<Req, Re
 }
 
 /** Sends an error on a server stream. */
-export function failStream(call: grpc.ServerWritableStream<unknown, unknown>, e: unknown): void {
+export function failStream<Req, Res>(call: grpc.ServerWritableStream<Req, Res>, e: unknown): void {
   const err = toApiError(e);
   call.emit('error', { code: err.code, details: err.message });
 }
 
-export const familyName = (f: 4 | 6): api.FamilyName => (f === 4 ? 'FAMILY_IPV4' : 'FAMILY_IPV6');
+export const familyName = (f: 4 | 6): api.Family__Output => (f === 4 ? 'FAMILY_IPV4' : 'FAMILY_IPV6');
 
 export const addressMsg = (a: Address): api.Address => ({ cidr: cidrOf(a), family: familyName(a.family) });
 

@@ -1,15 +1,14 @@
 /** linerate.v1.DataplaneService: what the control plane is attached to. */
-import type * as grpc from '@grpc/grpc-js';
-import type * as api from '../api/types';
+import type { DataplaneServiceHandlers } from '../gen/linerate/v1/DataplaneService';
 import type { Controller } from '../controller';
 import type { Supervisor } from '../dataplane/supervisor';
 import type { Logger } from '../log';
 import { unary } from './common';
 
 export function dataplaneService(ctl: Controller, sup: Supervisor, info: { name: string; ctlPath: string },
-  log: Logger): grpc.UntypedServiceImplementation {
+  log: Logger): DataplaneServiceHandlers {
   return {
-    GetDataplane: unary<api.GetDataplaneRequest, api.Dataplane>(log, 'GetDataplane', () => {
+    GetDataplane: unary(log, 'GetDataplane', () => {
       const a = sup.attachment;
       const h = a?.hello;
       const size = ctl.state.size;

@@ -1,36 +1,36 @@
 /** linerate.v1.NeighborService: static entries are desired state; the list is the dataplane's table. */
-import type * as grpc from '@grpc/grpc-js';
-import type * as api from '../api/types';
+import type * as api from '../gen';
+import type { NeighborServiceHandlers } from '../gen/linerate/v1/NeighborService';
 import type { Controller } from '../controller';
 import { notFound } from '../errors';
 import type { Logger } from '../log';
-import { canonicalIp, familyOf } from '../model/net';
-import { parseFamily, validateAddNeighbors, validateDeleteNeighbors } from '../model/validate';
+import { canonicalIp, familyOf, parseFamily } from '../model/net';
+import { validateAddNeighbors, validateDeleteNeighbors } from '../tables/neighbor';
 import { unary } from './common';
 import ipaddr from 'ipaddr.js';
 
-const stateName: Record<string, api.NeighborState> = { static: 'STATIC', learned: 'LEARNED', incomplete: 'INCOMPLETE' };
+const stateName: Record<string, api._linerate_v1_Neighbor_State__Output> = { static: 'STATIC', learned: 'LEARNED', incomplete: 'INCOMPLETE' };
 
 /** Sort key: port, then family, then address bytes. */
 function addrBytes(a: string): string {
   return ipaddr.parse(a).toByteArray().map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export function neighborService(ctl: Controller, log: Logger): grpc.UntypedServiceImplementation {
+export function neighborService(ctl: Controller, log: Logger): NeighborServiceHandlers {
   return {
-    AddNeighbors: unary<api.AddNeighborsRequest, api.WriteNeighborsResponse>(log, 'AddNeighbors', async (req) => ({
+    AddNeighbors: unary(log, 'AddNeighbors', async (req) => ({
       applied: await ctl.write((state, a) => validateAddNeighbors(req, state, a.ports, ctl.limits)),
     })),
-    DeleteNeighbors: unary<api.DeleteNeighborsRequest, api.WriteNeighborsResponse>(log, 'DeleteNeighbors', async (req) => ({
+    DeleteNeighbors: unary(log, 'DeleteNeighbors', async (req) => ({
       applied: await ctl.write((state, a) => validateDeleteNeighbors(req, state, a.ports, ctl.limits)),
     })),
-    ListNeighbors: unary<api.ListNeighborsRequest, api.ListNeighborsResponse>(log, 'ListNeighbors', async (req) => {
+    ListNeighbors: unary(log, 'ListNeighbors', async (req) => {
       const family = parseFamily(req.family, 'family');
       const a = ctl.attached();
       if (req.port && !a.ports.has(req.port)) throw notFound('port', `unknown port ${JSON.stringify(req.port)}`);
       const dump = await a.dp.neighDump(family);
       const neighbors = dump
-        .map((n): api.Neighbor => ({
+        .map((n): api.Neighbor__Output => ({
           port: a.ports.name(n.portId),
           address: canonicalIp(n.address),
           mac: n.state === 'incomplete' ? '' : n.mac,

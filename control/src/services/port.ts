@@ -1,11 +1,11 @@
 /** linerate.v1.PortService: ports from the dataplane, addresses from the desired state. */
-import type * as grpc from '@grpc/grpc-js';
-import type * as api from '../api/types';
+import type * as api from '../gen';
+import type { PortServiceHandlers } from '../gen/linerate/v1/PortService';
 import type { Controller } from '../controller';
 import type { PortHwStats, PortInfo } from '../dataplane/addon';
 import { invalid, notFound } from '../errors';
 import type { Logger } from '../log';
-import { validateAddAddresses, validateDeleteAddresses } from '../model/validate';
+import { addressesOf, validateAddAddresses, validateDeleteAddresses } from '../tables/address';
 import { portCounters } from '../stats/rates';
 import { addressMsg, unary } from './common';
 
@@ -22,7 +22,7 @@ function portMsg(ctl: Controller, p: PortInfo, hw: PortHwStats | undefined): api
     txQueues: p.txQueues,
     adminUp: p.adminUp,
     dpdkPortId: p.dpdkPortId,
-    addresses: ctl.state.addressesOf(p.name).map(addressMsg),
+    addresses: addressesOf(ctl.state, p.name).map(addressMsg),
     counters: hw ? portCounters(hw) : null,
   };
 }
@@ -34,21 +34,21 @@ async function listPorts(ctl: Controller): Promise<api.Port[]> {
   return ports.map((p) => portMsg(ctl, p, snap?.ports[p.portId]));
 }
 
-export function portService(ctl: Controller, log: Logger): grpc.UntypedServiceImplementation {
-  const addresses = (port: string): api.AddressesResponse => ({ addresses: ctl.state.addressesOf(port).map(addressMsg) });
+export function portService(ctl: Controller, log: Logger): PortServiceHandlers {
+  const addresses = (port: string): api.AddressesResponse => ({ addresses: addressesOf(ctl.state, port).map(addressMsg) });
   return {
-    ListPorts: unary<api.ListPortsRequest, api.ListPortsResponse>(log, 'ListPorts', async () => ({ ports: await listPorts(ctl) })),
-    GetPort: unary<api.GetPortRequest, api.Port>(log, 'GetPort', async (req) => {
+    ListPorts: unary(log, 'ListPorts', async () => ({ ports: await listPorts(ctl) })),
+    GetPort: unary(log, 'GetPort', async (req) => {
       if (!req.name) throw invalid('name', 'required');
       const p = (await listPorts(ctl)).find((x) => x.name === req.name);
       if (!p) throw notFound('name', `unknown port ${JSON.stringify(req.name)}`);
       return p;
     }),
-    AddAddresses: unary<api.AddAddressesRequest, api.AddressesResponse>(log, 'AddAddresses', async (req) => {
+    AddAddresses: unary(log, 'AddAddresses', async (req) => {
       await ctl.write((state, a) => validateAddAddresses(req, state, a.ports, ctl.limits));
       return addresses(req.port);
     }),
-    DeleteAddresses: unary<api.DeleteAddressesRequest, api.AddressesResponse>(log, 'DeleteAddresses', async (req) => {
+    DeleteAddresses: unary(log, 'DeleteAddresses', async (req) => {
       await ctl.write((state, a) => validateDeleteAddresses(req, state, a.ports, ctl.limits));
       return addresses(req.port);
     }),

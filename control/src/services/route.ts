@@ -1,28 +1,27 @@
 /** linerate.v1.RouteService: batched writes through the controller, reads from the desired state. */
 import { once } from 'node:events';
-import type * as grpc from '@grpc/grpc-js';
-import type * as api from '../api/types';
+import type * as api from '../gen';
+import type { RouteServiceHandlers } from '../gen/linerate/v1/RouteService';
 import type { Controller } from '../controller';
 import { invalid, notFound } from '../errors';
 import type { Logger } from '../log';
-import { parsePrefix } from '../model/net';
-import { type RouteBatch, addBatch, deleteBatch, parseFamily, validateRouteUpdates, writeBatch } from '../model/validate';
+import { parseFamily, parsePrefix, subnetOf } from '../model/net';
+import { cidrOf } from '../tables/address';
+import { type RouteBatch, addBatch, deleteBatch, validateRouteUpdates, writeBatch } from '../tables/route';
 import { connectedRouteMsg, failStream, routeMsg, unary } from './common';
-import { subnetOf } from '../model/net';
-import { cidrOf } from '../model/state';
 
 const MAX_PAGE = 65536;
 
-export function routeService(ctl: Controller, log: Logger): grpc.UntypedServiceImplementation {
+export function routeService(ctl: Controller, log: Logger): RouteServiceHandlers {
   const write = (b: RouteBatch): Promise<api.WriteRoutesResponse> =>
     ctl.write((state, a) => validateRouteUpdates(b, state, a.ports, ctl.limits)).then((applied) => ({ applied }));
 
   return {
-    Write: unary<api.WriteRoutesRequest, api.WriteRoutesResponse>(log, 'Write', (req) => write(writeBatch(req))),
-    AddRoutes: unary<api.AddRoutesRequest, api.WriteRoutesResponse>(log, 'AddRoutes', (req) => write(addBatch(req))),
-    DeleteRoutes: unary<api.DeleteRoutesRequest, api.WriteRoutesResponse>(log, 'DeleteRoutes', (req) => write(deleteBatch(req))),
+    Write: unary(log, 'Write', (req) => write(writeBatch(req))),
+    AddRoutes: unary(log, 'AddRoutes', (req) => write(addBatch(req))),
+    DeleteRoutes: unary(log, 'DeleteRoutes', (req) => write(deleteBatch(req))),
 
-    GetRoute: unary<api.GetRouteRequest, api.Route>(log, 'GetRoute', (req) => {
+    GetRoute: unary(log, 'GetRoute', (req) => {
       const p = parsePrefix(req.prefix, 'prefix');
       const r = ctl.state.routes.get(p.cidr);
       if (r) return routeMsg(r);
@@ -31,7 +30,7 @@ export function routeService(ctl: Controller, log: Logger): grpc.UntypedServiceI
       throw notFound('prefix', `no route ${p.cidr}`);
     }),
 
-    ListRoutes: (call: grpc.ServerWritableStream<api.ListRoutesRequest, api.ListRoutesResponse>) => {
+    ListRoutes: (call) => {
       void (async () => {
         const req = call.request;
         const family = parseFamily(req.family, 'family');
@@ -60,7 +59,7 @@ export function routeService(ctl: Controller, log: Logger): grpc.UntypedServiceI
         }
         await flush();
         call.end();
-      })().catch((e: unknown) => failStream(call as grpc.ServerWritableStream<unknown, unknown>, e));
+      })().catch((e: unknown) => failStream(call, e));
     },
   };
 }

@@ -1,6 +1,5 @@
 /** linerate.v1.StatsService: snapshots of the stats memory, rates between them. */
-import type * as grpc from '@grpc/grpc-js';
-import type * as api from '../api/types';
+import type { StatsServiceHandlers } from '../gen/linerate/v1/StatsService';
 import type { Controller } from '../controller';
 import type { StatsSnapshot } from '../dataplane/addon';
 import { invalid, unavailable } from '../errors';
@@ -10,7 +9,7 @@ import { failStream, unary } from './common';
 
 export const MIN_INTERVAL_MS = 100;
 
-export function statsService(ctl: Controller, log: Logger): grpc.UntypedServiceImplementation {
+export function statsService(ctl: Controller, log: Logger): StatsServiceHandlers {
   const take = (): StatsSnapshot => {
     ctl.attached();
     const s = ctl.snapshot();
@@ -18,11 +17,11 @@ export function statsService(ctl: Controller, log: Logger): grpc.UntypedServiceI
     return s;
   };
   return {
-    GetStats: unary<api.GetStatsRequest, api.Stats>(log, 'GetStats', () => {
+    GetStats: unary(log, 'GetStats', () => {
       const cur = take();
       return buildStats(cur, ctl.previousSample(cur));
     }),
-    WatchStats: (call: grpc.ServerWritableStream<api.WatchStatsRequest, api.Stats>) => {
+    WatchStats: (call) => {
       try {
         const ms = call.request.intervalMs || 1000;
         if (ms < MIN_INTERVAL_MS) throw invalid('interval_ms', `minimum ${MIN_INTERVAL_MS}`);
@@ -40,7 +39,7 @@ export function statsService(ctl: Controller, log: Logger): grpc.UntypedServiceI
         call.on('close', stop);
         call.on('error', stop);
       } catch (e) {
-        failStream(call as grpc.ServerWritableStream<unknown, unknown>, e);
+        failStream(call, e);
       }
     },
   };

@@ -14,11 +14,18 @@
  * skipped on load, so a crash between the rename and the journal truncation
  * loses and duplicates nothing. A torn last journal line (crash during the
  * append, the client got no reply) is cut off.
+ *
+ * A Change is stored as {kind, op, <kind>: entry} ({"kind":"route","op":
+ * "add","route":{...}}): the record format linerate has always written, for
+ * every registered table, so older state dirs load as they are. A table
+ * whose entry shape changes upgrades old entries in its decode().
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { DesiredState, type Change } from '../model/state';
+import { DesiredState } from '../model/state';
+import { tableOf } from '../tables';
+import type { Change } from '../tables/table';
 import { silentLogger, type Logger } from '../log';
 import { processAlive } from '../proc';
 
@@ -27,7 +34,19 @@ const VERSION = 1;
 
 export interface StoreOptions { compactBytes?: number; log?: Logger }
 
-interface JournalLine { seq: number; changes: Change[] }
+interface JournalLine { seq: number; changes: StoredChange[] }
+
+/** A Change as stored: its entry under the field named by its kind. */
+type StoredChange = { kind: string; op: Change['op'] } & Record<string, unknown>;
+
+/** (One JSON.stringify over a whole batch of these is ~4x faster than one per change.) */
+const stored = (c: Change): StoredChange => ({ kind: c.kind, op: c.op, [c.kind]: c.entry });
+
+function decodeChange(s: StoredChange): Change {
+  const t = tableOf(s.kind);
+  const stored = s[s.kind];
+  return { kind: s.kind, op: s.op, entry: t.decode ? t.decode(stored) : stored };
+}
 
 /** State dirs locked by this process (a lock file naming our own pid may be held by another store here). */
 const heldHere = new Set<string>();
@@ -76,7 +95,7 @@ export class StateStore {
   /** Durably records one applied batch (returns after fdatasync). */
   append(changes: readonly Change[]): void {
     if (this.fd < 0) throw new Error('state store is not open');
-    const line = JSON.stringify({ seq: this.seq + 1, changes }) + '\n';
+    const line = JSON.stringify({ seq: this.seq + 1, changes: changes.map(stored) }) + '\n';
     const buf = Buffer.from(line);
     let off = 0;
     while (off < buf.length) off += fs.writeSync(this.fd, buf, off);
@@ -100,7 +119,7 @@ export class StateStore {
     try {
       let chunk = JSON.stringify({ format: FORMAT, version: VERSION, seq: this.seq }) + '\n';
       for (const c of state.asChanges()) {
-        chunk += JSON.stringify(c) + '\n';
+        chunk += JSON.stringify(stored(c)) + '\n';
         if (chunk.length >= 1 << 20) {
           writeAll(fd, chunk);
           chunk = '';
@@ -167,7 +186,7 @@ export class StateStore {
         continue;
       }
       try {
-        state.applyChanges([JSON.parse(line) as Change]);
+        state.applyChanges([decodeChange(JSON.parse(line) as StoredChange)]);
       } catch (e) {
         throw new Error(`${this.snapshotPath}:${n}: ${(e as Error).message}`);
       }
@@ -202,7 +221,7 @@ export class StateStore {
       if (rec.seq > snapSeq) {
         if (rec.seq !== this.seq + 1) throw new Error(`${this.journalPath}:${lineNo}: seq ${rec.seq} after ${this.seq}`);
         try {
-          state.applyChanges(rec.changes);
+          state.applyChanges(rec.changes.map(decodeChange));
         } catch (e) {
           throw new Error(`${this.journalPath}:${lineNo}: ${(e as Error).message}`);
         }

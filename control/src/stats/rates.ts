@@ -4,7 +4,14 @@
  * snapshots of the same dataplane instance divided by the time between them.
  */
 import type * as dp from '../dataplane/addon';
-import type * as api from '../api/types';
+import type * as api from '../gen';
+
+/**
+ * A generated __Output type with every message field set: what the server
+ * builds here (on the wire a message field may be absent, hence `| null`).
+ */
+export type Filled<T> = T extends readonly (infer U)[] ? Filled<U>[]
+  : T extends object ? { [K in keyof T]: Filled<NonNullable<T[K]>> } : T;
 
 const u64 = (b: bigint): string => b.toString();
 
@@ -12,7 +19,7 @@ const u64 = (b: bigint): string => b.toString();
 const delta = (a: bigint | undefined, b: bigint): bigint => (a === undefined || b < a ? 0n : b - a);
 
 function traffic(packets: bigint, bytes: bigint, prevPackets: bigint | undefined, prevBytes: bigint | undefined,
-  seconds: number): api.Traffic {
+  seconds: number): Filled<api.Traffic__Output> {
   if (seconds <= 0) return { packets: u64(packets), bytes: u64(bytes), pps: 0, mpps: 0, bps: 0 };
   const pps = Number(delta(prevPackets, packets)) / seconds;
   return { packets: u64(packets), bytes: u64(bytes), pps, mpps: pps / 1e6, bps: (Number(delta(prevBytes, bytes)) * 8) / seconds };
@@ -43,7 +50,7 @@ function sums(p: dp.PortHwStats): PortSums {
 }
 
 /** Per-port totals of a snapshot (ListPorts counters). */
-export function portCounters(p: dp.PortHwStats): api.PortCounters {
+export function portCounters(p: dp.PortHwStats): Filled<api.PortCounters__Output> {
   const s = sums(p);
   return {
     rxPackets: u64(s.rxP), rxBytes: u64(s.rxB), txPackets: u64(s.txP), txBytes: u64(s.txB),
@@ -57,10 +64,10 @@ export function portCounters(p: dp.PortHwStats): api.PortCounters {
  * The Stats message for `cur`, with rates against `prev` (ignored when it
  * is from another dataplane instance or not older).
  */
-export function buildStats(cur: dp.StatsSnapshot, prev: dp.StatsSnapshot | undefined): api.Stats {
+export function buildStats(cur: dp.StatsSnapshot, prev: dp.StatsSnapshot | undefined): Filled<api.Stats__Output> {
   const usable = prev && prev.bootId === cur.bootId && prev.takenNs < cur.takenNs ? prev : undefined;
   const seconds = usable ? Number(cur.takenNs - usable.takenNs) / 1e9 : 0;
-  const ports: api.PortStats[] = [];
+  const ports: Filled<api.PortStats__Output>[] = [];
   let rxP = 0n, rxB = 0n, txP = 0n, txB = 0n, pRxP = 0n, pRxB = 0n, pTxP = 0n, pTxB = 0n, dropped = 0n;
 
   cur.ports.forEach((p, i) => {
@@ -102,7 +109,7 @@ export function buildStats(cur: dp.StatsSnapshot, prev: dp.StatsSnapshot | undef
   });
 
   const tscPerSecond = Number(cur.tscHz);
-  const workers: api.WorkerStats[] = cur.workers.map((w, i) => {
+  const workers: Filled<api.WorkerStats__Output>[] = cur.workers.map((w, i) => {
     const pw = usable?.workers[i];
     const busy = delta(pw?.busyCycles, w.busyCycles);
     const rx = delta(pw?.rxPackets, w.rxPackets);

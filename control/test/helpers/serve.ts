@@ -80,7 +80,7 @@ export class Serve {
       name: this.opts.name,
       grpc: { listen: `127.0.0.1:${this.grpcPort}` },
       runDir: this.runDir,
-      dataplane: { binary: DP_BIN, lcores: '0,1', rxq: 1, idleSleepUs: this.opts.idleSleepUs ?? 50,
+      dataplane: { binary: DP_BIN, lcores: '0,1', rxQueues: 1, idleSleepUs: this.opts.idleSleepUs ?? 50,
         // Test-sized tables: the 1M-route default takes ~1.4 GB of hugepages.
         routes4: 65536, routes6: 4096, neighbors: 1024 },
       ports: this.opts.ports.map((p) => ({ name: p.name, device: p.device, addresses: p.addresses ?? [] })),

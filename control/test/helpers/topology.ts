@@ -59,8 +59,8 @@ export interface Wire {
   /** End the tests send on and capture from. */
   host: string;
   hostMac: string;
-  /** af_packet devargs for the dp end. */
-  devargs(index: number): string;
+  /** Port device (af_packet vdev devargs) of the dp end. */
+  device(index: number): string;
   destroy(): void;
 }
 
@@ -69,7 +69,7 @@ export function wireNames(id: string, index: number): { dp: string; host: string
   return { dp: `lrt${id}${index}a`, host: `lrt${id}${index}b` };
 }
 
-function afPacketDevargs(iface: string, index: number): string {
+function afPacketDevice(iface: string, index: number): string {
   // qpairs=1: one RX queue per port keeps per-port ordering simple.
   return `net_af_packet${index},iface=${iface},qpairs=1`;
 }
@@ -83,7 +83,7 @@ export function createWire(id: string, index: number): Wire {
     quiet(host);
     return {
       dp, host, dpMac: macOf(dp), hostMac: macOf(host),
-      devargs: (i: number) => afPacketDevargs(dp, i),
+      device: (i: number) => afPacketDevice(dp, i),
       destroy,
     };
   } catch (err) {
@@ -106,7 +106,7 @@ export interface LabSide {
   /** Dataplane port addresses, CIDR (what the port must own). */
   gwV4Cidr: string;
   gwV6Cidr: string;
-  devargs(index: number): string;
+  device(index: number): string;
 }
 
 export interface Lab {
@@ -148,7 +148,7 @@ export function createLab(id: string, n = 2): Lab {
         ns, dp, host, dpMac: macOf(dp), hostMac: macOf(host, ns),
         hostV4: `${v4}.2`, hostV6: canon6(`${v6}::2`),
         gwV4Cidr: `${v4}.1/24`, gwV6Cidr: `${canon6(`${v6}::1`)}/64`,
-        devargs: (idx: number) => afPacketDevargs(dp, idx),
+        device: (idx: number) => afPacketDevice(dp, idx),
       });
     }
   } catch (err) {

@@ -73,8 +73,8 @@ describe('integration: forwarding through linerate-dp', function () {
     requireIntegration(this);
     rig = await startRig('fwd', 2, (wires) => ({
       ports: [
-        { name: 'p0', device: wires[0].devargs(0), addresses: [`${P0_V4}/24`, `${P0_V6}/64`] },
-        { name: 'p1', device: wires[1].devargs(1), addresses: [`${P1_V4}/24`, `${P1_V6}/64`] },
+        { name: 'p0', device: wires[0].device(0), addresses: [`${P0_V4}/24`, `${P0_V6}/64`] },
+        { name: 'p1', device: wires[1].device(1), addresses: [`${P1_V4}/24`, `${P1_V6}/64`] },
       ],
     }));
     const ports = (await client().port.listPorts({})).ports;

@@ -5,11 +5,11 @@
  * dataplane's own dump).
  */
 import * as assert from 'node:assert/strict';
-import type * as api from '../../src/api/types';
+import type * as api from '../../src/gen';
 import { dataplaneTables, dumpOnFailure, requireIntegration, startRig, stopRig, stopRigAndCheckClean, type Rig } from '../helpers/fixture';
 import { rejection, Status } from '../helpers/grpc';
 
-const BASE_ROUTES: api.Route[] = [
+const BASE_ROUTES: (api.Route & { prefix: string })[] = [
   { prefix: '192.0.2.0/24', nextHops: [{ port: 'p1', via: '10.2.1.2' }] },
   { prefix: '2001:db8:77::/48', nextHops: [{ port: 'p1', via: '2001:db8:2:1::2' }] },
 ];
@@ -46,8 +46,8 @@ describe('integration: bad gRPC input is refused and applies nothing', function 
     requireIntegration(this);
     rig = await startRig('err', 2, (wires) => ({
       ports: [
-        { name: 'p0', device: wires[0].devargs(0), addresses: ['10.2.0.1/24'] },
-        { name: 'p1', device: wires[1].devargs(1), addresses: ['10.2.1.1/24', '2001:db8:2:1::1/64'] },
+        { name: 'p0', device: wires[0].device(0), addresses: ['10.2.0.1/24'] },
+        { name: 'p1', device: wires[1].device(1), addresses: ['10.2.1.1/24', '2001:db8:2:1::1/64'] },
       ],
     }));
     await client().neighbor.addNeighbors({ neighbors: BASE_NEIGHBORS });
@@ -215,7 +215,7 @@ describe('integration: bad gRPC input is refused and applies nothing', function 
 
   describe('afterwards', () => {
     it('a valid batch still applies after all the refusals, then deletes cleanly', async () => {
-      const routes: api.Route[] = [];
+      const routes: (api.Route & { prefix: string })[] = [];
       for (let i = 0; i < 1000; i++) routes.push({ prefix: `100.64.${i >> 8}.${i & 255}/32`, nextHops: [{ port: 'p1', via: '10.2.1.2' }] });
       assert.equal((await client().route.addRoutes({ routes })).applied, 1000);
       assert.equal((await routeTable()).length, routesBefore.length + 1000);

@@ -48,7 +48,7 @@ describe('integration: namespaces ping each other through linerate-dp', function
   before(async function () {
     requireIntegration(this);
     rig = await startLabRig('lab', (lab) => ({
-      ports: lab.sides.map((s, i) => ({ name: `p${i}`, device: s.devargs(i), addresses: [s.gwV4Cidr, s.gwV6Cidr] })),
+      ports: lab.sides.map((s, i) => ({ name: `p${i}`, device: s.device(i), addresses: [s.gwV4Cidr, s.gwV6Cidr] })),
     }));
   });
 

@@ -6,7 +6,7 @@
  * persisted desired state.
  */
 import * as assert from 'node:assert/strict';
-import type * as api from '../../src/api/types';
+import type * as api from '../../src/gen';
 import { isAlive } from '../helpers/cleanup';
 import { sleep, waitFor } from '../helpers/env';
 import { dataplaneTables, dumpOnFailure, requireIntegration, startRig, stopRig, stopRigAndCheckClean, type Rig } from '../helpers/fixture';
@@ -60,8 +60,8 @@ describe('integration: control plane restart', function () {
     requireIntegration(this);
     rig = await startRig('rst', 2, (wires) => ({
       ports: [
-        { name: 'p0', device: wires[0].devargs(0), addresses: ['10.3.0.1/24', '2001:db8:3::1/64'] },
-        { name: 'p1', device: wires[1].devargs(1), addresses: ['10.3.1.1/24', '2001:db8:3:1::1/64'] },
+        { name: 'p0', device: wires[0].device(0), addresses: ['10.3.0.1/24', '2001:db8:3::1/64'] },
+        { name: 'p1', device: wires[1].device(1), addresses: ['10.3.1.1/24', '2001:db8:3:1::1/64'] },
       ],
     }));
     p0Mac = (await client().port.getPort({ name: 'p0' })).mac;

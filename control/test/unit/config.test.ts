@@ -89,8 +89,8 @@ describe('config', () => {
   });
 
   it('derives paths and the dataplane command line', () => {
-    const c = parseConfig({ ...baseConfig({ name: 'lab1' }), dataplane: { lcores: '0-1', rxq: 2, idleSleepUs: 50, eal: ['--log-level=7'] },
-      ports: [{ name: 'p0', device: 'net_af_packet0,iface=x', rxq: 1 }, { name: 'p1', device: '0000:03:00.0' }] });
+    const c = parseConfig({ ...baseConfig({ name: 'lab1' }), dataplane: { lcores: '0-1', rxQueues: 2, idleSleepUs: 50, eal: ['--log-level=7'] },
+      ports: [{ name: 'p0', device: 'net_af_packet0,iface=x', rxQueues: 1 }, { name: 'p1', device: '0000:03:00.0' }] });
     const r = resolvePaths(c, { runDir: '/tmp/lrc-run', stateDir: '/tmp/lrc-state' });
     assert.equal(r.ctlPath, '/tmp/lrc-run/ctl.sock');
     assert.equal(r.statsPath, '/dev/shm/linerate-lab1.stats');
@@ -115,10 +115,10 @@ describe('config', () => {
     const ch = initialChanges(c);
     assert.deepEqual(ch.filter((x) => x.kind === 'address').length, 3);
     assert.deepEqual(ch.find((x) => x.kind === 'route'), {
-      kind: 'route', op: 'add', route: { prefix: '2001:db8::/32', family: 6, nextHops: [{ port: 'p0', via: '2001:db8:1::9' }] },
+      kind: 'route', op: 'add', entry: { prefix: '2001:db8::/32', family: 6, nextHops: [{ port: 'p0', via: '2001:db8:1::9' }] },
     });
     assert.deepEqual(ch.find((x) => x.kind === 'neighbor'), {
-      kind: 'neighbor', op: 'add', neighbor: { port: 'p0', address: '10.0.1.9', mac: '02:aa:bb:cc:dd:ee', family: 4 },
+      kind: 'neighbor', op: 'add', entry: { port: 'p0', address: '10.0.1.9', mac: '02:aa:bb:cc:dd:ee', family: 4 },
     });
   });
 });

@@ -5,7 +5,8 @@ import { PortMap } from '../../src/dataplane/translate';
 import type { Attachment } from '../../src/dataplane/supervisor';
 import { silentLogger } from '../../src/log';
 import { DesiredState } from '../../src/model/state';
-import { addBatch, validateAddNeighbors, validateRouteUpdates, writeBatch } from '../../src/model/validate';
+import { validateAddNeighbors } from '../../src/tables/neighbor';
+import { addBatch, validateRouteUpdates, writeBatch } from '../../src/tables/route';
 import type { StateStore } from '../../src/state/store';
 import { FakeDataplane, FakeWorld, fakeLimits } from './fake-dataplane';
 
@@ -27,7 +28,7 @@ describe('controller write path', () => {
       s, a.ports, fakeLimits));
     assert.equal(n, 1);
     assert.equal(journal.length, 1);
-    assert.ok(world.routes.has('10.1.0.0/16') && ctl.state.routes.has('10.1.0.0/16'));
+    assert.ok(world.tables.routes.has('10.1.0.0/16') && ctl.state.routes.has('10.1.0.0/16'));
   });
 
   it('does not journal a batch the dataplane refused', async () => {
@@ -52,8 +53,8 @@ describe('controller write path', () => {
       { type: 'DELETE', route: { prefix: '10.2.0.0/16', nextHops: [] } },
       { type: 'INSERT', route: { prefix: '10.3.0.0/16', nextHops: [{ port: 'p1' }] } },
     ]), (e: { code: number; message: string }) => e.code === status.INTERNAL && /journal write failed .*ENOSPC.*undone/.test(e.message));
-    assert.deepEqual([...world.routes.keys()].sort(), ['10.1.0.0/16', '10.2.0.0/16']);
-    assert.deepEqual(world.routes.get('10.1.0.0/16')?.nextHops, [{ portId: 0 }]);
+    assert.deepEqual([...world.tables.routes.keys()].sort(), ['10.1.0.0/16', '10.2.0.0/16']);
+    assert.deepEqual(world.tables.routes.get('10.1.0.0/16')?.nextHops, [{ portId: 0 }]);
     assert.deepEqual([...ctl.state.routes.keys()].sort(), ['10.1.0.0/16', '10.2.0.0/16']);
   });
 

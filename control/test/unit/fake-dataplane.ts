@@ -1,29 +1,28 @@
 /**
  * An in-memory stand-in for the addon's Dataplane and StatsReader, for unit
  * tests of the control-plane logic only (validation, write ordering,
- * reconcile, supervision). It keeps the protocol's semantics that the
- * control plane relies on: ADD of an existing key and DEL of a missing one
- * fail, a batch is all or nothing and a failure names the entry index.
+ * reconcile, supervision). Its tables are the registered ones
+ * (src/tables), keyed as the dataplane keys them. It keeps the protocol's
+ * semantics that the control plane relies on: ADD of an existing key and
+ * DEL of a missing one fail, a port id must exist, a batch is all or
+ * nothing and a failure names the entry index.
  * Integration tests (control/test/integration) use the real dataplane.
  */
+import { status } from '@grpc/grpc-js';
 import type * as dp from '../../src/dataplane/addon';
+import { dataplaneError } from '../../src/errors';
 import { subnetOf } from '../../src/model/net';
+import { type DpTableMaps, tables } from '../../src/tables';
+import { routeTable } from '../../src/tables/route';
+import type { AnyTable, Table } from '../../src/tables/table';
 
 export const fakeLimits = { maxPorts: 16, maxQueues: 16, maxWorkers: 32, maxEcmp: 8, maxBatch: 64 };
-
-function err(code: number, message: string, index?: number): dp.DataplaneError {
-  const e = new Error(message) as dp.DataplaneError;
-  e.code = code;
-  if (index !== undefined) e.index = index;
-  return e;
-}
 
 /** Shared state of one fake dataplane "process" (survives reconnections, not restarts). */
 export class FakeWorld {
   ports: dp.PortInfo[];
-  addrs = new Map<string, dp.AddrEntry>();
-  routes = new Map<string, dp.RouteEntry>();
-  neighs = new Map<string, dp.NeighEntry>();
+  /** Every registered table, keyed as the dataplane keys it (table.dpKey). */
+  readonly tables = Object.fromEntries(tables.map((t) => [t.name, new Map()])) as unknown as DpTableMaps;
   bootId = 1n;
   pid = process.pid;
   alive = true;
@@ -44,60 +43,51 @@ export class FakeWorld {
     }));
   }
 
+  private table<E>(t: Table<unknown, E, string>): Map<string, E> {
+    return (this.tables as unknown as Record<string, Map<string, E>>)[t.name];
+  }
+
   /** Simulates a dataplane restart: empty tables, new boot id, connections dropped. */
   restart(): void {
-    this.addrs.clear();
-    this.routes.clear();
-    this.neighs.clear();
+    for (const t of tables) this.table(t as AnyTable).clear();
     this.bootId++;
     for (const c of this.connections) c.drop();
   }
 
-  private apply<T extends { op?: dp.BatchOp }>(kind: string, table: Map<string, T>, ops: T[], key: (e: T) => string,
-    check: (e: T, i: number) => void): void {
+  /** A batch of table `t`, all or nothing. */
+  batch<E extends { op?: dp.BatchOp }>(t: Table<unknown, E, string>, ops: E[]): void {
     if (this.failNext) {
       const f = this.failNext;
       this.failNext = null;
-      throw err(f.code, f.message, f.index);
+      throw dataplaneError(f.code, f.message, f.index);
     }
+    const table = this.table(t);
     const shadow = new Map(table);
     ops.forEach((e, i) => {
-      check(e, i);
-      const k = key(e);
-      if (this.refuse.has(k)) throw err(3, `refused ${k}`, i);
-      if (e.op === 'add' && shadow.has(k)) throw err(6, `${k} exists`, i);
-      if (e.op === 'del' && !shadow.has(k)) throw err(5, `${k} not found`, i);
+      for (const portId of t.dpPorts(e)) {
+        if (!this.ports.some((p) => p.portId === portId)) throw dataplaneError(status.NOT_FOUND, `port_id ${portId}: unknown port`, i);
+      }
+      const k = t.dpKey(e);
+      if (this.refuse.has(k)) throw dataplaneError(status.INVALID_ARGUMENT, `refused ${k}`, i);
+      if (e.op === 'add' && shadow.has(k)) throw dataplaneError(status.ALREADY_EXISTS, `${k} exists`, i);
+      if (e.op === 'del' && !shadow.has(k)) throw dataplaneError(status.NOT_FOUND, `${k} not found`, i);
       if (e.op === 'del') shadow.delete(k);
       else shadow.set(k, { ...e, op: undefined });
     });
     table.clear();
     for (const [k, v] of shadow) table.set(k, v);
-    this.batches.push({ kind, n: ops.length });
+    this.batches.push({ kind: t.kind, n: ops.length });
   }
 
-  portCheck = (portId: number, i: number): void => {
-    if (!this.ports.some((p) => p.portId === portId)) throw err(5, `port_id ${portId}: unknown port`, i);
-  };
-
-  addrBatch(ops: dp.AddrEntry[]): void {
-    this.apply('address', this.addrs, ops, (a) => a.address, (a, i) => this.portCheck(a.portId, i));
-  }
-  routeBatch(ops: dp.RouteEntry[]): void {
-    this.apply('route', this.routes, ops, (r) => r.prefix, (r, i) => {
-      for (const nh of r.nextHops) this.portCheck(nh.portId, i);
-      if (r.op !== 'del' && r.nextHops.length === 0) throw err(3, 'n_nexthops: 0', i);
-    });
-  }
-  neighBatch(ops: dp.NeighEntry[]): void {
-    this.apply('neighbor', this.neighs, ops.map((n) => ({ ...n, state: 'static' as const })), (n) => `${n.portId}|${n.address}`,
-      (n, i) => this.portCheck(n.portId, i));
-  }
-
-  /** Connected routes the real dataplane derives from addresses. */
-  routeDump(): dp.RouteEntry[] {
-    const connected = [...this.addrs.values()].map((a): dp.RouteEntry =>
-      ({ prefix: subnetOf(`${a.address}/${a.prefixLen}`), nextHops: [{ portId: a.portId }], connected: true }));
-    return [...this.routes.values(), ...connected];
+  /** A dump of table `t`; routes also hold the connected routes the real dataplane derives from addresses. */
+  dump<E>(t: Table<unknown, E, string>): E[] {
+    const out: unknown[] = [...this.table(t).values()];
+    if (t === (routeTable as AnyTable)) {
+      for (const a of this.tables.addresses.values()) {
+        out.push({ prefix: subnetOf(`${a.address}/${a.prefixLen}`), nextHops: [{ portId: a.portId }], connected: true });
+      }
+    }
+    return out as E[];
   }
 
   snapshot(): dp.StatsSnapshot {
@@ -121,19 +111,30 @@ export class FakeWorld {
   }
 }
 
+/** Table methods (addrBatch, routeDump, ...) are made from the registry in the constructor. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface FakeDataplane extends dp.Dataplane {}
+
 /** The fake "connection" (one per new Dataplane()). */
-export class FakeDataplane implements dp.Dataplane {
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class FakeDataplane {
   private open = false;
-  constructor(private readonly world: FakeWorld) {}
+  constructor(private readonly world: FakeWorld) {
+    const self = this as unknown as Record<string, unknown>;
+    for (const t of tables as readonly AnyTable[]) {
+      self[t.addon.batch] = async (ops: { op?: dp.BatchOp }[]) => this.need().batch(t, ops);
+      self[t.addon.dump] = async () => this.need().dump(t);
+    }
+  }
 
   private need(): FakeWorld {
-    if (!this.open) throw err(14, 'not connected');
+    if (!this.open) throw dataplaneError(status.UNAVAILABLE, 'not connected');
     return this.world;
   }
   drop(): void { this.open = false; }
 
   async connect(): Promise<dp.HelloInfo> {
-    if (!this.world.alive) throw err(14, 'connect: ECONNREFUSED');
+    if (!this.world.alive) throw dataplaneError(status.UNAVAILABLE, 'connect: ECONNREFUSED');
     this.open = true;
     this.world.connections.push(this);
     return {
@@ -150,12 +151,6 @@ export class FakeDataplane implements dp.Dataplane {
       if (p && o.mtu) p.mtu = o.mtu;
     }
   }
-  async addrBatch(ops: dp.AddrEntry[]): Promise<void> { this.need().addrBatch(ops); }
-  async addrDump(): Promise<dp.AddrEntry[]> { return [...this.need().addrs.values()]; }
-  async routeBatch(ops: dp.RouteEntry[]): Promise<void> { this.need().routeBatch(ops); }
-  async routeDump(): Promise<dp.RouteEntry[]> { return this.need().routeDump(); }
-  async neighBatch(ops: dp.NeighEntry[]): Promise<void> { this.need().neighBatch(ops); }
-  async neighDump(): Promise<dp.NeighEntry[]> { return [...this.need().neighs.values()]; }
   async statsClear(): Promise<void> { this.need(); }
 }
 

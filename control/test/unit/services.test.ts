@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import * as grpc from '@grpc/grpc-js';
-import type * as api from '../../src/api/types';
+import type * as api from '../../src/gen';
 import { type Harness, rejectsWith, startHarness } from './helpers';
 
 const nh = (port: string, via = ''): api.NextHop => ({ port, via });
@@ -70,8 +70,8 @@ describe('gRPC services on a fake dataplane', function () {
       assert.equal(got.family, 'FAMILY_IPV6');
       assert.deepEqual(got.nextHops, [{ port: 'p1', via: '2001:db8:1::2', weight: 0 }, { port: 'p0', via: '2001:db8:1::3', weight: 3 }]);
       // The dataplane holds what the model holds.
-      assert.deepEqual([...h.world.routes.keys()].sort(), ['10.9.0.0/16', '2001:db8:9::/64']);
-      assert.deepEqual(h.world.routes.get('10.9.0.0/16')?.nextHops, [{ portId: 1, via: '10.0.2.7' }]);
+      assert.deepEqual([...h.world.tables.routes.keys()].sort(), ['10.9.0.0/16', '2001:db8:9::/64']);
+      assert.deepEqual(h.world.tables.routes.get('10.9.0.0/16')?.nextHops, [{ portId: 1, via: '10.0.2.7' }]);
       const all = await h.client.route.listAllRoutes({ pageSize: 1 });
       assert.deepEqual(all.filter((x) => !x.connected).map((x) => x.prefix), ['10.9.0.0/16', '2001:db8:9::/64']);
       assert.deepEqual(all.filter((x) => x.connected).map((x) => `${x.prefix}>${x.nextHops[0].port}`),
@@ -105,7 +105,7 @@ describe('gRPC services on a fake dataplane', function () {
         { type: 'DELETE', route: { prefix: '10.7.0.0/16', nextHops: [] } }, ins('10.5.0.0/16', nh('p0')), ins('10.6.0.0/16', nh('p0')),
       ] }), status.RESOURCE_EXHAUSTED, /^updates\[2\]: dataplane: route table full/);
       assert.deepEqual([...h.server.controller.state.routes.keys()], ['10.7.0.0/16']);
-      assert.deepEqual([...h.world.routes.keys()], ['10.7.0.0/16']);
+      assert.deepEqual([...h.world.tables.routes.keys()], ['10.7.0.0/16']);
     });
 
     it('serializes concurrent writes (no double insert)', async () => {
@@ -142,12 +142,12 @@ describe('gRPC services on a fake dataplane', function () {
       await rejectsWith(add('p1', '10.0.3.1/24', '10.0.3.1/25'), status.ALREADY_EXISTS, /^addresses\[1\]\.cidr: 10\.0\.3\.1 appears twice/);
       const r = await add('p1', '10.0.3.1/24', '2001:db8:2::1/64');
       assert.deepEqual(r.addresses.map((a) => a.cidr), ['10.0.2.1/24', '10.0.3.1/24', '2001:db8:2::1/64']);
-      assert.ok(h.world.addrs.has('10.0.3.1') && h.world.addrs.has('2001:db8:2::1'));
+      assert.ok(h.world.tables.addresses.has('10.0.3.1') && h.world.tables.addresses.has('2001:db8:2::1'));
       await rejectsWith(del('p0', '10.0.3.1/24'), status.NOT_FOUND, /^addresses\[0\]\.cidr: 10\.0\.3\.1\/24 is not an address of p0/);
       await rejectsWith(del('p1', '10.0.3.1/16'), status.NOT_FOUND, /^addresses\[0\]\.cidr/);
       const d = await del('p1', '10.0.3.1/24');
       assert.deepEqual(d.addresses.map((a) => a.cidr), ['10.0.2.1/24', '2001:db8:2::1/64']);
-      assert.ok(!h.world.addrs.has('10.0.3.1'));
+      assert.ok(!h.world.tables.addresses.has('10.0.3.1'));
     });
   });
 
@@ -165,7 +165,7 @@ describe('gRPC services on a fake dataplane', function () {
       await rejectsWith(add({ port: 'p0', address: '10.0.1.9', mac: '02:00:00:00:00:09' }), status.ALREADY_EXISTS,
         /^neighbors\[0\]\.address: static neighbor 10\.0\.1\.9 on p0 already exists/);
       // A learned entry, as the dataplane would report it.
-      h.world.neighs.set('0|10.0.1.20', { portId: 0, address: '10.0.1.20', mac: '02:00:00:00:00:14', state: 'learned', ageSeconds: 7 });
+      h.world.tables.neighbors.set('0|10.0.1.20', { portId: 0, address: '10.0.1.20', mac: '02:00:00:00:00:14', state: 'learned', ageSeconds: 7 });
       const { neighbors } = await h.client.neighbor.listNeighbors({});
       assert.deepEqual(neighbors.map((n) => [n.port, n.address, n.mac, n.state]), [
         ['p0', '10.0.1.9', '02:aa:00:00:00:09', 'STATIC'],
@@ -178,7 +178,7 @@ describe('gRPC services on a fake dataplane', function () {
       await rejectsWith(h.client.neighbor.deleteNeighbors({ neighbors: [{ port: 'p1', address: '10.0.1.9', mac: '' }] }), status.NOT_FOUND,
         /^neighbors\[0\]\.address: no static neighbor 10\.0\.1\.9 on p1/);
       assert.equal((await h.client.neighbor.deleteNeighbors({ neighbors: [{ port: 'p0', address: '10.0.1.9', mac: '' }] })).applied, 1);
-      assert.ok(!h.world.neighs.has('0|10.0.1.9'));
+      assert.ok(!h.world.tables.neighbors.has('0|10.0.1.9'));
     });
   });
 
@@ -187,7 +187,7 @@ describe('gRPC services on a fake dataplane', function () {
       h.world.rxPackets = 1000n;
       const s = await h.client.stats.getStats({});
       assert.equal(s.ports.length, 2);
-      assert.equal(s.ports[0].rx.packets, '1000');
+      assert.equal(s.ports[0].rx?.packets, '1000');
       assert.equal(s.ports[0].rxQueues[0].worker, 0);
       assert.equal(s.slowPath.arp_request_rx, '0');
       await rejectsWith(new Promise((resolve, reject) => {
@@ -197,9 +197,9 @@ describe('gRPC services on a fake dataplane', function () {
       }), status.INVALID_ARGUMENT, /^interval_ms: minimum 100/);
 
       const stream = h.client.stats.watchStats({ intervalMs: 100 });
-      const got: api.Stats[] = [];
+      const got: api.Stats__Output[] = [];
       await new Promise<void>((resolve, reject) => {
-        stream.on('data', (x: api.Stats) => {
+        stream.on('data', (x: api.Stats__Output) => {
           got.push(x);
           h.world.rxPackets += 100_000n; // 100k packets per interval of ~0.1 s = ~1 Mpps
           h.world.busyCycles += 50_000_000n;
@@ -209,10 +209,10 @@ describe('gRPC services on a fake dataplane', function () {
       });
       const last = got[3];
       assert.ok(last.intervalSeconds > 0.05 && last.intervalSeconds < 1, `interval ${last.intervalSeconds}`);
-      const mpps = last.ports[0].rx.mpps;
+      const mpps = last.ports[0].rx!.mpps;
       const expect = 0.1 / last.intervalSeconds;
       assert.ok(Math.abs(mpps - expect) < 1e-6, `port mpps ${mpps} vs ${expect}`);
-      assert.ok(Math.abs(last.ports[0].rx.bps - expect * 1e6 * 64 * 8) < 1, 'bps from bytes');
+      assert.ok(Math.abs(last.ports[0].rx!.bps - expect * 1e6 * 64 * 8) < 1, 'bps from bytes');
       const w = last.workers[0];
       assert.ok(Math.abs(w.cyclesPerPacket - 50_000_000 / 200_000) < 1e-6, `cycles/pkt ${w.cyclesPerPacket}`);
       assert.ok(Math.abs(w.busyPercent - Math.min(100, (0.05 / last.intervalSeconds) * 100)) < 1e-6, `busy ${w.busyPercent}`);
@@ -235,7 +235,7 @@ describe('gRPC services on a fake dataplane', function () {
       h.world.alive = true;
       await waitUntil(async () => (await h.client.healthCheck('')) === 'SERVING');
       // Reattached to a restarted dataplane: reconciled back.
-      assert.deepEqual([...h.world.addrs.keys()].sort(), ['10.0.1.1', '10.0.2.1', '2001:db8:1::1']);
+      assert.deepEqual([...h.world.tables.addresses.keys()].sort(), ['10.0.1.1', '10.0.2.1', '2001:db8:1::1']);
       assert.equal((await h.client.dataplane.getDataplane({})).attaches, 2);
     });
 

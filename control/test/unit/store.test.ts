@@ -1,13 +1,15 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Change, DesiredState, type Route } from '../../src/model/state';
+import { DesiredState } from '../../src/model/state';
+import type { Route } from '../../src/tables/route';
+import type { Change } from '../../src/tables/table';
 import { StateStore } from '../../src/state/store';
 import { tempDir } from './helpers';
 
 const route = (i: number, port = 'p0'): Route =>
   ({ prefix: `10.${(i >> 8) & 255}.${i & 255}.0/24`, family: 4, nextHops: [{ port, via: '10.0.1.2' }] });
-const add = (r: Route): Change => ({ kind: 'route', op: 'add', route: r });
+const add = (r: Route): Change => ({ kind: 'route', op: 'add', entry: r });
 
 describe('state store (journal + snapshot)', () => {
   let dir: string;
@@ -39,15 +41,15 @@ describe('state store (journal + snapshot)', () => {
     r0.store.close();
     const written = await writeBatches([
       [add(route(1)), add(route(2))],
-      [{ kind: 'address', op: 'add', address: { port: 'p0', address: '10.0.1.1', prefixLen: 24, family: 4 } }],
-      [{ kind: 'route', op: 'mod', route: route(1, 'p1') }, { kind: 'route', op: 'del', route: route(2) }],
-      [{ kind: 'neighbor', op: 'add', neighbor: { port: 'p1', address: '10.0.2.9', mac: '02:00:00:00:00:09', family: 4 } }],
+      [{ kind: 'address', op: 'add', entry: { port: 'p0', address: '10.0.1.1', prefixLen: 24, family: 4 } }],
+      [{ kind: 'route', op: 'mod', entry: route(1, 'p1') }, { kind: 'route', op: 'del', entry: route(2) }],
+      [{ kind: 'neighbor', op: 'add', entry: { port: 'p1', address: '10.0.2.9', mac: '02:00:00:00:00:09', family: 4 } }],
     ]);
     const { state, fresh, store } = await reload();
     store.close();
     assert.equal(fresh, false);
     assert.deepEqual([...state.routes.values()], [route(1, 'p1')]);
-    assert.deepEqual(state.size, { addresses: 1, routes: 1, neighbors: 1 });
+    assert.deepEqual([state.addresses.size, state.routes.size, state.neighbors.size], [1, 1, 1]);
     assert.deepEqual(state, written);
     // One line per batch, no rewrite.
     assert.equal(fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n').length, 4);
@@ -109,6 +111,26 @@ describe('state store (journal + snapshot)', () => {
     lines[0] = '{broken';
     fs.writeFileSync(jp, lines.join('\n'));
     await assert.rejects(new StateStore(dir).open(), /journal.ndjson:1: corrupt/);
+  });
+
+  it('reads a state dir written before the table registry (same record format)', async () => {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'snapshot.ndjson'), [
+      '{"format":"linerate-snapshot","version":1,"seq":1}',
+      '{"kind":"address","op":"add","address":{"port":"p0","address":"10.0.1.1","prefixLen":24,"family":4}}',
+      '{"kind":"neighbor","op":"add","neighbor":{"port":"p0","address":"10.0.1.9","mac":"02:00:00:00:00:09","family":4}}',
+      '{"kind":"route","op":"add","route":{"prefix":"10.8.0.0/16","family":4,"nextHops":[{"port":"p0","via":"10.0.1.9"}]}}',
+    ].join('\n') + '\n');
+    fs.writeFileSync(path.join(dir, 'journal.ndjson'),
+      '{"seq":2,"changes":[{"kind":"route","op":"mod","route":{"prefix":"10.8.0.0/16","family":4,"nextHops":[{"port":"p1"}]}}]}\n');
+    const r = await reload();
+    r.store.append([add(route(1))]);
+    r.store.close();
+    assert.deepEqual([r.state.addresses.size, r.state.routes.size, r.state.neighbors.size], [1, 1, 1]);
+    assert.deepEqual(r.state.routes.get('10.8.0.0/16')?.nextHops, [{ port: 'p1' }]);
+    // ...and writes the same format.
+    const last = fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n').pop()!;
+    assert.equal(last, `{"seq":3,"changes":[{"kind":"route","op":"add","route":${JSON.stringify(route(1))}}]}`);
   });
 
   it('takes over a lock left by a dead process', async () => {
