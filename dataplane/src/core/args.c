@@ -17,7 +17,7 @@ enum {
 	OPT_NAME = 256, OPT_CTL, OPT_STATS, OPT_PORT, OPT_RXQ, OPT_PORT_RXQ,
 	OPT_RXD, OPT_TXD, OPT_MBUFS, OPT_BURST, OPT_IDLE_SLEEP, OPT_ROUTES4,
 	OPT_ROUTES6, OPT_NEIGHBORS, OPT_ALLOW_CLASS_E, OPT_DROP_OWN_SOURCE, OPT_PORT_RPF,
-	OPT_ICMP_RATE, OPT_HELP,
+	OPT_ICMP_RATE, OPT_CTL_UID, OPT_CTL_GID, OPT_CTL_TIMEOUT, OPT_CTL_IDLE, OPT_HELP,
 };
 
 static const struct option lr_opts[] = {
@@ -39,6 +39,10 @@ static const struct option lr_opts[] = {
 	{ "drop-own-source", no_argument, NULL, OPT_DROP_OWN_SOURCE },
 	{ "port-rpf", required_argument, NULL, OPT_PORT_RPF },
 	{ "icmp-rate", required_argument, NULL, OPT_ICMP_RATE },
+	{ "ctl-uid", required_argument, NULL, OPT_CTL_UID },
+	{ "ctl-gid", required_argument, NULL, OPT_CTL_GID },
+	{ "ctl-timeout-ms", required_argument, NULL, OPT_CTL_TIMEOUT },
+	{ "ctl-idle-timeout", required_argument, NULL, OPT_CTL_IDLE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -66,6 +70,14 @@ lr_args_usage(const char *prog, void *stream)
 		"  --drop-own-source      drop packets whose source is one of our addresses\n"
 		"  --port-rpf NAME=MODE   unicast RPF on a port (RFC 3704): strict, loose or off\n"
 		"  --icmp-rate N          ICMP errors per second per port (default 100, 0 = none)\n"
+		"  --ctl-uid UID          the control plane's uid: owns the socket and stats file,\n"
+		"                         may connect besides root, has reserved slots (default 0)\n"
+		"  --ctl-gid GID          socket mode 0660 and stats file 0640 with this group, whose\n"
+		"                         members may connect (default: none, modes 0600)\n"
+		"  --ctl-timeout-ms N     close a client that sends no HELLO, leaves a message half\n"
+		"                         sent or reads no reply for N ms (default 5000)\n"
+		"  --ctl-idle-timeout S   close idle clients other than --ctl-uid after S s\n"
+		"                         (default 300, 0 = never)\n"
 		"  --help                 this text\n",
 		prog, LR_BURST_MAX);
 }
@@ -160,6 +172,9 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 	a->routes6 = 1u << 16;
 	a->neighbors = 1u << 14;
 	a->icmp_rate = 100;
+	a->ctl_gid = -1;
+	a->ctl_timeout_ms = 5000;
+	a->ctl_idle_s = 300;
 	err[0] = '\0';
 
 	optind = 1;
@@ -281,6 +296,23 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 		}
 		case OPT_ICMP_RATE:
 			NUM_OPT(icmp_rate, 0, 100000, "--icmp-rate");
+			break;
+		case OPT_CTL_UID:
+			NUM_OPT(ctl_uid, 0, 0xfffffffeu, "--ctl-uid");
+			break;
+		case OPT_CTL_GID: {
+			uint32_t g;
+
+			if (parse_u32(optarg, 0, 0xfffffffeu, &g) < 0)
+				return fail(err, errlen, "--ctl-gid: expected a numeric gid, got '%s'", optarg);
+			a->ctl_gid = g;
+			break;
+		}
+		case OPT_CTL_TIMEOUT:
+			NUM_OPT(ctl_timeout_ms, 100, 3600000, "--ctl-timeout-ms");
+			break;
+		case OPT_CTL_IDLE:
+			NUM_OPT(ctl_idle_s, 0, 86400 * 7, "--ctl-idle-timeout");
 			break;
 		case 'h':
 		case OPT_HELP:

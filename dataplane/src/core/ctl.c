@@ -4,15 +4,25 @@
  * each connection has a receive buffer that grows to the message being
  * read (LR_CTL_MAX_MSG at most) and a send buffer of queued replies.
  * Requests are handled in order, synchronously, on the main lcore.
+ *
+ * Defences against a hostile or broken local client (issue 15): the socket
+ * is created 0600 (0660 with a group) and every peer's SO_PEERCRED is
+ * checked; a connection whose replies are not read stops being read; at
+ * most CTL_TURN_BUDGET messages per connection per poll turn; clients that
+ * send no HELLO, leave a message half sent or stop reading are closed after
+ * a timeout; the last CTL_RESERVED slots take only the control plane's uid,
+ * so idle clients cannot lock `serve` out.
  */
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_debug.h>
@@ -23,13 +33,27 @@
 #include "status.h"
 
 #define CTL_MAX_CONN  64
+#define CTL_RESERVED  4            /* last slots: the control plane's uid only */
 #define CTL_READ_CHUNK (64u << 10)
+/* Stop handling requests while this much output waits to be read (one
+ * dump reply, about 1.6 MB of routes, may come on top of it). */
+#define CTL_TX_HIGH   (1u << 20)
+#define CTL_TURN_BUDGET 8          /* messages per connection per poll turn */
+#define CTL_SCAN_MS   100          /* how often timeouts are checked */
 
 struct conn {
 	int fd;
 	bool hello;
 	bool closing;      /* close once the queued replies are sent */
-	bool want_out;
+	bool pending;      /* complete requests are buffered: serve them next turn */
+	bool control;      /* the control plane's uid: reserved slots, no idle timeout */
+	uint64_t turn;     /* the poll turn that last served it */
+	uint32_t events;   /* what epoll watches */
+	uid_t uid;
+	gid_t gid;
+	uint64_t accepted_ms, last_msg_ms;
+	uint64_t partial_ms;  /* since when a message is half received; 0 = none */
+	uint64_t stall_ms;    /* since when output waits unsent; 0 = none */
 	uint8_t *rx;
 	size_t rx_len, rx_cap;
 	uint8_t *tx;
@@ -41,8 +65,20 @@ static struct {
 	char path[LR_PATH_LEN];
 	ino_t ino;
 	struct lr_ctl_identity id;
+	struct lr_ctl_policy pol;
+	uint64_t next_scan_ms, refused_log_ms;
+	uint64_t refused, turn;
 	struct conn *conns[CTL_MAX_CONN];
 } ctl = { .lfd = -1, .ep = -1 };
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /* Indexed by message type (types are small integers, below LR_CTL_REPLY). */
 #define CTL_MAX_TYPE 256
@@ -97,27 +133,42 @@ lr_ctl_probe_live(const char *path)
 }
 
 int
-lr_ctl_open(const char *path, const struct lr_ctl_identity *id)
+lr_ctl_open(const char *path, const struct lr_ctl_identity *id, const struct lr_ctl_policy *pol)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	struct sockaddr_un sa;
 	struct stat sb;
+	bool bound;
+	mode_t old;
 	int rc;
 
 	if (unix_addr(path, &sa) < 0)
 		return -ENAMETOOLONG;
 	ctl.id = *id;
+	ctl.pol = *pol;
 	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
 	ctl.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl.lfd < 0)
 		return -errno;
+	/* created 0600 whatever the umask: no window in which others may connect */
+	old = umask(0177);
 	rc = bind(ctl.lfd, (struct sockaddr *)&sa, sizeof(sa));
 	if (rc < 0 && errno == EADDRINUSE && lr_ctl_probe_live(path) == 0)
 		rc = bind(ctl.lfd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	bound = rc == 0;
+	if (rc == 0 && (pol->gid >= 0 || pol->uid != geteuid())) {
+		if (chown(path, pol->uid != geteuid() ? (uid_t)pol->uid : (uid_t)-1,
+			  pol->gid >= 0 ? (gid_t)pol->gid : (gid_t)-1) < 0 ||
+		    chmod(path, pol->gid >= 0 ? 0660 : 0600) < 0)
+			rc = -1;
+	}
 	if (rc < 0 || listen(ctl.lfd, 16) < 0) {
 		rc = -errno;
 		close(ctl.lfd);
 		ctl.lfd = -1;
+		if (bound)
+			unlink(path);
 		return rc;
 	}
 	if (stat(path, &sb) == 0)
@@ -363,14 +414,37 @@ static const struct lr_ctl_handler hello_handler = {
 };
 LR_CTL_REGISTER(hello_handler)
 
-static void
-set_events(struct conn *c, bool out)
+static size_t
+tx_backlog(const struct conn *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN | (out ? EPOLLOUT : 0), .data.ptr = c };
+	return c->tx_len - c->tx_off;
+}
 
-	if (c->want_out == out)
+/* Whether the head of rx is a whole message (or a header too bad to wait on). */
+static bool
+has_message(const struct conn *c)
+{
+	struct lr_ctl_hdr h;
+
+	if (c->rx_len < sizeof(h))
+		return false;
+	memcpy(&h, c->rx, sizeof(h));
+	if (h.magic != LR_CTL_MAGIC || h.len < sizeof(h) || h.len > LR_CTL_MAX_MSG)
+		return true;
+	return c->rx_len >= h.len;
+}
+
+/* Watches input unless the replies are not being read, output while some wait. */
+static void
+set_events(struct conn *c)
+{
+	uint32_t want = (c->closing || tx_backlog(c) >= CTL_TX_HIGH ? 0 : EPOLLIN) |
+			(tx_backlog(c) > 0 ? EPOLLOUT : 0);
+	struct epoll_event ev = { .events = want, .data.ptr = c };
+
+	if (c->events == want)
 		return;
-	c->want_out = out;
+	c->events = want;
 	epoll_ctl(ctl.ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -378,6 +452,8 @@ set_events(struct conn *c, bool out)
 static int
 conn_flush(struct conn *c)
 {
+	size_t before = tx_backlog(c);
+
 	while (c->tx_off < c->tx_len) {
 		ssize_t n = send(c->fd, c->tx + c->tx_off, c->tx_len - c->tx_off, MSG_NOSIGNAL);
 
@@ -393,20 +469,67 @@ conn_flush(struct conn *c)
 	}
 	if (c->tx_off == c->tx_len) {
 		c->tx_off = c->tx_len = 0;
+		c->stall_ms = 0;
 		if (c->closing) {
 			conn_close(c);
 			return -1;
 		}
-		set_events(c, false);
-	} else {
-		set_events(c, true);
+		/* a large buffer is not kept for an idle connection */
+		if (c->tx_cap > 4 * CTL_READ_CHUNK) {
+			free(c->tx);
+			c->tx = NULL;
+			c->tx_cap = 0;
+		}
+	} else if (c->stall_ms == 0 || tx_backlog(c) < before) {
+		c->stall_ms = now_ms();  /* the stall clock runs from the last progress */
 	}
+	/* reading resumes once the replies were read: serve what is buffered */
+	c->pending = !c->closing && tx_backlog(c) < CTL_TX_HIGH && has_message(c);
+	set_events(c);
 	return 0;
 }
 
-/* Reads and handles complete requests. @return requests handled, -1 = closed. */
+/* Handles the request at the head of rx. @return 1 handled, 0 none whole, -1 closed. */
 static int
-conn_read(struct conn *c)
+next_message(struct conn *c)
+{
+	struct lr_ctl_hdr hh;
+
+	if (c->rx_len < sizeof(hh))
+		return 0;
+	memcpy(&hh, c->rx, sizeof(hh));
+	if (hh.magic != LR_CTL_MAGIC) {
+		LR_LOG(NOTICE, "ctl: bad magic 0x%08x: closing the connection", hh.magic);
+		conn_close(c);
+		return -1;
+	}
+	if (hh.len < sizeof(hh) || hh.len > LR_CTL_MAX_MSG) {
+		struct reply r;
+
+		if (reply_begin(&r, c, 0) != NULL) {
+			lr_status_set(&r.st, LR_ERR_INVALID, 0, "message length %u outside [%zu, %u]",
+				      hh.len, sizeof(hh), LR_CTL_MAX_MSG);
+			reply_end(&r, &hh);
+		}
+		c->closing = true;  /* cannot find the next message */
+		return 1;
+	}
+	if (c->rx_len < hh.len)
+		return 0;
+	dispatch(c, (const struct lr_ctl_hdr *)(void *)c->rx);
+	memmove(c->rx, c->rx + hh.len, c->rx_len - hh.len);
+	c->rx_len -= hh.len;
+	c->last_msg_ms = now_ms();
+	c->partial_ms = 0;
+	return 1;
+}
+
+/*
+ * Reads and handles complete requests, at most CTL_TURN_BUDGET, and none
+ * while CTL_TX_HIGH bytes of replies wait. @return requests handled, -1 = closed.
+ */
+static int
+conn_serve(struct conn *c, bool readable)
 {
 	int handled = 0;
 
@@ -414,7 +537,17 @@ conn_read(struct conn *c)
 		const struct lr_ctl_hdr *h;
 		size_t want = CTL_READ_CHUNK;
 		ssize_t n;
+		int r;
 
+		while (!c->closing && handled < CTL_TURN_BUDGET && tx_backlog(c) < CTL_TX_HIGH &&
+		       (r = next_message(c)) != 0) {
+			if (r < 0)
+				return -1;
+			handled++;
+		}
+		if (!readable || c->closing || handled >= CTL_TURN_BUDGET ||
+		    tx_backlog(c) >= CTL_TX_HIGH)
+			break;
 		if (c->rx_len >= sizeof(*h)) {
 			h = (const struct lr_ctl_hdr *)(void *)c->rx;
 			if (h->len > c->rx_len && h->len <= LR_CTL_MAX_MSG)
@@ -438,37 +571,12 @@ conn_read(struct conn *c)
 			return -1;
 		}
 		c->rx_len += (size_t)n;
-		/* complete messages */
-		while (!c->closing && c->rx_len >= sizeof(*h)) {
-			struct lr_ctl_hdr hh;
-
-			memcpy(&hh, c->rx, sizeof(hh));
-			if (hh.magic != LR_CTL_MAGIC) {
-				LR_LOG(NOTICE, "ctl: bad magic 0x%08x: closing the connection", hh.magic);
-				conn_close(c);
-				return -1;
-			}
-			if (hh.len < sizeof(hh) || hh.len > LR_CTL_MAX_MSG) {
-				struct reply r;
-
-				if (reply_begin(&r, c, 0) != NULL) {
-					lr_status_set(&r.st, LR_ERR_INVALID, 0,
-						      "message length %u outside [%zu, %u]", hh.len,
-						      sizeof(hh), LR_CTL_MAX_MSG);
-					reply_end(&r, &hh);
-				}
-				c->closing = true;  /* cannot find the next message */
-				break;
-			}
-			if (c->rx_len < hh.len)
-				break;
-			dispatch(c, (const struct lr_ctl_hdr *)(void *)c->rx);
-			handled++;
-			memmove(c->rx, c->rx + hh.len, c->rx_len - hh.len);
-			c->rx_len -= hh.len;
-		}
-		if (c->closing)
-			break;
+	}
+	if (c->rx_len > 0 && !has_message(c)) {
+		if (c->partial_ms == 0)
+			c->partial_ms = now_ms();
+	} else {
+		c->partial_ms = 0;
 	}
 	/* a large buffer is not kept for an idle connection */
 	if (c->rx_len == 0 && c->rx_cap > 4 * CTL_READ_CHUNK) {
@@ -479,26 +587,67 @@ conn_read(struct conn *c)
 	return conn_flush(c) < 0 ? -1 : handled;
 }
 
+/* Whether a peer may use the socket: root, our own uid, the control plane's uid or group. */
+static bool
+peer_allowed(uid_t uid, gid_t gid)
+{
+	return uid == 0 || uid == geteuid() || uid == (uid_t)ctl.pol.uid ||
+	       (ctl.pol.gid >= 0 && gid == (gid_t)ctl.pol.gid);
+}
+
+/* Refusals are logged at most once a second (a flood must not flood the log). */
+static void
+log_refused(const char *why, uid_t uid)
+{
+	uint64_t now = now_ms();
+
+	ctl.refused++;
+	if (now < ctl.refused_log_ms)
+		return;
+	ctl.refused_log_ms = now + 1000;
+	LR_LOG(WARNING, "ctl: refused a client (uid %u): %s (%" PRIu64 " refused so far)",
+	       (unsigned)uid, why, ctl.refused);
+}
+
 static void
 accept_all(void)
 {
 	for (;;) {
 		struct epoll_event ev = { .events = EPOLLIN };
+		struct ucred cr;
+		socklen_t crl = sizeof(cr);
 		struct conn *c;
-		unsigned i;
+		unsigned i, end;
+		bool control;
 		int fd = accept4(ctl.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
 			return;
-		for (i = 0; i < CTL_MAX_CONN && ctl.conns[i] != NULL; i++)
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0) {
+			close(fd);
+			continue;
+		}
+		if (!peer_allowed(cr.uid, cr.gid)) {
+			log_refused("not root, the control plane's uid or group", cr.uid);
+			close(fd);
+			continue;
+		}
+		control = cr.uid == (uid_t)ctl.pol.uid;
+		end = control ? CTL_MAX_CONN : CTL_MAX_CONN - CTL_RESERVED;
+		for (i = 0; i < end && ctl.conns[i] != NULL; i++)
 			;
-		c = i < CTL_MAX_CONN ? calloc(1, sizeof(*c)) : NULL;
+		c = i < end ? calloc(1, sizeof(*c)) : NULL;
 		if (c == NULL) {
-			LR_LOG(WARNING, "ctl: too many clients, refusing one");
+			log_refused("too many clients", cr.uid);
 			close(fd);
 			continue;
 		}
 		c->fd = fd;
+		c->uid = cr.uid;
+		c->gid = cr.gid;
+		c->control = control;
+		c->events = EPOLLIN;
+		c->accepted_ms = c->last_msg_ms = now_ms();
 		ev.data.ptr = c;
 		if (epoll_ctl(ctl.ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			close(fd);
@@ -509,39 +658,106 @@ accept_all(void)
 	}
 }
 
+/* Closes clients past their timeouts (see struct lr_ctl_policy). */
+static void
+expire(uint64_t now)
+{
+	uint64_t t = ctl.pol.timeout_ms, idle = (uint64_t)ctl.pol.idle_s * 1000;
+	unsigned i;
+
+	for (i = 0; i < CTL_MAX_CONN; i++) {
+		struct conn *c = ctl.conns[i];
+		const char *why = NULL;
+
+		if (c == NULL)
+			continue;
+		if (!c->hello && now - c->accepted_ms > t)
+			why = "no HELLO";
+		else if (c->partial_ms != 0 && now - c->partial_ms > t)
+			why = "a message left half sent";
+		else if (c->stall_ms != 0 && now - c->stall_ms > t)
+			why = "replies not read";
+		else if (idle != 0 && !c->control && now - c->last_msg_ms > idle)
+			why = "idle";
+		if (why == NULL)
+			continue;
+		LR_LOG(NOTICE, "ctl: closing a client (uid %u): %s for %" PRIu64 " ms",
+		       (unsigned)c->uid, why,
+		       now - (why[0] == 'n' ? c->accepted_ms : why[0] == 'a' ? c->partial_ms :
+			      why[0] == 'r' ? c->stall_ms : c->last_msg_ms));
+		conn_close(c);
+	}
+}
+
+static bool
+alive(const struct conn *c)
+{
+	unsigned k;
+
+	for (k = 0; k < CTL_MAX_CONN; k++)
+		if (ctl.conns[k] == c)
+			return true;
+	return false;
+}
+
 unsigned
 lr_ctl_poll(int timeout_ms)
 {
 	struct epoll_event ev[16];
-	unsigned handled = 0;
-	int n, i;
+	unsigned handled = 0, i;
+	uint64_t now;
+	int n, e;
 
 	if (ctl.ep < 0)
 		return 0;
+	/* buffered requests left by the per-turn budget: do not sleep */
+	for (i = 0; i < CTL_MAX_CONN; i++)
+		if (ctl.conns[i] != NULL && ctl.conns[i]->pending)
+			timeout_ms = 0;
 	n = epoll_wait(ctl.ep, ev, RTE_DIM(ev), timeout_ms);
-	for (i = 0; i < n; i++) {
-		struct conn *c = ev[i].data.ptr;
-		int k;
+	for (e = 0; e < n; e++) {
+		struct conn *c = ev[e].data.ptr;
 
 		if (c == NULL) {
 			accept_all();
 			continue;
 		}
 		/* a connection closed earlier in this loop no longer exists */
-		for (k = 0; k < CTL_MAX_CONN && ctl.conns[k] != c; k++)
-			;
-		if (k == CTL_MAX_CONN)
+		if (!alive(c))
 			continue;
-		if (ev[i].events & EPOLLOUT) {
+		if (ev[e].events & EPOLLOUT) {
 			if (conn_flush(c) < 0)
 				continue;
 		}
-		if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-			int r = conn_read(c);
+		if (ev[e].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+			int r;
 
+			c->pending = false;
+			c->turn = ctl.turn;
+			r = conn_serve(c, true);
 			if (r > 0)
 				handled += (unsigned)r;
 		}
+	}
+	for (i = 0; i < CTL_MAX_CONN; i++) {
+		struct conn *c = ctl.conns[i];
+
+		/* one budget per turn: a connection served above waits for the next */
+		if (c != NULL && c->pending && c->turn != ctl.turn) {
+			int r;
+
+			c->pending = false;
+			c->turn = ctl.turn;
+			r = conn_serve(c, false);
+			if (r > 0)
+				handled += (unsigned)r;
+		}
+	}
+	ctl.turn++;
+	now = now_ms();
+	if (now >= ctl.next_scan_ms) {
+		expire(now);
+		ctl.next_scan_ms = now + CTL_SCAN_MS;
 	}
 	return handled;
 }

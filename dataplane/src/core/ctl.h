@@ -84,13 +84,28 @@ struct lr_ctl_identity {
 };
 
 /**
+ * Who may use the socket and for how long (linerate-dp --ctl-* options).
+ * Allowed peers (SO_PEERCRED): root, the dataplane's own uid, uid, and
+ * peers whose primary group is gid.
+ */
+struct lr_ctl_policy {
+	uint32_t uid;         /**< the control plane's uid: owns the socket and the reserved slots */
+	int64_t gid;          /**< group of the socket (mode 0660), -1 = none (mode 0600) */
+	uint32_t timeout_ms;  /**< no HELLO, half-sent message or unread replies: closed after */
+	uint32_t idle_s;      /**< other uids' connections closed after this idle time, 0 = never */
+};
+
+/**
  * Checks path before starting: 1 when a live dataplane answers there (do
  * not start), 0 when free (a stale socket file was removed), -1 on error.
  */
 int lr_ctl_probe_live(const char *path);
 
-/** Binds and listens. @return 0 or -errno. */
-int lr_ctl_open(const char *path, const struct lr_ctl_identity *id);
+/**
+ * Binds (mode 0600, or 0660 owned by pol->gid; owned by pol->uid) and
+ * listens. @return 0 or -errno.
+ */
+int lr_ctl_open(const char *path, const struct lr_ctl_identity *id, const struct lr_ctl_policy *pol);
 
 /** Serves clients for up to timeout_ms. @return requests handled. */
 unsigned lr_ctl_poll(int timeout_ms);

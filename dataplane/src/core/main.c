@@ -126,6 +126,7 @@ main(int argc, char **argv)
 	char err[256];
 	struct lr_args a;
 	struct lr_ctl_identity id;
+	struct lr_ctl_policy pol;
 	struct rte_rcu_qsbr *rcu = NULL;
 	struct rte_mempool *mp = NULL;
 	int dd = -1, i, rc, code = 1;
@@ -193,7 +194,8 @@ main(int argc, char **argv)
 
 	boot_id = random_u64();
 	start_ns = now_ns();
-	if (lr_stats_create(a.stats_path, boot_id, start_ns, rte_get_tsc_hz()) < 0)
+	if (lr_stats_create(a.stats_path, boot_id, start_ns, rte_get_tsc_hz()) < 0 ||
+	    lr_stats_set_owner(a.ctl_uid, a.ctl_gid) < 0)
 		goto out;
 	n_workers = lr_worker_count_lcores();
 	if (n_workers == 0) {
@@ -246,7 +248,11 @@ main(int argc, char **argv)
 	id.n_workers = lr_n_workers;
 	snprintf(id.stats_path, sizeof(id.stats_path), "%s", a.stats_path);
 	snprintf(id.name, sizeof(id.name), "%s", a.name);
-	rc = lr_ctl_open(a.ctl_path, &id);
+	pol.uid = a.ctl_uid;
+	pol.gid = a.ctl_gid;
+	pol.timeout_ms = a.ctl_timeout_ms;
+	pol.idle_s = a.ctl_idle_s;
+	rc = lr_ctl_open(a.ctl_path, &id, &pol);
 	if (rc < 0) {
 		LR_LOG(ERR, "control socket %s: %s", a.ctl_path, strerror(-rc));
 		goto out;

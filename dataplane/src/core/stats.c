@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Stats memory: a tmpfs file mapped shared, read-only for the addon. */
+/*
+ * Stats memory: a tmpfs file mapped shared, read-only for the addon.
+ * Readable by its owner (root or the control plane's uid) and, when one is
+ * configured, a group: counters and port names are not for every local user.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -25,7 +30,7 @@ lr_stats_create(const char *path, uint64_t boot_id, uint64_t start_ns, uint64_t 
 			LR_LOG(ERR, "stats: cannot remove stale %s: %s", path, strerror(errno));
 			return -1;
 		}
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 || ftruncate(fd, (off_t)sz) < 0) {
 			LR_LOG(ERR, "stats: cannot create %s: %s", path, strerror(errno));
 			if (fd >= 0)
@@ -56,6 +61,22 @@ lr_stats_create(const char *path, uint64_t boot_id, uint64_t start_ns, uint64_t 
 	for (unsigned p_ = 0; p_ < LR_MAX_PORTS; p_++)
 		for (unsigned q = 0; q < LR_MAX_QUEUES; q++)
 			lr_shm->rxq[p_][q].worker = -1;
+	return 0;
+}
+
+int
+lr_stats_set_owner(uint32_t uid, int64_t gid)
+{
+	uid_t u = uid != geteuid() ? (uid_t)uid : (uid_t)-1;
+
+	if (lr_stats_file[0] == '\0' || (u == (uid_t)-1 && gid < 0))
+		return 0;
+	if (chown(lr_stats_file, u, gid >= 0 ? (gid_t)gid : (gid_t)-1) < 0 ||
+	    chmod(lr_stats_file, gid >= 0 ? 0640 : 0600) < 0) {
+		LR_LOG(ERR, "stats: cannot give %s to uid %u gid %lld: %s", lr_stats_file, uid,
+		       (long long)gid, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

@@ -15,10 +15,17 @@
 extern struct lr_stats_shm *lr_shm;
 
 /**
- * Creates (replacing a stale file) and maps the stats file, or anonymous
- * memory when path is NULL (unit tests). Header filled except magic.
+ * Creates (replacing a stale file, mode 0600) and maps the stats file, or
+ * anonymous memory when path is NULL (unit tests). Header filled except magic.
  */
 int lr_stats_create(const char *path, uint64_t boot_id, uint64_t start_ns, uint64_t tsc_hz);
+
+/**
+ * Gives the stats file to its readers: owner uid (when not ours) and, with
+ * gid >= 0, that group and mode 0640; otherwise it stays 0600.
+ * @return 0, or -1 (logged).
+ */
+int lr_stats_set_owner(uint32_t uid, int64_t gid);
 
 /** Makes the memory valid for readers: writes magic last. */
 void lr_stats_publish(void);

@@ -5,14 +5,23 @@
  * type with its error cases, dump paging, pipelined and concurrent
  * clients, the stats memory, and a clean SIGTERM (socket and stats file
  * removed). Prints the route install rate (10k-route batches).
+ * Hostile local clients (issue 15, as root): socket and stats modes, peer
+ * credentials, 70 idle clients of another uid and 64 that never say HELLO
+ * (the control plane still attaches), a client that never reads its
+ * replies (memory bounded, others answered at once), a half-sent message.
  *
  * usage: test_ctl <path to linerate-dp>
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "ctlclient.h"
@@ -76,6 +85,289 @@ closed_by_peer(int fd)
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return recv(fd, &c, 1, 0) == 0;
+}
+
+/* The uid / gid a hostile local user gets in these tests (nobody / nogroup). */
+#define NOBODY 65534
+#define OTHER_GID 65533
+
+/* Resident memory of pid in kB (hugepages are not in it: heap growth is). */
+static long
+rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* A connect that does not retry. @return fd, or -errno. */
+static int
+raw_connect(void)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* HELLO answered within ms on a fresh connection. */
+static bool
+hello_within(double ms)
+{
+	double t0 = now_s();
+	int fd = lrc_open(sock_path, 0, NULL);
+	bool ok = fd >= 0 && (now_s() - t0) * 1000 < ms;
+
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		fprintf(stderr, "HELLO %s after %.0f ms\n", fd >= 0 ? "answered" : "failed",
+			(now_s() - t0) * 1000);
+	return ok;
+}
+
+/* Drops to uid NOBODY with primary gid gid and supplementary groups sup (n of them). */
+static void
+become(gid_t gid, const gid_t *sup, size_t n)
+{
+	if (setgroups(n, sup) < 0 || setgid(gid) < 0 || setuid(NOBODY) < 0)
+		_exit(99);
+}
+
+static int
+child_status(pid_t p)
+{
+	int st;
+
+	if (waitpid(p, &st, 0) != p || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static void
+test_modes(void)
+{
+	struct stat sb;
+
+	REQUIRE(stat(sock_path, &sb) == 0);
+	CHECK_EQ(sb.st_mode & 0777, 0660);
+	CHECK_EQ(sb.st_gid, NOBODY);
+	CHECK_EQ(sb.st_uid, 0);
+	REQUIRE(stat(stats_path, &sb) == 0);
+	CHECK_EQ(sb.st_mode & 0777, 0640);
+	CHECK_EQ(sb.st_gid, NOBODY);
+}
+
+/*
+ * A user outside the socket's group cannot connect (mode 0660); one in it
+ * by a supplementary group only gets past the file mode but not the
+ * SO_PEERCRED check (primary gid): closed without an answer to HELLO.
+ */
+static void
+test_peercred(void)
+{
+	pid_t p = fork();
+
+	REQUIRE(p >= 0);
+	if (p == 0) {
+		become(OTHER_GID, NULL, 0);
+		_exit(raw_connect() == -EACCES ? 0 : 1);
+	}
+	CHECK_EQ(child_status(p), 0);
+	p = fork();
+	REQUIRE(p >= 0);
+	if (p == 0) {
+		gid_t sup = NOBODY;
+		struct lrc_reply rep;
+		int fd;
+
+		become(OTHER_GID, &sup, 1);
+		fd = raw_connect();
+		if (fd < 0)
+			_exit(2);
+		_exit(lrc_call(fd, LR_CTL_HELLO, LR_CTL_VERSION, NULL, 0, 0, &rep) < 0 ? 0 : 3);
+	}
+	CHECK_EQ(child_status(p), 0);
+	/* the group's own members are let in */
+	p = fork();
+	REQUIRE(p >= 0);
+	if (p == 0) {
+		gid_t sup = NOBODY;
+		int fd;
+
+		become(NOBODY, &sup, 1);
+		fd = lrc_open(sock_path, 0, NULL);
+		_exit(fd >= 0 ? 0 : 4);
+	}
+	CHECK_EQ(child_status(p), 0);
+}
+
+/*
+ * 70 connections of another allowed uid that say HELLO and then sit idle:
+ * the control plane's uid (root here) still attaches in the reserved slots.
+ * Then 64 connections of root that never say HELLO: closed after
+ * --ctl-timeout-ms, and a new client attaches again.
+ */
+static void
+test_lockout(void)
+{
+	enum { FLOOD = 70, RAW = 64 };
+	int pfd[2], fds[RAW], i, open_ok = 0;
+	char c;
+	pid_t p;
+
+	lrc_sleep_ms(200);  /* earlier clients' closes are seen */
+	REQUIRE(pipe(pfd) == 0);
+	p = fork();
+	REQUIRE(p >= 0);
+	if (p == 0) {
+		gid_t sup = NOBODY;
+		int n = 0;
+
+		close(pfd[0]);
+		become(NOBODY, &sup, 1);
+		for (i = 0; i < FLOOD; i++)
+			if (lrc_open(sock_path, 0, NULL) >= 0)
+				n++;
+		c = (char)n;
+		if (write(pfd[1], &c, 1) != 1)
+			_exit(1);
+		pause();  /* hold them until killed */
+		_exit(0);
+	}
+	close(pfd[1]);
+	REQUIRE(read(pfd[0], &c, 1) == 1);
+	close(pfd[0]);
+	/* all but the reserved slots (and the one this test holds) went to the flood */
+	CHECK_EQ((int)c, 64 - 4 - 1);
+	CHECK(hello_within(500));
+	kill(p, SIGKILL);
+	waitpid(p, NULL, 0);
+
+	lrc_sleep_ms(200);
+	for (i = 0; i < RAW; i++)
+		fds[i] = raw_connect();
+	lrc_sleep_ms(200);
+	/* every slot is taken by a client that said nothing */
+	CHECK(lrc_open(sock_path, 0, NULL) < 0);
+	for (i = 0; i < RAW; i++) {
+		if (fds[i] >= 0 && closed_by_peer(fds[i]))
+			open_ok++;
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+	CHECK_EQ(open_ok, RAW);
+	CHECK(hello_within(500));
+}
+
+/*
+ * A client that pipelines requests and never reads a reply: the dataplane
+ * stops reading it (memory bounded), answers other clients at once, and
+ * closes it after --ctl-timeout-ms.
+ */
+static void
+test_unread_replies(void)
+{
+	struct lr_ctl_hdr h;
+	long rss0 = rss_kb(dp_pid), rss1;
+	size_t sent = 0;
+	double t0;
+	uint8_t buf[64 << 10];
+	int fd = lrc_open(sock_path, 1000, NULL), fl, k;
+	ssize_t n;
+
+	REQUIRE(fd >= 0);
+	fl = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	memset(&h, 0, sizeof(h));
+	h.magic = LR_CTL_MAGIC;
+	h.version = LR_CTL_VERSION;
+	h.type = LR_CTL_PORT_LIST;
+	h.len = sizeof(h);
+	for (k = 0; k < (int)(sizeof(buf) / sizeof(h)); k++)
+		memcpy(buf + k * sizeof(h), &h, sizeof(h));
+	/* 4 MB of requests (about 175k of them), as much as the socket takes */
+	t0 = now_s();
+	while (sent < (4u << 20) && now_s() - t0 < 3) {
+		n = send(fd, buf, sizeof(buf) / sizeof(h) * sizeof(h), MSG_NOSIGNAL);
+		if (n > 0)
+			sent += (size_t)n;
+		else
+			lrc_sleep_ms(5);
+		if (now_s() - t0 > 0.3)
+			break;
+	}
+	CHECK(hello_within(200));
+	lrc_sleep_ms(300);
+	CHECK(hello_within(200));
+	rss1 = rss_kb(dp_pid);
+	printf("unread replies: %zu bytes of requests taken, dataplane RSS %ld -> %ld kB\n", sent,
+	       rss0, rss1);
+	CHECK(rss1 - rss0 < 16 * 1024);
+	/* closed once its replies sat unread for the timeout: drain to EOF */
+	fcntl(fd, F_SETFL, fl);
+	t0 = now_s();
+	{
+		struct timeval tv = { .tv_sec = 5 };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		;
+	CHECK_EQ(n, 0);
+	close(fd);
+}
+
+/* A message whose header arrived but whose body never does: closed. */
+static void
+test_half_message(void)
+{
+	struct lr_ctl_hdr h;
+	int fd = lrc_open(sock_path, 1000, NULL);
+
+	REQUIRE(fd >= 0);
+	memset(&h, 0, sizeof(h));
+	h.magic = LR_CTL_MAGIC;
+	h.version = LR_CTL_VERSION;
+	h.type = LR_CTL_ROUTE_BATCH;
+	h.len = sizeof(h) + 1000;
+	h.count = 1;
+	REQUIRE(send(fd, &h, sizeof(h), MSG_NOSIGNAL) == (ssize_t)sizeof(h));
+	CHECK(closed_by_peer(fd));
+	close(fd);
+}
+
+static void
+test_hostile_clients(void)
+{
+	if (geteuid() != 0) {
+		printf("not root: hostile-client tests skipped\n");
+		return;
+	}
+	test_modes();
+	test_peercred();
+	test_lockout();
+	test_unread_replies();
+	test_half_message();
 }
 
 static void
@@ -468,7 +760,8 @@ main(int argc, char **argv)
 	const char *opts[] = { "--name", "ctltest", "--ctl", sock_path, "--stats", stats_path,
 			       "--port", "p0=net_ring0", "--port", "p1=net_ring1",
 			       "--idle-sleep-us", "200", "--routes4", "131072", "--routes6", "4096",
-			       "--neighbors", "1024", NULL };
+			       "--neighbors", "1024", "--ctl-gid", "65534", "--ctl-timeout-ms", "1000",
+			       NULL };
 	struct lr_ctl_hello_rep hello;
 	struct lrc_reply rep;
 	struct stat sb;
@@ -510,6 +803,7 @@ main(int argc, char **argv)
 	test_routes(fd);
 	test_addr_neigh(fd);
 	test_stats(dp_pid);
+	test_hostile_clients();
 
 	/* a second client at the same time */
 	fd2 = lrc_open(sock_path, 1000, NULL);
