@@ -84,9 +84,21 @@ export const ConfigSchema = z.object({
     pci: z.boolean().default(false),
     /** Start linerate-dp when no dataplane answers on the control socket. */
     spawn: z.boolean().default(true),
+    /**
+     * Who may use the control socket (linerate-dp --ctl-*). Root and the
+     * dataplane's own uid always may; ctlUid (default: the uid serve runs as)
+     * owns the socket and stats file and has reserved connection slots;
+     * ctlGid gives both to a group (socket 0660, stats 0640; else 0600).
+     */
+    ctlUid: count(0, 0xfffffffe).optional(),
+    ctlGid: count(0, 0xfffffffe).optional(),
+    /** Clients that send no HELLO, leave a message half sent or read no reply are closed after this. */
+    ctlTimeoutMs: count(100, 3600000).default(5000),
+    /** Idle clients other than ctlUid are closed after this (0 = never). */
+    ctlIdleTimeoutS: count(0, 604800).default(300),
   }).strict().default(() => ({
     binary: defaultDataplaneBinary, lcores: '0,1', eal: [], rxQueues: 1, rxd: 1024, txd: 1024, burst: 32,
-    idleSleepUs: 0, pci: false, spawn: true,
+    idleSleepUs: 0, pci: false, spawn: true, ctlTimeoutMs: 5000, ctlIdleTimeoutS: 300,
   })),
   ports: z.array(PortConfig).min(1),
   routes: z.array(RouteConfig).default([]),

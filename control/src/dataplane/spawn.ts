@@ -30,6 +30,10 @@ export function dataplaneArgs(r: Resolved): string[] {
   if (d.routes4 !== undefined) app.push('--routes4', String(d.routes4));
   if (d.routes6 !== undefined) app.push('--routes6', String(d.routes6));
   if (d.neighbors !== undefined) app.push('--neighbors', String(d.neighbors));
+  // The control socket belongs to whoever runs serve unless the config says otherwise.
+  app.push('--ctl-uid', String(d.ctlUid ?? process.getuid?.() ?? 0));
+  if (d.ctlGid !== undefined) app.push('--ctl-gid', String(d.ctlGid));
+  app.push('--ctl-timeout-ms', String(d.ctlTimeoutMs), '--ctl-idle-timeout', String(d.ctlIdleTimeoutS));
   for (const p of c.ports) {
     app.push('--port', `${p.name}=${p.device}`);
     if (p.rxQueues !== undefined) app.push('--port-rxq', `${p.name}=${p.rxQueues}`);

@@ -5,6 +5,7 @@
  * memory, request ordering, close() and a dataplane that dies.
  */
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -614,5 +615,55 @@ describe('addon: a control socket that misbehaves', () => {
     const dp = new (loadAddon().Dataplane)();
     const err = await rejection(dp.connect('/tmp/' + 'x'.repeat(200), 100));
     assert.equal(err.code, GRPC.INVALID_ARGUMENT);
+  });
+});
+
+describe('addon: hostile control clients', function () {
+  this.timeout(60000);
+  let addon: AddonModule;
+  let proc: DataplaneProc;
+  const isRoot = process.getuid?.() === 0;
+
+  before(async function () {
+    if (!isRoot) this.skip();
+    addon = loadAddon();
+    // Group nogroup may connect: a second, non-control-plane user of the socket.
+    proc = new DataplaneProc({ extra: ['--ctl-gid', '65534', '--ctl-timeout-ms', '1000'] });
+    await proc.start();
+  });
+
+  after(() => {
+    proc?.stop();
+  });
+
+  it('attaches while 70 idle clients of another uid hold every ordinary slot', async () => {
+    // Each flood connection says HELLO (so no HELLO timeout closes it) and then idles.
+    const flood = [
+      'import socket, struct, sys, time',
+      'fds = []',
+      'for i in range(70):',
+      '    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])',
+      `    s.sendall(struct.pack("<IHHIIII", 0x4c524354, ${addon.protocolVersion}, 1, i + 1, 24, 0, 0)); fds.append(s)`,
+      'print("ready", flush=True)',
+      'time.sleep(60)',
+    ].join('\n');
+    const child = spawn('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', '/usr/bin/python3', '-c', flood, proc.ctlPath],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (b: Buffer) => { if (b.toString().includes('ready')) resolve(); });
+        child.on('exit', (code) => reject(new Error(`flood exited with ${code}`)));
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      const dp = new addon.Dataplane();
+      const t0 = Date.now();
+      const hello = await dp.connect(proc.ctlPath, 2000);
+      assert.equal(hello.pid, proc.pid);
+      assert.ok(Date.now() - t0 < 1000, `attached after ${Date.now() - t0} ms`);
+      assert.equal((await dp.portList()).length, 2);
+      dp.close();
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -102,8 +102,13 @@ describe('config', () => {
       '--idle-sleep-us 50', '--port p0=net_af_packet0,iface=x --port-rxq p0=1 --port p1=0000:03:00.0']) {
       assert.ok(app.includes(part), `${part} not in ${app}`);
     }
+    assert.ok(app.includes(`--ctl-uid ${process.getuid?.() ?? 0}`), app);
+    assert.ok(app.includes('--ctl-timeout-ms 5000 --ctl-idle-timeout 300'), app);
+    assert.ok(!app.includes('--ctl-gid'), app);
     const pci = dataplaneArgs(resolvePaths(parseConfig({ ...baseConfig(), dataplane: { pci: true } })));
     assert.ok(!pci.includes('--no-pci'));
+    const own = dataplaneArgs(resolvePaths(parseConfig({ ...baseConfig(), dataplane: { ctlUid: 1000, ctlGid: 1001, ctlTimeoutMs: 900 } }))).join(' ');
+    assert.ok(own.includes('--ctl-uid 1000 --ctl-gid 1001 --ctl-timeout-ms 900'), own);
   });
 
   it('turns the initial routes, neighbors and addresses into canonical changes', () => {

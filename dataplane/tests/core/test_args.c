@@ -34,6 +34,33 @@ main(void)
 		CHECK_EQ(a.idle_sleep_us, 0);
 		CHECK_EQ(a.n_ports, 0);
 		CHECK(a.routes4 >= (1u << 20));
+		CHECK_EQ(a.ctl_uid, 0);
+		CHECK_EQ(a.ctl_gid, -1);
+		CHECK_EQ(a.ctl_timeout_ms, 5000);
+		CHECK_EQ(a.ctl_idle_s, 300);
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x.sock", "--stats", "/dev/shm/x", "--ctl-uid", "1000",
+				    "--ctl-gid", "0", "--ctl-timeout-ms", "250", "--ctl-idle-timeout", "0",
+				    NULL };
+
+		CHECK_EQ(parse(&a, err, v), 0);
+		CHECK_EQ(a.ctl_uid, 1000);
+		CHECK_EQ(a.ctl_gid, 0);
+		CHECK_EQ(a.ctl_timeout_ms, 250);
+		CHECK_EQ(a.ctl_idle_s, 0);
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--ctl-gid", "wheel", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "--ctl-gid");
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--ctl-timeout-ms", "0", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "--ctl-timeout-ms");
 	}
 	{
 		const char *v[] = { "--name", "edge1", "--ctl", "/tmp/x.sock", "--stats", "/dev/shm/x",
