@@ -13,6 +13,12 @@ export class ApiError extends Error {
   }
 }
 
+/** Bad input as errors quote it: JSON, at most 64 characters of it (a 16 MiB string must not travel back in a message). */
+export function quote(text: unknown): string {
+  const s = typeof text === 'string' ? text : String(text);
+  return s.length <= 64 ? JSON.stringify(s) : `${JSON.stringify(s.slice(0, 64))}... (${s.length} characters)`;
+}
+
 const at = (field: string, msg: string): string => (field ? `${field}: ${msg}` : msg);
 
 export const invalid = (field: string, msg: string): ApiError => new ApiError(status.INVALID_ARGUMENT, at(field, msg));

@@ -21,6 +21,7 @@ import { startMetrics } from './metrics';
 import { DesiredState } from './model/state';
 import { loadProto } from './proto';
 import { dataplaneService } from './services/dataplane';
+import { guardService, receiveLimit } from './services/guard';
 import { neighborService } from './services/neighbor';
 import { portService } from './services/port';
 import { routeService } from './services/route';
@@ -135,13 +136,16 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     ...opts.timings,
   });
 
-  // A full batch (65536 routes with next hops) is well over gRPC's 4 MiB default.
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20, 'grpc.max_send_message_length': 64 << 20 });
-  server.addService(services.PortService.service, portService(controller, log));
-  server.addService(services.RouteService.service, routeService(controller, log));
-  server.addService(services.NeighborService.service, neighborService(controller, log));
-  server.addService(services.StatsService.service, statsService(controller, log));
-  server.addService(services.DataplaneService.service, dataplaneService(controller, supervisor, { name: config.name, ctlPath: paths.ctlPath }, log));
+  // A full batch (65536 routes with next hops) is well over gRPC's 4 MiB default; the
+  // limit is the largest valid batch (arithmetic in receiveLimit), nothing more.
+  const recvLimit = receiveLimit(addon.limits.maxBatch, addon.limits.maxEcmp);
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': recvLimit, 'grpc.max_send_message_length': 64 << 20 });
+  server.addService(...guardService(services.PortService.service, portService(controller, log)));
+  server.addService(...guardService(services.RouteService.service, routeService(controller, log)));
+  server.addService(...guardService(services.NeighborService.service, neighborService(controller, log)));
+  server.addService(...guardService(services.StatsService.service, statsService(controller, log)));
+  server.addService(...guardService(services.DataplaneService.service,
+    dataplaneService(controller, supervisor, { name: config.name, ctlPath: paths.ctlPath }, log)));
   health.addToServer(server);
   // Reflection also describes grpc.health.v1 so that grpcurl can call it.
   const healthDefinition = protoLoader.loadSync(healthProtoPath);

@@ -6,7 +6,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { invalid } from '../errors';
+import { invalid, quote } from '../errors';
 
 export type Family = 4 | 6;
 
@@ -15,37 +15,46 @@ export interface ParsedCidr extends ParsedIp { prefixLen: number; cidr: string }
 
 const FOUR_PART = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
 
+/** Longest text of an address, a prefix or a MAC ("ffff:...:255.255.255.255/128" is 49). */
+const MAX_TEXT = 64;
+
+function checkText(text: unknown, field: string): asserts text is string {
+  if (typeof text !== 'string' || text === '') throw invalid(field, 'required');
+  // Before any regular expression or parser sees it.
+  if (text.length > MAX_TEXT) throw invalid(field, `${text.length} characters, at most ${MAX_TEXT}: ${quote(text)}`);
+}
+
 /** Strict: four-part decimal IPv4 (no octal/hex/short forms) or IPv6 without a zone. */
 export function parseIp(text: unknown, field: string): ParsedIp {
-  if (typeof text !== 'string' || text === '') throw invalid(field, 'required');
+  checkText(text, field);
   const m = FOUR_PART.exec(text);
   if (m) {
     let ip: ipaddr.IPv4;
     try {
       ip = new ipaddr.IPv4([+m[1], +m[2], +m[3], +m[4]]); // range-checks the octets
     } catch {
-      throw invalid(field, `not an IP address: ${JSON.stringify(text)}`);
+      throw invalid(field, `not an IP address: ${quote(text)}`);
     }
     return { address: text, family: 4, ip };
   }
   if (text.includes(':') && ipaddr.IPv6.isValid(text)) {
     const ip = ipaddr.IPv6.parse(text);
-    if (ip.zoneId) throw invalid(field, `zone not allowed in ${text}`);
+    if (ip.zoneId) throw invalid(field, `zone not allowed in ${quote(text)}`);
     return { address: ip.toString(), family: 6, ip };
   }
-  throw invalid(field, `not an IP address: ${JSON.stringify(text)}`);
+  throw invalid(field, `not an IP address: ${quote(text)}`);
 }
 
 /** "addr/len"; the length is required and must fit the family. Host bits are kept. */
 export function parseCidr(text: unknown, field: string): ParsedCidr {
-  if (typeof text !== 'string' || text === '') throw invalid(field, 'required');
+  checkText(text, field);
   const slash = text.indexOf('/');
-  if (slash < 0) throw invalid(field, `prefix length missing in ${JSON.stringify(text)}`);
+  if (slash < 0) throw invalid(field, `prefix length missing in ${quote(text)}`);
   const ip = parseIp(text.slice(0, slash), field) as ParsedCidr;
   const lenText = text.slice(slash + 1);
   const max = ip.family === 4 ? 32 : 128;
   if (!/^(0|[1-9]\d{0,2})$/.test(lenText) || Number(lenText) > max) {
-    throw invalid(field, `prefix length must be 0..${max} in ${JSON.stringify(text)}`);
+    throw invalid(field, `prefix length must be 0..${max} in ${quote(text)}`);
   }
   ip.prefixLen = Number(lenText);
   ip.cidr = `${ip.address}/${ip.prefixLen}`;
@@ -71,7 +80,7 @@ function networkOf(p: ParsedCidr): string {
 /** A route prefix: CIDR with every host bit zero. */
 export function parsePrefix(text: unknown, field: string): ParsedCidr {
   const p = parseCidr(text, field);
-  if (!hostBitsZero(p)) throw invalid(field, `host bits set in ${text as string} (network is ${networkOf(p)}/${p.prefixLen})`);
+  if (!hostBitsZero(p)) throw invalid(field, `host bits set in ${quote(text)} (network is ${networkOf(p)}/${p.prefixLen})`);
   return p;
 }
 
@@ -135,9 +144,9 @@ const macSchema = z.mac();
 
 /** Unicast Ethernet address, "aa:bb:cc:dd:ee:ff" (case-insensitive; '-' accepted). */
 export function parseMac(text: unknown, field: string): string {
-  if (typeof text !== 'string' || text === '') throw invalid(field, 'required');
+  checkText(text, field);
   const mac = text.toLowerCase().replace(/-/g, ':');
-  if (!macSchema.safeParse(mac).success) throw invalid(field, `not a MAC address: ${JSON.stringify(text)}`);
+  if (!macSchema.safeParse(mac).success) throw invalid(field, `not a MAC address: ${quote(text)}`);
   if (parseInt(mac.slice(0, 2), 16) & 1) throw invalid(field, `multicast MAC ${mac} cannot be a neighbor`);
   if (mac === '00:00:00:00:00:00') throw invalid(field, 'zero MAC');
   return mac;

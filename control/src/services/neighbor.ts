@@ -2,7 +2,7 @@
 import type * as api from '../gen';
 import type { NeighborServiceHandlers } from '../gen/linerate/v1/NeighborService';
 import type { Controller } from '../controller';
-import { notFound } from '../errors';
+import { notFound, quote } from '../errors';
 import type { Logger } from '../log';
 import { canonicalIp, familyOf, parseFamily } from '../model/net';
 import { validateAddNeighbors, validateDeleteNeighbors } from '../tables/neighbor';
@@ -27,7 +27,7 @@ export function neighborService(ctl: Controller, log: Logger): NeighborServiceHa
     ListNeighbors: unary(log, 'ListNeighbors', async (req) => {
       const family = parseFamily(req.family, 'family');
       const a = ctl.attached();
-      if (req.port && !a.ports.has(req.port)) throw notFound('port', `unknown port ${JSON.stringify(req.port)}`);
+      if (req.port && !a.ports.has(req.port)) throw notFound('port', `unknown port ${quote(req.port)}`);
       const dump = await a.dp.neighDump(family);
       const neighbors = dump
         .map((n): api.Neighbor__Output => ({

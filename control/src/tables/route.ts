@@ -10,7 +10,7 @@
  */
 import type * as dp from '../dataplane/addon';
 import type { PortMap } from '../dataplane/translate';
-import { ApiError, exists, invalid, notFound } from '../errors';
+import { ApiError, exists, invalid, notFound, quote } from '../errors';
 import type * as api from '../gen';
 import { type Family, canonicalIp, familyOf, fastPrefix4, parseIp, parsePrefix } from '../model/net';
 import type { DesiredState } from '../model/state';
@@ -107,7 +107,7 @@ export function parseRoute(r: api.Route | null | undefined, at: number, fieldAt:
     const nh = nhs[j];
     const port = nh?.port;
     if (typeof port !== 'string' || port === '') throw invalid(`${hopField(fieldAt, at, j)}.port`, 'required');
-    if (!ports.has(port)) throw notFound(`${hopField(fieldAt, at, j)}.port`, `unknown port ${JSON.stringify(port)}`);
+    if (!ports.has(port)) throw notFound(`${hopField(fieldAt, at, j)}.port`, `unknown port ${quote(port)}`);
     const out: NextHop = { port: intern(port) };
     if (nh.via) {
       let via = gateways.get(nh.via);

@@ -10,7 +10,7 @@
 import type * as dp from '../dataplane/addon';
 import type { PortMap } from '../dataplane/translate';
 import type { Config } from '../config/schema';
-import { exhausted, exists, invalid, notFound } from '../errors';
+import { exhausted, exists, invalid, notFound, quote } from '../errors';
 import type { DesiredState } from '../model/state';
 
 /** What a write does to one entry of the desired state. */
@@ -137,7 +137,7 @@ export function checkBatchSize(n: number, field: string, limits: Limits): void {
 
 export function checkPort(name: unknown, field: string, ports: PortNames): string {
   if (typeof name !== 'string' || name === '') throw invalid(field, 'required');
-  if (!ports.has(name)) throw notFound(field, `unknown port ${JSON.stringify(name)}`);
+  if (!ports.has(name)) throw notFound(field, `unknown port ${quote(name)}`);
   return name;
 }
 

@@ -124,6 +124,16 @@ describe('integration: bad gRPC input is refused and applies nothing', function 
       }), Status.INVALID_ARGUMENT, /updates\[2\]\.route\.prefix/);
     });
 
+    it('a 16 MiB prefix is refused at once, quoting only its start, while another call is answered', async () => {
+      const t0 = Date.now();
+      const other = client().port.listPorts({}).then(() => Date.now() - t0);
+      await refused(client().route.addRoutes({ routes: [{ prefix: '1'.repeat(16 << 20), nextHops: [{ port: 'p1', via: '10.2.1.2' }] }] }),
+        Status.INVALID_ARGUMENT, /^routes\[0\]\.prefix: 16777216 characters, at most 256: "1{64}"\.\.\. \(16777216 characters\)$/);
+      const took = Date.now() - t0;
+      assert.ok(took < 3000, `refused after ${took} ms`);
+      assert.ok(await other < 3000, 'ListPorts answered meanwhile');
+    });
+
     it('gateway of the other family names the next hop', async () => {
       await refused(client().route.addRoutes({
         routes: [{ prefix: '10.8.0.0/16', nextHops: [{ port: 'p1', via: '2001:db8:2:1::2' }] }],
