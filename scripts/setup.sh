@@ -12,7 +12,7 @@ SUDO=""
 # 1. Debian packages: DPDK 22.11 (libs, PMDs, testpmd), build tools, scapy and
 #    tshark for the packet tests, iproute2 for veth/netns, ethtool (offloads
 #    off on test veths) and iputils-ping (end-to-end ping test).
-DEBS=(libdpdk-dev dpdk dpdk-dev cmake g++ gcc make pkg-config python3-scapy tshark iproute2 procps ethtool iputils-ping)
+DEBS=(libdpdk-dev dpdk dpdk-dev cmake g++ gcc make pkg-config python3-scapy tshark iproute2 procps ethtool iputils-ping openssl)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,8 +1,11 @@
 /**
  * Typed gRPC client of the linerate.v1 API (used by the CLI and the tests):
  * promise-returning unary calls, async iteration over ListRoutes pages, and
- * the raw stream for WatchStats.
+ * the raw stream for WatchStats. Transport options mirror serve's: TLS with
+ * a CA and optionally a client certificate (mutual TLS), a bearer token sent
+ * on every call, and "unix:/path" addresses.
  */
+import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
@@ -60,21 +63,61 @@ function healthClientCtor(): grpc.ServiceClientConstructor {
   return healthCtor;
 }
 
-function unary<Req, Res>(client: grpc.Client, method: string): Unary<Req, Res> {
+export interface ClientOptions {
+  /** TLS: CA bundle (PEM) the server's certificate must chain to; any of these turns TLS on. */
+  tlsCa?: string;
+  /** Client certificate and key (PEM) for mutual TLS. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Name the server certificate must carry, when it differs from the address's host. */
+  tlsServerName?: string;
+  /** Bearer token sent as "authorization: Bearer <token>". */
+  token?: string;
+  /** File holding the token (trimmed); used when `token` is not given. */
+  tokenFile?: string;
+}
+
+function readOpt(file: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`${what}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function channelCredentials(o: ClientOptions): grpc.ChannelCredentials {
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  if (o.tlsCa === undefined && o.tlsCert === undefined) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(
+    o.tlsCa !== undefined ? readOpt(o.tlsCa, '--tls-ca') : null,
+    o.tlsKey !== undefined ? readOpt(o.tlsKey, '--tls-key') : null,
+    o.tlsCert !== undefined ? readOpt(o.tlsCert, '--tls-cert') : null,
+  );
+}
+
+function unary<Req, Res>(client: grpc.Client, method: string, md: () => grpc.Metadata): Unary<Req, Res> {
   const fn = (client as unknown as Record<string, (req: Req, md: grpc.Metadata, o: grpc.CallOptions,
     cb: (err: grpc.ServiceError | null, res?: Res) => void) => void>)[method].bind(client);
   return (req, opts = {}) =>
     new Promise((resolve, reject) => {
       const options: grpc.CallOptions = opts.deadlineMs ? { deadline: Date.now() + opts.deadlineMs } : {};
-      fn(req, new grpc.Metadata(), options, (err, res) => (err ? reject(err) : resolve(res as Res)));
+      fn(req, md(), options, (err, res) => (err ? reject(err) : resolve(res as Res)));
     });
 }
 
-/** A client for `addr` ("host:port"), plaintext. */
-export function createClient(addr: string = DEFAULT_ADDR): LinerateClient {
+/** A client for `addr` ("host:port" or "unix:/path"); plaintext unless TLS options are given. */
+export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {}): LinerateClient {
   const { services } = loadProto();
-  const creds = grpc.credentials.createInsecure();
-  const options = { 'grpc.max_receive_message_length': 64 << 20 };
+  const creds = channelCredentials(o);
+  const token = o.token ?? (o.tokenFile !== undefined ? readOpt(o.tokenFile, '--token-file').toString('utf8').trim() : undefined);
+  // Per-call metadata rather than call credentials: grpc-js refuses those on plaintext channels (unix sockets, loopback).
+  const md = (): grpc.Metadata => {
+    const m = new grpc.Metadata();
+    if (token !== undefined) m.set('authorization', `Bearer ${token}`);
+    return m;
+  };
+  const options: grpc.ClientOptions = { 'grpc.max_receive_message_length': 64 << 20,
+    ...(o.tlsServerName !== undefined ? { 'grpc.ssl_target_name_override': o.tlsServerName } : {}) };
   const port = new services.PortService(addr, creds, options);
   const channel = port.getChannel();
   const shared = { ...options, channelOverride: channel };
@@ -84,20 +127,20 @@ export function createClient(addr: string = DEFAULT_ADDR): LinerateClient {
   const dataplane = new services.DataplaneService(addr, creds, shared);
   const health = new (healthClientCtor())(addr, creds, shared);
 
-  const listRoutes = (req: api.ListRoutesRequest = {}): AsyncIterable<api.ListRoutesResponse__Output> => route.ListRoutes(req);
+  const listRoutes = (req: api.ListRoutesRequest = {}): AsyncIterable<api.ListRoutesResponse__Output> => route.ListRoutes(req, md());
 
   return {
     port: {
-      listPorts: unary(port, 'ListPorts'),
-      getPort: unary(port, 'GetPort'),
-      addAddresses: unary(port, 'AddAddresses'),
-      deleteAddresses: unary(port, 'DeleteAddresses'),
+      listPorts: unary(port, 'ListPorts', md),
+      getPort: unary(port, 'GetPort', md),
+      addAddresses: unary(port, 'AddAddresses', md),
+      deleteAddresses: unary(port, 'DeleteAddresses', md),
     },
     route: {
-      write: unary(route, 'Write'),
-      addRoutes: unary(route, 'AddRoutes'),
-      deleteRoutes: unary(route, 'DeleteRoutes'),
-      getRoute: unary(route, 'GetRoute'),
+      write: unary(route, 'Write', md),
+      addRoutes: unary(route, 'AddRoutes', md),
+      deleteRoutes: unary(route, 'DeleteRoutes', md),
+      getRoute: unary(route, 'GetRoute', md),
       listRoutes,
       async listAllRoutes(req = {}) {
         const out: api.Route__Output[] = [];
@@ -106,17 +149,17 @@ export function createClient(addr: string = DEFAULT_ADDR): LinerateClient {
       },
     },
     neighbor: {
-      addNeighbors: unary(neighbor, 'AddNeighbors'),
-      deleteNeighbors: unary(neighbor, 'DeleteNeighbors'),
-      listNeighbors: unary(neighbor, 'ListNeighbors'),
+      addNeighbors: unary(neighbor, 'AddNeighbors', md),
+      deleteNeighbors: unary(neighbor, 'DeleteNeighbors', md),
+      listNeighbors: unary(neighbor, 'ListNeighbors', md),
     },
     stats: {
-      getStats: unary(stats, 'GetStats'),
-      watchStats: (req = {}) => stats.WatchStats(req),
+      getStats: unary(stats, 'GetStats', md),
+      watchStats: (req = {}) => stats.WatchStats(req, md()),
     },
-    dataplane: { getDataplane: unary(dataplane, 'GetDataplane') },
+    dataplane: { getDataplane: unary(dataplane, 'GetDataplane', md) },
     async healthCheck(service = '', opts = {}) {
-      const res = await unary<{ service: string }, { status: string }>(health, 'Check')({ service }, opts);
+      const res = await unary<{ service: string }, { status: string }>(health, 'Check', md)({ service }, opts);
       return res.status;
     },
     waitReady: (timeoutMs) =>

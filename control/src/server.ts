@@ -3,6 +3,8 @@
  * (linerate.v1 services, health checking, reflection) and the supervisor
  * that attaches to (or spawns) the dataplane and reconciles it. Exported
  * for tests: startServer({ config, stateDir, listen: '127.0.0.1:0' }).
+ * Transport and authentication (TLS, token, unix socket, plaintext refusal)
+ * come from transport.ts; reload() re-reads their files (SIGHUP in serve).
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -12,6 +14,8 @@ import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import * as path from 'node:path';
 import { type Config, ConfigError, type Resolved, resolvePaths } from './config/schema';
+import { checkPlaintext, clearStaleSocket, loadTls, readToken, ReloadableServerCredentials, tokenInterceptor,
+  unixPath } from './transport';
 import { Controller } from './controller';
 import { type AddonModule, loadAddon } from './dataplane/addon';
 import { spawnSpec } from './dataplane/spawn';
@@ -39,6 +43,10 @@ export interface ServerOptions {
   log?: Logger;
   /** The addon module (default: build/addon). Tests may pass a fake. */
   addon?: Pick<AddonModule, 'Dataplane' | 'StatsReader' | 'limits'>;
+  /** serve --insecure: allow plaintext on a non-loopback address (as grpc.insecure: true). */
+  insecure?: boolean;
+  /** Call reload() on SIGHUP until stop() (serve does; tests may). */
+  reloadOnSighup?: boolean;
   /** Override config.dataplane.spawn. */
   spawn?: boolean;
   /**
@@ -52,7 +60,7 @@ export interface ServerOptions {
 }
 
 export interface LinerateServer {
-  /** "host:port" actually bound. */
+  /** "host:port" actually bound, or "unix:/path". */
   address: string;
   port: number;
   paths: Resolved;
@@ -61,6 +69,11 @@ export interface LinerateServer {
   health: HealthImplementation;
   log: Logger;
   waitAttached(timeoutMs: number): Promise<Attachment>;
+  /**
+   * Reads the TLS files and the token file again; new connections and calls
+   * use them. On any error the old ones stay in force and the error is thrown.
+   */
+  reload(): void;
   /** Closes gRPC and detaches; the dataplane keeps running unless stopDataplane. */
   stop(opts?: { stopDataplane?: boolean }): Promise<void>;
 }
@@ -82,10 +95,22 @@ function seed(config: Config): DesiredState {
   return state;
 }
 
-function bind(server: grpc.Server, listen: string): Promise<number> {
+function bind(server: grpc.Server, listen: string, creds: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    server.bindAsync(listen, creds, (err, port) => (err ? reject(err) : resolve(port)));
   });
+}
+
+/** Binds a unix socket with mode `mode`: created 0600 (umask) so that no one else can connect before the chmod. */
+async function bindUnix(server: grpc.Server, file: string, creds: grpc.ServerCredentials, mode: number): Promise<void> {
+  await clearStaleSocket(file);
+  const old = process.umask(0o177);
+  try {
+    await bind(server, `unix:${file}`, creds);
+  } finally {
+    process.umask(old);
+  }
+  fs.chmodSync(file, mode);
 }
 
 export async function startServer(opts: ServerOptions): Promise<LinerateServer> {
@@ -93,6 +118,16 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   const log = opts.log ?? createLogger();
   const paths = resolvePaths(config, { stateDir: opts.stateDir, runDir: opts.runDir });
   const addon = opts.addon ?? loadAddon();
+  const listen = opts.listen ?? config.grpc.listen;
+  // Transport settings are checked and their files read before anything else is touched.
+  const plaintextWarning = checkPlaintext(config.grpc, listen, !!opts.insecure);
+  const tlsCfg = config.grpc.tls;
+  const creds = tlsCfg
+    ? new ReloadableServerCredentials(loadTls(tlsCfg), tlsCfg.requireClientCert ?? tlsCfg.ca !== undefined)
+    : grpc.ServerCredentials.createInsecure();
+  const tokenFile = config.grpc.token?.file;
+  let token = tokenFile !== undefined ? readToken(tokenFile) : null;
+  if (plaintextWarning) log.warn(plaintextWarning);
 
   const store = new StateStore(paths.stateDir, { log });
   let state: DesiredState;
@@ -139,7 +174,11 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   // A full batch (65536 routes with next hops) is well over gRPC's 4 MiB default; the
   // limit is the largest valid batch (arithmetic in receiveLimit), nothing more.
   const recvLimit = receiveLimit(addon.limits.maxBatch, addon.limits.maxEcmp);
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': recvLimit, 'grpc.max_send_message_length': 64 << 20 });
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': recvLimit,
+    'grpc.max_send_message_length': 64 << 20,
+    interceptors: token ? [tokenInterceptor(() => token)] : [],
+  });
   server.addService(...guardService(services.PortService.service, portService(controller, log)));
   server.addService(...guardService(services.RouteService.service, routeService(controller, log)));
   server.addService(...guardService(services.NeighborService.service, neighborService(controller, log)));
@@ -151,16 +190,37 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   const healthDefinition = protoLoader.loadSync(healthProtoPath);
   new ReflectionService({ ...packageDefinition, ...healthDefinition }).addToServer(server);
 
-  const listen = opts.listen ?? config.grpc.listen;
-  let port: number;
+  const sockFile = unixPath(listen);
+  let port = 0;
   try {
-    port = await bind(server, listen);
+    if (sockFile !== null) await bindUnix(server, sockFile, creds, config.grpc.socketMode);
+    else port = await bind(server, listen, creds);
   } catch (e) {
+    server.forceShutdown();
     store.close();
+    if (e instanceof ConfigError) throw e;
     throw new Error(`cannot listen on ${listen}: ${(e as Error).message}`);
   }
-  const address = `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
-  log.info({ address }, 'gRPC listening');
+  const address = sockFile !== null ? listen : `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
+  log.info({ address, tls: tlsCfg ? (tlsCfg.ca ? 'mutual' : 'server') : 'off', token: token !== null,
+    ...(sockFile !== null ? { mode: config.grpc.socketMode.toString(8) } : {}) }, 'gRPC listening');
+
+  const reload = (): void => {
+    // Everything is read before anything is swapped: a bad file changes nothing.
+    const nextTls = tlsCfg ? loadTls(tlsCfg) : null;
+    const nextToken = tokenFile !== undefined ? readToken(tokenFile) : null;
+    if (nextTls && creds instanceof ReloadableServerCredentials) creds.update(nextTls);
+    token = nextToken;
+    log.info({ tls: !!nextTls, token: nextToken !== null }, 'credentials reloaded');
+  };
+  const onSighup = (): void => {
+    try {
+      reload();
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'reload failed; the previous credentials stay in force');
+    }
+  };
+  if (opts.reloadOnSighup) process.on('SIGHUP', onSighup);
 
   let metrics: http.Server | undefined;
   if (config.metrics) {
@@ -173,6 +233,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
       await opts.beforeAttach();
     } catch (e) {
       server.forceShutdown();
+      process.off('SIGHUP', onSighup);
       metrics?.close();
       store.close();
       throw e;
@@ -192,15 +253,19 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     health,
     log,
     waitAttached: (ms) => sup.waitAttached(ms),
+    reload,
     async stop(o = {}) {
       if (stopped) return;
       stopped = true;
+      process.off('SIGHUP', onSighup);
       setHealth(false);
       controller.stopSampling();
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 2000);
         server.tryShutdown(() => { clearTimeout(t); resolve(); });
       });
+      // grpc-js leaves the socket file behind; it is ours (bindUnix made it).
+      if (sockFile !== null) fs.rmSync(sockFile, { force: true });
       metrics?.close();
       // Let a write in flight finish (journal included) before closing the store.
       await controller.exclusive(async () => undefined);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * linerate CLI. `serve` runs the control plane; every other command is a
- * gRPC client of it (--addr, default 127.0.0.1:50051). A failed call prints
+ * gRPC client of it (--addr, default 127.0.0.1:50051, or unix:/path; TLS
+ * and token options as the config's grpc section). A failed call prints
  * the gRPC status name and message and exits non-zero.
  */
 import * as os from 'node:os';
@@ -21,11 +22,26 @@ const program = new Command();
 program
   .name('linerate')
   .description('DPDK poll-mode forwarder: control plane and CLI')
-  .addOption(new Option('--addr <host:port>', 'gRPC address of linerate serve').env('LINERATE_ADDR').default(DEFAULT_ADDR));
+  .addOption(new Option('--addr <host:port>', 'gRPC address of linerate serve (or unix:/path)').env('LINERATE_ADDR').default(DEFAULT_ADDR))
+  .addOption(new Option('--tls-ca <file>', 'use TLS; the server certificate must chain to this CA (PEM)').env('LINERATE_TLS_CA'))
+  .addOption(new Option('--tls-cert <file>', 'client certificate for mutual TLS (PEM; with --tls-key)').env('LINERATE_TLS_CERT'))
+  .addOption(new Option('--tls-key <file>', 'private key of --tls-cert (PEM)').env('LINERATE_TLS_KEY'))
+  .addOption(new Option('--tls-server-name <name>', 'name the server certificate must carry (default: the --addr host)'))
+  .addOption(new Option('--token-file <file>', 'bearer token for grpc.token (file content, trimmed)').env('LINERATE_TOKEN_FILE'));
+
+interface GlobalOpts { addr: string; tlsCa?: string; tlsCert?: string; tlsKey?: string; tlsServerName?: string; tokenFile?: string }
 
 /** Runs `fn` with a client; reports errors as "STATUS: message" and sets the exit code. */
 async function withClient(fn: (c: LinerateClient) => Promise<void>): Promise<void> {
-  const c = createClient(program.opts<{ addr: string }>().addr);
+  const { addr, ...o } = program.opts<GlobalOpts>();
+  let c: LinerateClient;
+  try {
+    c = createClient(addr, o);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   try {
     await fn(c);
   } catch (e) {
@@ -45,12 +61,14 @@ program
   .description('run the control plane: gRPC API, attach to (or start) the dataplane, reconcile')
   .option('--config <file>', 'YAML configuration')
   .option('--demo', 'self-contained demo: two namespaces joined by the forwarder (no NIC needed)')
-  .option('--listen <host:port>', 'gRPC listen address (overrides the config)')
+  .option('--listen <host:port>', 'gRPC listen address, or unix:/path (overrides the config)')
+  .option('--insecure', 'allow plaintext gRPC on a non-loopback address (as grpc.insecure: true; warned about)')
   .option('--state-dir <dir>', 'desired state directory (overrides the config)')
   .option('--run-dir <dir>', 'control socket and dataplane log directory (overrides the config)')
   .option('--stop-dataplane', 'on exit also stop the dataplane (and remove the lab)')
   .option('--no-spawn', 'never start linerate-dp; wait for one to answer on the control socket')
-  .action(async (o: { config?: string; demo?: boolean; listen?: string; stateDir?: string; runDir?: string; stopDataplane?: boolean; spawn: boolean }) => {
+  .action(async (o: { config?: string; demo?: boolean; listen?: string; insecure?: boolean; stateDir?: string; runDir?: string;
+    stopDataplane?: boolean; spawn: boolean }) => {
     const log = createLogger();
     let config: Config;
     try {
@@ -76,12 +94,14 @@ program
       config,
       log,
       listen: o.listen,
+      insecure: o.insecure,
+      reloadOnSighup: true, // certificates and token file
       stateDir: o.stateDir ?? (o.demo ? path.join(demoDir, 'state') : undefined),
       runDir: o.runDir ?? (o.demo ? path.join(demoDir, 'run') : undefined),
       spawn: o.spawn === false ? false : undefined,
     }).catch((e: unknown) => {
       process.stderr.write(`${(e as Error).message}\n`);
-      process.exit(1);
+      process.exit(e instanceof ConfigError ? 2 : 1);
     });
 
     let exiting = false;

@@ -15,6 +15,42 @@ const ifName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, 'interface 
 const nsName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'namespace name: 1-64 characters [A-Za-z0-9_.-]');
 const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT');
 const count = (min: number, max: number) => z.number().int().min(min).max(max);
+/** The gRPC API also listens on a unix socket: "unix:/run/linerate/api.sock" (absolute path). */
+const apiListen = z.string().regex(/^(unix:\/[^\0]+|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})$/,
+  'expected HOST:PORT or unix:/absolute/path');
+/** A file mode: a quoted octal string ("0660") or a YAML octal number (0o660); unquoted 0660 is decimal in YAML 1.2. */
+const fileMode = z.union([
+  z.string().regex(/^0?[0-7]{3}$/, 'octal mode such as "0660"').transform((s) => parseInt(s, 8)),
+  z.number().int().min(0).max(0o777, 'at most 0o777: write the mode as a quoted octal string such as "0660"'),
+]);
+const filePath = z.string().min(1).max(4096);
+
+export const TlsConfig = z.object({
+  /** PEM certificate chain and private key of the server. */
+  cert: filePath,
+  key: filePath,
+  /** PEM CA bundle client certificates must chain to (mutual TLS). */
+  ca: filePath.optional(),
+  /**
+   * Refuse clients without a valid certificate signed by `ca`. Defaults to
+   * true when `ca` is set; it cannot be false with `ca` (a certificate that
+   * is requested but not verified proves nothing) nor true without it.
+   */
+  requireClientCert: z.boolean().optional(),
+}).strict();
+
+export const GrpcConfig = z.object({
+  listen: apiListen.default('127.0.0.1:50051'),
+  /** Mode of the unix socket file (unix: listen only). */
+  socketMode: fileMode.default(0o660),
+  /** Server TLS, mutual with `ca`. */
+  tls: TlsConfig.optional(),
+  /** Every call needs "authorization: Bearer <token>", the token being this file's content (trimmed). */
+  token: z.object({ file: filePath }).strict().optional(),
+  /** Allow plaintext on a non-loopback TCP address (warned about at every start); also serve --insecure. */
+  insecure: z.boolean().default(false),
+}).strict();
+export type GrpcConfig = z.infer<typeof GrpcConfig>;
 
 export const PortConfig = z.object({
   /** Operator's name, used in every API call. */
@@ -55,7 +91,7 @@ export const LabNamespace = z.object({
 export const ConfigSchema = z.object({
   /** Instance name: socket, stats file and EAL file prefix derive from it. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,22}$/, 'name: 1-23 characters [A-Za-z0-9_-]'),
-  grpc: z.object({ listen: listen.default('127.0.0.1:50051') }).strict().default({ listen: '127.0.0.1:50051' }),
+  grpc: GrpcConfig.default(() => ({ listen: '127.0.0.1:50051', socketMode: 0o660, insecure: false })),
   /** Prometheus /metrics endpoint, off unless set. */
   metrics: z.object({ listen }).strict().optional(),
   /** Desired state (snapshot + journal); default /var/lib/linerate/NAME. */
@@ -113,6 +149,14 @@ export const ConfigSchema = z.object({
       ctx.addIssue({ code: 'custom', path: p, message: e instanceof Error ? e.message : String(e) });
     }
   };
+  const tls = cfg.grpc.tls;
+  if (tls?.requireClientCert === true && tls.ca === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['grpc', 'tls', 'ca'], message: 'required with requireClientCert: true' });
+  }
+  if (tls?.requireClientCert === false && tls.ca !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['grpc', 'tls', 'requireClientCert'],
+      message: 'cannot be false with ca (client certificates would be requested but not verified); leave out ca for server-only TLS' });
+  }
   const names = new Set<string>();
   cfg.ports.forEach((port, i) => {
     if (names.has(port.name)) ctx.addIssue({ code: 'custom', path: ['ports', i, 'name'], message: `duplicate port name ${port.name}` });

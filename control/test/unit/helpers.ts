@@ -5,10 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type ServiceError, status } from '@grpc/grpc-js';
 import * as assert from 'node:assert/strict';
-import { createClient, type LinerateClient } from '../../src/client';
+import { type ClientOptions, createClient, type LinerateClient } from '../../src/client';
 import { type ConfigInput, parseConfig } from '../../src/config/schema';
 import { silentLogger } from '../../src/log';
-import { type LinerateServer, startServer } from '../../src/server';
+import { type LinerateServer, type ServerOptions, startServer } from '../../src/server';
 import { FakeWorld, fakeAddon } from './fake-dataplane';
 
 export function tempDir(tag: string): string {
@@ -32,9 +32,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Transport options of startHarness: server options (listen, insecure, ...) and the client's. */
+export interface HarnessTransport {
+  server?: Pick<ServerOptions, 'listen' | 'insecure' | 'reloadOnSighup' | 'log'>;
+  client?: ClientOptions;
+}
+
 /** startServer on a fake dataplane (no spawn), a client to it; close() removes everything. */
 export async function startHarness(over: Partial<ConfigInput> = {}, world = new FakeWorld(),
-  given?: string): Promise<Harness> {
+  given?: string, transport: HarnessTransport = {}): Promise<Harness> {
   const dir = given ?? tempDir('srv');
   const runDir = path.join(dir, 'run');
   fs.mkdirSync(runDir, { recursive: true });
@@ -50,9 +56,14 @@ export async function startHarness(over: Partial<ConfigInput> = {}, world = new 
     addon: fakeAddon(world),
     spawn: false,
     timings: { watchIntervalMs: 20, backoffMinMs: 10, backoffMaxMs: 50, heartbeatTimeoutMs: 2000 },
+    ...transport.server,
+  }).catch((e: unknown) => {
+    sock.close();
+    if (!given) fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
   });
   await server.waitAttached(5000);
-  const client = createClient(server.address);
+  const client = createClient(server.address, transport.client);
   return {
     dir, world, server, client,
     async close() {
