@@ -11,6 +11,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
+import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import pino from 'pino';
 import { createClient } from '../../src/client';
@@ -124,6 +125,25 @@ describe('gRPC transport and authentication', function () {
       }
     }
     assert.equal(h.server.controller.state.routes.size, 0, 'nothing written');
+    // Reflection (a bidi stream; field 3 list_services = "") needs the token too.
+    const reflect = async (md: grpc.Metadata): Promise<string> => {
+      const rc = new grpc.Client(h!.server.address, grpc.credentials.createInsecure());
+      try {
+        const call = rc.makeBidiStreamRequest('/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo',
+          (b: Buffer) => b, (b: Buffer) => b, md);
+        return await new Promise<string>((resolve, reject) => {
+          call.on('data', (b: Buffer) => { resolve(b.toString('latin1')); call.end(); });
+          call.on('error', reject);
+          call.write(Buffer.from([0x3a, 0x00]));
+        });
+      } finally {
+        rc.close();
+      }
+    };
+    await rejectsWith(reflect(new grpc.Metadata()), status.UNAUTHENTICATED, /^authorization: /);
+    const md = new grpc.Metadata();
+    md.set('authorization', 'Bearer c3VwZXItc2VjcmV0LXRva2VuLTEyMzQ1');
+    assert.match(await reflect(md), /linerate\.v1\.RouteService/);
     // A token under 16 characters is refused (at start, and here on reload).
     fs.writeFileSync(file, 'short\n');
     assert.throws(() => h!.server.reload(), /grpc\.token\.file: .*at least 16 characters/);
