@@ -61,6 +61,18 @@ export const PortConfig = z.object({
   rxQueues: count(1, 16).optional(),
   mtu: count(68, 9702).optional(),
   addresses: z.array(z.string()).default([]),
+  /** Unicast reverse-path check of packets received here (RFC 3704): an ingress edge's anti-spoofing. */
+  rpf: z.enum(['off', 'loose', 'strict']).default('off'),
+}).strict();
+
+/** RFC 1812 behaviour of the forwarder (dataplane options). */
+export const RouterConfig = z.object({
+  /** Forward IPv4 sources in 240/4 (reserved; martians by default). */
+  allowClassE: z.boolean().default(false),
+  /** Drop packets whose source is one of the forwarder's own addresses (a source lookup per packet). */
+  dropOwnSource: z.boolean().default(false),
+  /** ICMP errors (time exceeded, unreachable, too big) per second per input port; 0 sends none. */
+  icmpRate: count(0, 100000).default(100),
 }).strict();
 
 export const RouteConfig = z.object({
@@ -137,6 +149,7 @@ export const ConfigSchema = z.object({
     idleSleepUs: 0, pci: false, spawn: true, ctlTimeoutMs: 5000, ctlIdleTimeoutS: 300,
   })),
   ports: z.array(PortConfig).min(1),
+  router: RouterConfig.default({ allowClassE: false, dropOwnSource: false, icmpRate: 100 }),
   routes: z.array(RouteConfig).default([]),
   neighbors: z.array(NeighborConfig).default([]),
   lab: z.object({ namespaces: z.array(LabNamespace).min(1) }).strict().optional(),

@@ -34,9 +34,13 @@ export function dataplaneArgs(r: Resolved): string[] {
   app.push('--ctl-uid', String(d.ctlUid ?? process.getuid?.() ?? 0));
   if (d.ctlGid !== undefined) app.push('--ctl-gid', String(d.ctlGid));
   app.push('--ctl-timeout-ms', String(d.ctlTimeoutMs), '--ctl-idle-timeout', String(d.ctlIdleTimeoutS));
+  app.push('--icmp-rate', String(c.router.icmpRate));
+  if (c.router.allowClassE) app.push('--allow-class-e');
+  if (c.router.dropOwnSource) app.push('--drop-own-source');
   for (const p of c.ports) {
     app.push('--port', `${p.name}=${p.device}`);
     if (p.rxQueues !== undefined) app.push('--port-rxq', `${p.name}=${p.rxQueues}`);
+    if (p.rpf !== 'off') app.push('--port-rpf', `${p.name}=${p.rpf}`);
   }
   return [...eal, '--', ...app];
 }

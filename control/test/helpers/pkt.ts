@@ -32,6 +32,18 @@ export interface PacketSpec {
   hwdst?: string;
   target?: string;
   hex?: string;
+  /** IPv4 flags (2 = DF, 1 = MF) and fragment offset (8-byte units). */
+  flags?: number;
+  frag?: number;
+  /** icmp4: ICMP type. */
+  type?: number;
+}
+
+/** A quoted IPv4 header in an ICMP error, as scapy decodes it. */
+export interface QuotedIp4 { src: string; dst: string; id: number; ttl: number; len: number; proto: number; hex: string }
+export interface Icmp6Error {
+  type: number; code: number; cksum: number; cksum_ok: boolean; mtu: number | null;
+  quoted: { src: string; dst: string; hlim: number; plen: number } | null;
 }
 
 export interface Decoded {
@@ -43,7 +55,10 @@ export interface Decoded {
   ipv4?: { src: string; dst: string; ttl: number; ihl: number; len: number; proto: number; chksum: number; chksum_ok: boolean };
   ipv6?: { src: string; dst: string; hlim: number; plen: number; nh: number };
   udp?: { sport: number; dport: number; chksum: number; chksum_ok: boolean };
-  icmp?: { type: number; code: number; chksum: number; chksum_ok: boolean };
+  icmp?: { type: number; code: number; chksum: number; chksum_ok: boolean; mtu?: number | null; quoted?: QuotedIp4 };
+  icmp6_unreach?: Icmp6Error;
+  icmp6_too_big?: Icmp6Error;
+  icmp6_time_exceeded?: Icmp6Error;
   icmp6_echo_request?: { id: number; seq: number; cksum: number; cksum_ok: boolean };
   icmp6_echo_reply?: { id: number; seq: number; cksum: number; cksum_ok: boolean };
   arp?: { op: number; hwsrc: string; psrc: string; hwdst: string; pdst: string };
@@ -146,4 +161,16 @@ export function stream(o: StreamOptions): PktRun<StreamResult> {
 /** Builds packets without sending them (to compare with what came out). */
 export function build(packets: PacketSpec[]): Promise<{ hex: string; decoded: Decoded }[]> {
   return runPkt<{ hex: string; decoded: Decoded }[]>(['build', '--packets', '-'], packets, 30000).done;
+}
+
+/** Reassembles IPv4 fragments (hex frames) with scapy: the hex of each whole IP packet. */
+export function reassemble(frames: string[]): Promise<string[]> {
+  return runPkt<string[]>(['reassemble'], frames, 30000).done;
+}
+
+/** tshark's independent view of frames: the asked fields per frame, and its expert warnings. */
+export function tshark(frames: string[], fields: string[]): Promise<{ rows: Record<string, string>[]; expert: string }> {
+  const args = ['tshark'];
+  for (const f of fields) args.push('--field', f);
+  return runPkt<{ rows: Record<string, string>[]; expert: string }>(args, frames, 60000).done;
 }

@@ -18,6 +18,9 @@ Subcommands (stdout is one JSON document):
   stream   --send-iface X --sniff-iface Y --packets SPECS --duration S
            --pps N                           -> {sent: [{t, tag}], captured: [{t, tag}]}
            (prints STARTED on stderr when the first packet is about to go)
+  reassemble  (stdin: [hex frames])         -> [hex of each reassembled IPv4 packet]
+  tshark --field F [--field G ...]  (stdin: [hex frames])
+                                             -> {rows: [{F: value}], expert: text}
 
 SPECS is a JSON list (or @file, or - for stdin). A spec is {"kind": K, ...fields}; see
 build_one() for the kinds and their fields. Any spec may carry "tag"
@@ -36,7 +39,8 @@ import time
 from scapy.all import (  # noqa: E402  (scapy prints warnings on import)
     ARP, ICMP, IP, UDP, Ether, IPv6, Raw, ICMPv6EchoReply, ICMPv6EchoRequest,
     ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr,
-    in6_getnsma, in6_getnsmac, inet_pton)
+    ICMPv6DestUnreach, ICMPv6PacketTooBig, ICMPv6TimeExceeded, IPerror, IPerror6,
+    defragment, in6_getnsma, in6_getnsmac, inet_pton, wrpcap)
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
@@ -181,6 +185,22 @@ def decode(frame):
         ic = p[ICMP]
         d["icmp"] = {"type": ic.type, "code": ic.code, "chksum": ic.chksum,
                      "chksum_ok": r is not None and ICMP in r and r[ICMP].chksum == ic.chksum}
+        if ic.type in (3, 11) and IPerror in p:
+            q = p[IPerror]
+            d["icmp"].update({"mtu": ic.nexthopmtu if ic.type == 3 and ic.code == 4 else None,
+                              "quoted": {"src": q.src, "dst": q.dst, "id": q.id, "ttl": q.ttl,
+                                         "len": q.len, "proto": q.proto,
+                                         "hex": bytes(q)[:28].hex()}})
+    for cls, name in ((ICMPv6DestUnreach, "icmp6_unreach"), (ICMPv6PacketTooBig, "icmp6_too_big"),
+                      (ICMPv6TimeExceeded, "icmp6_time_exceeded")):
+        if cls in p:
+            ic = p[cls]
+            q = p[IPerror6] if IPerror6 in p else None
+            d[name] = {"type": ic.type, "code": ic.code, "cksum": ic.cksum,
+                       "cksum_ok": r is not None and cls in r and r[cls].cksum == ic.cksum,
+                       "mtu": getattr(ic, "mtu", None),
+                       "quoted": None if q is None else {"src": q.src, "dst": q.dst, "hlim": q.hlim,
+                                                         "plen": q.plen}}
     for cls, name in ((ICMPv6EchoRequest, "icmp6_echo_request"), (ICMPv6EchoReply, "icmp6_echo_reply")):
         if cls in p:
             ic = p[cls]
@@ -270,6 +290,31 @@ def load_specs(arg):
     return json.loads(arg)
 
 
+def cmd_reassemble(a):
+    """IPv4 fragments (hex frames) -> the reassembled IP packets (hex, from the IP header)."""
+    frames = [Ether(bytes.fromhex(h)) for h in json.load(sys.stdin)]
+    out = [bytes(p[IP]).hex() for p in defragment([f for f in frames if IP in f]) if IP in p]
+    json.dump(out, sys.stdout)
+
+
+def cmd_tshark(a):
+    """Frames (hex) -> tshark's view of the fields asked for, one dict per frame."""
+    import subprocess
+    import tempfile
+    frames = [Ether(bytes.fromhex(h)) for h in json.load(sys.stdin)]
+    with tempfile.NamedTemporaryFile(suffix=".pcap") as f:
+        wrpcap(f.name, frames)
+        cmd = ["tshark", "-r", f.name, "-T", "fields", "-E", "separator=|", "-E", "occurrence=a",
+               "-o", "ip.check_checksum:TRUE"]
+        for fld in a.field:
+            cmd += ["-e", fld]
+        res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        warn = subprocess.run(["tshark", "-r", f.name, "-q", "-z", "expert,warn",
+                               "-o", "ip.check_checksum:TRUE"], capture_output=True, text=True, check=True)
+    rows = [dict(zip(a.field, line.split("|"))) for line in res.stdout.splitlines()]
+    json.dump({"rows": rows, "expert": warn.stdout}, sys.stdout)
+
+
 def cmd_build(a):
     return [{"hex": f.hex(), "decoded": decode(f)} for f in map(build_one, load_specs(a.packets))]
 
@@ -353,7 +398,16 @@ def main():
         else:
             e.add_argument("--duration", type=float, required=True)
             e.add_argument("--pps", type=float, default=500)
+    sub.add_parser("reassemble")
+    t = sub.add_parser("tshark")
+    t.add_argument("--field", action="append", required=True)
     a = ap.parse_args()
+    if a.cmd == "reassemble":
+        cmd_reassemble(a)
+        return
+    if a.cmd == "tshark":
+        cmd_tshark(a)
+        return
     if a.cmd == "build":
         out = cmd_build(a)
     elif a.cmd == "decode":

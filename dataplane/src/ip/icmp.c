@@ -138,15 +138,39 @@ route_back(uint8_t family, const uint8_t *dst, uint16_t in_port, const uint8_t *
 	memcpy(mac, prev_mac, 6);
 }
 
+/*
+ * A new frame of l3len bytes after its Ethernet header, addressed toward
+ * dst (route_back), from the output port's MAC; NULL when out of mbufs.
+ */
+static struct rte_mbuf *
+new_error(uint8_t family, const uint8_t *dst, const uint8_t *frame, uint16_t in_port,
+	  uint32_t l3len, uint16_t *out)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(ic.pool);
+	struct rte_ether_hdr *eth;
+	uint8_t mac[6];
+
+	if (m == NULL || (eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(LR_ETH_HLEN + l3len))) == NULL) {
+		rte_pktmbuf_free(m);
+		lr_shm->slow.dropped++;
+		return NULL;
+	}
+	route_back(family, dst, in_port, ((const struct rte_ether_hdr *)frame)->src_addr.addr_bytes,
+		   out, mac);
+	memcpy(eth->dst_addr.addr_bytes, mac, 6);
+	eth->src_addr = lr_port_rt[*out].mac;
+	eth->ether_type = family == LR_AF_INET ? RTE_BE16(RTE_ETHER_TYPE_IPV4) : RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	return m;
+}
+
 static void
 error4(const uint8_t *frame, uint32_t len, uint16_t in_port, uint32_t tag, unsigned w)
 {
 	const struct rte_ipv4_hdr *oip = (const struct rte_ipv4_hdr *)(frame + LR_ETH_HLEN);
 	uint32_t olen = RTE_MIN((uint32_t)rte_be_to_cpu_16(oip->total_length), len - LR_ETH_HLEN);
 	uint32_t quote = RTE_MIN(olen, (uint32_t)(ICMP4_MAX_LEN - LR_IP4_HLEN - 8));
-	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
-	uint8_t *icmp, src[16], mac[6];
+	uint8_t *icmp, src[16];
 	struct rte_mbuf *m;
 	uint16_t out, ck;
 
@@ -154,23 +178,11 @@ error4(const uint8_t *frame, uint32_t len, uint16_t in_port, uint32_t tag, unsig
 		lr_shm->slow.icmp_error_suppressed++;
 		return;
 	}
-	m = rte_pktmbuf_alloc(ic.pool);
-	if (m == NULL) {
-		lr_shm->slow.dropped++;
+	m = new_error(LR_AF_INET, (const uint8_t *)&oip->src_addr, frame, in_port,
+		      LR_IP4_HLEN + 8 + quote, &out);
+	if (m == NULL)
 		return;
-	}
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(LR_ETH_HLEN + LR_IP4_HLEN + 8 + quote));
-	if (eth == NULL) {
-		rte_pktmbuf_free(m);
-		lr_shm->slow.dropped++;
-		return;
-	}
-	route_back(LR_AF_INET, (const uint8_t *)&oip->src_addr, in_port,
-		   ((const struct rte_ether_hdr *)frame)->src_addr.addr_bytes, &out, mac);
-	memcpy(eth->dst_addr.addr_bytes, mac, 6);
-	eth->src_addr = lr_port_rt[out].mac;
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, LR_ETH_HLEN);
 	memset(ip, 0, LR_IP4_HLEN);
 	ip->version_ihl = 0x45;
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(LR_IP4_HLEN + 8 + quote));
@@ -216,9 +228,8 @@ error6(const uint8_t *frame, uint32_t len, uint16_t in_port, uint32_t tag, unsig
 	uint32_t olen = RTE_MIN((uint32_t)(LR_IP6_HLEN + rte_be_to_cpu_16(oip->payload_len)),
 				len - LR_ETH_HLEN);
 	uint32_t quote = RTE_MIN(olen, (uint32_t)(ICMP6_MAX_LEN - LR_IP6_HLEN - 8));
-	struct rte_ether_hdr *eth;
 	struct rte_ipv6_hdr *ip;
-	uint8_t *icmp, src[16], mac[6];
+	uint8_t *icmp, src[16];
 	struct rte_mbuf *m;
 	uint32_t mtu;
 	uint16_t out, ck;
@@ -227,23 +238,10 @@ error6(const uint8_t *frame, uint32_t len, uint16_t in_port, uint32_t tag, unsig
 		lr_shm->slow.icmp_error_suppressed++;
 		return;
 	}
-	m = rte_pktmbuf_alloc(ic.pool);
-	if (m == NULL) {
-		lr_shm->slow.dropped++;
+	m = new_error(LR_AF_INET6, oip->src_addr, frame, in_port, LR_IP6_HLEN + 8 + quote, &out);
+	if (m == NULL)
 		return;
-	}
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(LR_ETH_HLEN + LR_IP6_HLEN + 8 + quote));
-	if (eth == NULL) {
-		rte_pktmbuf_free(m);
-		lr_shm->slow.dropped++;
-		return;
-	}
-	route_back(LR_AF_INET6, oip->src_addr, in_port,
-		   ((const struct rte_ether_hdr *)frame)->src_addr.addr_bytes, &out, mac);
-	memcpy(eth->dst_addr.addr_bytes, mac, 6);
-	eth->src_addr = lr_port_rt[out].mac;
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
-	ip = (struct rte_ipv6_hdr *)(eth + 1);
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, LR_ETH_HLEN);
 	ip->vtc_flow = RTE_BE32(6u << 28);
 	ip->payload_len = rte_cpu_to_be_16((uint16_t)(8 + quote));
 	ip->proto = IPPROTO_ICMPV6;

@@ -104,32 +104,35 @@ is_local(uint32_t v)
 }
 
 /*
- * Source checks of the input port (LR_SRC_CHECK_*): a bulk lookup of the
- * sources; our own address is a martian, and RPF wants a route back (loose)
- * through this port (strict). Compacts v.
+ * Next-hop value of every packet's destination (or source) in this FIB
+ * copy, in bulk per family; LR_NH_NONE where no route matches. The class
+ * (meta) says the family.
  */
-static void
-check_sources(struct lr_burst *b, struct lr_vec *v, const struct lr_fib_tables *fib,
-	      unsigned chk)
+static inline void
+lookup_vec(const struct lr_fib_tables *fib, const struct lr_vec *v, bool src, uint32_t *val)
 {
-	uint32_t ip4[LR_BURST_MAX], val[LR_BURST_MAX];
+	const size_t off4 = src ? offsetof(struct rte_ipv4_hdr, src_addr)
+				: offsetof(struct rte_ipv4_hdr, dst_addr);
+	const size_t off6 = src ? offsetof(struct rte_ipv6_hdr, src_addr)
+				: offsetof(struct rte_ipv6_hdr, dst_addr);
+	uint32_t ip4[LR_BURST_MAX];
 	uint64_t hop4[LR_BURST_MAX];
 	uint8_t ip6[LR_BURST_MAX][16];
 	int32_t hop6[LR_BURST_MAX];
 	uint16_t idx4[LR_BURST_MAX], idx6[LR_BURST_MAX];
-	uint16_t i, k, n4 = 0, n6 = 0, n = v->n;
+	uint16_t i, k, n4 = 0, n6 = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < v->n; i++) {
 		const uint8_t *l3 = rte_pktmbuf_mtod_offset(v->m[i], const uint8_t *, LR_ETH_HLEN);
 
 		if (v->meta[i] == LR_CLS_FWD4) {
 			uint32_t a;
 
-			memcpy(&a, l3 + offsetof(struct rte_ipv4_hdr, src_addr), 4);
+			memcpy(&a, l3 + off4, 4);
 			ip4[n4] = rte_be_to_cpu_32(a);
 			idx4[n4++] = i;
 		} else {
-			memcpy(ip6[n6], l3 + offsetof(struct rte_ipv6_hdr, src_addr), 16);
+			memcpy(ip6[n6], l3 + off6, 16);
 			idx6[n6++] = i;
 		}
 	}
@@ -143,7 +146,22 @@ check_sources(struct lr_burst *b, struct lr_vec *v, const struct lr_fib_tables *
 		for (k = 0; k < n6; k++)
 			val[idx6[k]] = hop6[k] >= 0 ? (uint32_t)hop6[k] : fib->v6_default;
 	}
-	for (i = 0, k = 0; i < n; i++) {
+}
+
+/*
+ * Source checks of the input port (LR_SRC_CHECK_*): our own address is a
+ * martian, and RPF wants a route back (loose) through this port (strict).
+ * Compacts v.
+ */
+static void
+check_sources(struct lr_burst *b, struct lr_vec *v, const struct lr_fib_tables *fib,
+	      unsigned chk)
+{
+	uint32_t val[LR_BURST_MAX];
+	uint16_t i, k;
+
+	lookup_vec(fib, v, true, val);
+	for (i = 0, k = 0; i < v->n; i++) {
 		uint32_t s = val[i];
 
 		if ((chk & LR_SRC_CHECK_OWN) && s != LR_NH_NONE && is_local(s))
@@ -165,12 +183,8 @@ lookup_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 {
 	const struct lr_fib_tables *fib = lr_fib_of(b->ts);
 	unsigned chk = lr_port_rt[b->in_port].src_check;
-	uint32_t ip4[LR_BURST_MAX];
-	uint64_t hop4[LR_BURST_MAX];
-	uint8_t ip6[LR_BURST_MAX][16];
-	int32_t hop6[LR_BURST_MAX];
-	uint16_t idx4[LR_BURST_MAX], idx6[LR_BURST_MAX];
-	uint16_t i, k, n4 = 0, n6 = 0, n;
+	uint32_t val[LR_BURST_MAX];
+	uint16_t i, k;
 
 	(void)priv;
 	if (unlikely(chk != 0)) {
@@ -178,36 +192,12 @@ lookup_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 		if (v->n == 0)
 			return;
 	}
-	n = v->n;
-	for (i = 0; i < n; i++) {
-		const uint8_t *l3 = rte_pktmbuf_mtod_offset(v->m[i], const uint8_t *, LR_ETH_HLEN);
-
-		if (v->meta[i] == LR_CLS_FWD4) {
-			uint32_t d;
-
-			memcpy(&d, l3 + offsetof(struct rte_ipv4_hdr, dst_addr), 4);
-			ip4[n4] = rte_be_to_cpu_32(d);
-			idx4[n4++] = i;
-		} else {
-			memcpy(ip6[n6], l3 + offsetof(struct rte_ipv6_hdr, dst_addr), 16);
-			idx6[n6++] = i;
-		}
-	}
-	if (n4 != 0) {
-		rte_fib_lookup_bulk(fib->v4, ip4, hop4, (int)n4);
-		for (k = 0; k < n4; k++)
-			v->meta[idx4[k]] = hop4[k] != LR_FIB_MISS ? (uint32_t)hop4[k] : LR_NH_NONE;
-	}
-	if (n6 != 0) {
-		rte_lpm6_lookup_bulk_func(fib->v6, ip6, hop6, n6);
-		for (k = 0; k < n6; k++)
-			v->meta[idx6[k]] = hop6[k] >= 0 ? (uint32_t)hop6[k] : fib->v6_default;
-	}
+	lookup_vec(fib, v, false, val);
 	/* the family stays visible to ip-forward in the packet itself */
-	for (i = 0, k = 0; i < n; i++) {
-		if (likely(v->meta[i] != LR_NH_NONE)) {
+	for (i = 0, k = 0; i < v->n; i++) {
+		if (likely(val[i] != LR_NH_NONE)) {
 			v->m[k] = v->m[i];
-			v->meta[k++] = v->meta[i];
+			v->meta[k++] = val[i];
 		} else {
 			lr_burst_punt_error(b, v->m[i], LR_DROP_NO_ROUTE,
 					    LR_ICMP_TAG(LR_ICMP_NET_UNREACH, 0));

@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "fib.h"
+#include "icmp.h"
 #include "ipaddr.h"
 #include "lrtest.h"
 #include "neigh.h"
@@ -676,6 +677,84 @@ test_neighbors(void)
 }
 
 /* Dumps page through everything exactly once. */
+/* A frame from 10.9.0.2 to 198.51.100.7 as the workers punt it to be answered. */
+static struct rte_mbuf *
+punted(struct rte_mempool *mp, uint16_t frag, uint8_t proto, uint8_t icmp_type, bool l2_bcast)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	uint8_t *f;
+	struct rte_ipv4_hdr *iph;
+
+	REQUIRE(m != NULL);
+	f = (uint8_t *)rte_pktmbuf_append(m, 14 + 20 + 8 + 20);
+	memset(f, 0, 62);
+	memcpy(f, l2_bcast ? (const uint8_t *)"\xff\xff\xff\xff\xff\xff" : lr_port_rt[0].mac.addr_bytes, 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x09\x02", 6);
+	f[12] = 0x08;
+	iph = (struct rte_ipv4_hdr *)(f + 14);
+	iph->version_ihl = 0x45;
+	iph->total_length = rte_cpu_to_be_16(48);
+	iph->fragment_offset = rte_cpu_to_be_16(frag);
+	iph->time_to_live = 1;
+	iph->next_proto_id = proto;
+	{
+		uint8_t a16[16];
+
+		ip(LR_AF_INET, "10.9.0.2", a16);
+		memcpy(&iph->src_addr, a16, 4);
+		ip(LR_AF_INET, "198.51.100.7", a16);
+		memcpy(&iph->dst_addr, a16, 4);
+	}
+	iph->hdr_checksum = rte_ipv4_cksum(iph);
+	f[34] = icmp_type;
+	m->port = 0;
+	m->hash.usr = LR_ICMP_TAG(LR_ICMP_TIME_EXCEEDED, 0);
+	return m;
+}
+
+/*
+ * The slow path answers a TTL expiry with time exceeded from the input
+ * port's address, and stays silent (counting it) about a non-first
+ * fragment, an ICMP error and a link-layer broadcast (RFC 1812 4.3.2.7);
+ * a lone fragment cannot be sent through af_packet in the integration suite.
+ */
+static void
+test_icmp_errors(struct rte_mempool *mp)
+{
+	struct lr_ctl_status st;
+	struct lr_addr a = addr(LR_OP_ADD, 0, "10.9.0.1", 24);
+	uint64_t supp = lr_shm->slow.icmp_error_suppressed, tx = lr_shm->slow.icmp_error_tx;
+	struct rte_mbuf *m;
+	const uint8_t *f;
+
+	drain_sent();
+	REQUIRE(lr_addr_batch(&a, 1, &st) == LR_OK);
+	lr_slow_input(punted(mp, 0, IPPROTO_UDP, 0, false), 0);
+	m = sent_frame();
+	CHECK(m != NULL);
+	if (m != NULL) {
+		f = rte_pktmbuf_mtod(m, const uint8_t *);
+		CHECK_EQ(f[23], IPPROTO_ICMP);
+		CHECK(memcmp(f + 26, (const uint8_t[]){ 10, 9, 0, 1 }, 4) == 0);  /* from the port's address */
+		CHECK(memcmp(f + 30, (const uint8_t[]){ 10, 9, 0, 2 }, 4) == 0);
+		CHECK_EQ(f[34], 11);
+		CHECK_EQ(f[35], 0);
+		CHECK_EQ(rte_raw_cksum(f + 34, rte_pktmbuf_data_len(m) - 34), 0xffff);
+		CHECK_EQ(rte_ipv4_cksum((const struct rte_ipv4_hdr *)(f + 14)), 0);
+		rte_pktmbuf_free(m);
+	}
+	CHECK_EQ(lr_shm->slow.icmp_error_tx, tx + 1);
+	lr_slow_input(punted(mp, 100, IPPROTO_UDP, 0, false), 0);       /* offset 800 bytes */
+	lr_slow_input(punted(mp, 0, IPPROTO_ICMP, 3, false), 0);        /* about an error */
+	lr_slow_input(punted(mp, 0, IPPROTO_ICMP, 11, false), 0);
+	lr_slow_input(punted(mp, 0, IPPROTO_UDP, 0, true), 0);          /* L2 broadcast */
+	CHECK(sent_frame() == NULL);
+	CHECK_EQ(lr_shm->slow.icmp_error_suppressed, supp + 4);
+	CHECK_EQ(lr_shm->slow.icmp_error_tx, tx + 1);
+	a.op = LR_OP_DEL;
+	REQUIRE(lr_addr_batch(&a, 1, &st) == LR_OK);
+}
+
 static void
 test_dump_cursor(void)
 {
@@ -783,6 +862,7 @@ main(int argc, char **argv)
 	mp = rte_pktmbuf_pool_create("lrt_pool", 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	REQUIRE(mp != NULL);
 	lr_slow_init(mp);
+	lr_icmp_init(mp, 1000);
 	/* frames the slow path sends land in this worker's inject ring */
 	fake_worker.inject = rte_ring_create("lrt_inject", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	REQUIRE(fake_worker.inject != NULL);
@@ -796,6 +876,7 @@ main(int argc, char **argv)
 	test_ecmp();
 	test_addresses();
 	test_neighbors();
+	test_icmp_errors(mp);
 	test_dump_cursor();
 	test_no_leaks();
 

@@ -1,0 +1,263 @@
+/**
+ * RFC 1812 / RFC 4443 behaviour of the real linerate-dp, programmed by the
+ * real `linerate serve`, with real packets on af_packet vdevs:
+ *  - martian sources (0/8, 127/8, 240/4, ::1, our own address) and strict
+ *    unicast RPF on the ingress port are dropped and counted by name;
+ *  - ICMP / ICMPv6 errors (time exceeded, net unreachable, fragmentation
+ *    needed / packet too big with the next-hop MTU) come back from the
+ *    ingress port's address with the offending header quoted, and are
+ *    checked by scapy and by tshark, independently of the forwarder;
+ *  - no error about an ICMP error or a non-first fragment; errors stop at
+ *    the per-port rate limit;
+ *  - an IPv4 packet without DF over the output MTU leaves in fragments that
+ *    reassemble (scapy) to the original packet;
+ *  - a directed broadcast is dropped and counted, and never ARPed for.
+ *
+ *   w0.host (tests) ── veth ── p0 (10.1.0.1/24, 2001:db8::1/64, strict RPF)
+ *   w1.host (tests) ── veth ── p1 (10.1.1.1/24, 2001:db8:1::1/64, MTU 1280)
+ */
+import * as assert from 'node:assert/strict';
+import { dropCount, dumpOnFailure, requireIntegration, startRig, stopRig, type Rig } from '../helpers/fixture';
+import { sleep, waitFor } from '../helpers/env';
+import * as pkt from '../helpers/pkt';
+import type { Frame, PacketSpec } from '../helpers/pkt';
+
+const P0_V4 = '10.1.0.1';
+const P1_V4 = '10.1.1.1';
+const P0_V6 = '2001:db8::1';
+const P1_V6 = '2001:db8:1::1';
+const HOST0_V4 = '10.1.0.2';
+const HOST0_V6 = '2001:db8::2';
+const GW1_V4 = '10.1.1.2';
+const GW1_V6 = '2001:db8:1::2';
+const GW1_MAC = '02:00:5e:00:00:11';
+const HOST0_MAC = '02:00:5e:00:00:10';
+const P1_MTU = 1280;
+const ICMP_RATE = 20;  // errors/s per port; the bucket holds max(10, rate / 10)
+
+describe('integration: router behaviour (RFC 1812, RFC 4443)', function () {
+  this.timeout(180000);
+  let rig: Rig | undefined;
+  let p0Mac = '';
+
+  const client = () => rig!.client();
+  const w = (i: number) => rig!.wires[i];
+  const send = (packets: PacketSpec[], expect?: number, timeout = 1.5) =>
+    pkt.exchange({ send: w(0).host, sniff: [w(0).host, w(1).host], packets, expect, timeout });
+  const on = (frames: Frame[], i: number) => frames.filter((f) => f.iface === w(i).host);
+  const slow = async (k: string): Promise<bigint> => BigInt((await client().stats.getStats({})).slowPath[k] ?? '0');
+  /** Waits for the ICMP bucket of p0 to be full again (errors of one test do not starve the next). */
+  const refill = () => sleep(1000);
+  const v4 = (over: Partial<PacketSpec> = {}): PacketSpec => ({
+    kind: 'udp4', src_mac: w(0).hostMac, dst_mac: p0Mac, src: HOST0_V4, dst: '198.51.100.7', ttl: 64, ...over,
+  });
+  const v6 = (over: Partial<PacketSpec> = {}): PacketSpec => ({
+    kind: 'udp6', src_mac: w(0).hostMac, dst_mac: p0Mac, src: HOST0_V6, dst: '2001:db8:99::7', hlim: 64, ...over,
+  });
+
+  before(async function () {
+    requireIntegration(this);
+    rig = await startRig('router', 2, (wires) => ({
+      ports: [
+        { name: 'p0', device: wires[0].device(0), addresses: [`${P0_V4}/24`, `${P0_V6}/64`], rpf: 'strict' },
+        { name: 'p1', device: wires[1].device(1), addresses: [`${P1_V4}/24`, `${P1_V6}/64`], mtu: P1_MTU },
+      ],
+      extraConfig: { router: { icmpRate: ICMP_RATE, dropOwnSource: true } },
+    }));
+    p0Mac = (await client().port.listPorts({})).ports.find((p) => p.name === 'p0')!.mac;
+    await client().neighbor.addNeighbors({
+      neighbors: [
+        { port: 'p1', address: GW1_V4, mac: GW1_MAC },
+        { port: 'p1', address: GW1_V6, mac: GW1_MAC },
+        // the errors go back to the sender through the FIB: its host route
+        { port: 'p0', address: HOST0_V4, mac: HOST0_MAC },
+        { port: 'p0', address: HOST0_V6, mac: HOST0_MAC },
+      ],
+    });
+    await client().route.addRoutes({
+      routes: [
+        { prefix: '198.51.100.0/24', nextHops: [{ port: 'p1', via: GW1_V4 }] },
+        { prefix: '2001:db8:99::/48', nextHops: [{ port: 'p1', via: GW1_V6 }] },
+        { prefix: '192.0.2.0/24', nextHops: [{ port: 'p1', via: GW1_V4 }] },
+      ],
+    });
+  });
+
+  afterEach(function () {
+    dumpOnFailure(this, rig);
+  });
+
+  after(() => stopRig(rig));
+
+  it('forwards a plain packet (the rig works, strict RPF passes a source on p0\'s subnet)', async () => {
+    const r = await send([v4({ tag: 'plain' })], 1);
+    assert.equal(on(r.captured, 1).filter((f) => f.decoded.tag === 'plain').length, 1);
+  });
+
+  describe('martian sources and reverse-path checks', () => {
+    const cases: { name: string; reason: string; spec: () => PacketSpec }[] = [
+      { name: '0.0.0.0/8 source', reason: 'martian_source', spec: () => v4({ src: '0.1.2.3' }) },
+      { name: '127.0.0.0/8 source', reason: 'martian_source', spec: () => v4({ src: '127.0.0.1' }) },
+      { name: '240.0.0.0/4 source', reason: 'martian_source', spec: () => v4({ src: '240.0.0.1' }) },
+      { name: '::1 source', reason: 'martian_source', spec: () => v6({ src: '::1' }) },
+      { name: 'one of our own addresses as the source', reason: 'martian_source', spec: () => v4({ src: P1_V4 }) },
+      { name: 'a source routed out of another port (strict RPF)', reason: 'rpf_failed', spec: () => v4({ src: '192.0.2.9' }) },
+      { name: 'a source with no route back (strict RPF)', reason: 'rpf_failed', spec: () => v4({ src: '203.0.113.9' }) },
+      { name: 'an IPv6 source with no route back (strict RPF)', reason: 'rpf_failed', spec: () => v6({ src: '2001:db8:77::9' }) },
+    ];
+    for (const c of cases) {
+      it(`${c.name} → ${c.reason}`, async () => {
+        const before = await dropCount(client(), 'p0', c.reason);
+        const r = await send(Array.from({ length: 5 }, (_, i) => ({ ...c.spec(), tag: `m-${i}` })), undefined, 0.5);
+        assert.deepEqual(r.captured.map((f) => `${f.iface} ${f.decoded.summary}`), [], 'nothing forwarded, nothing answered');
+        const n = await waitFor(`${c.reason} +5`, async () => {
+          const d = (await dropCount(client(), 'p0', c.reason)) - before;
+          return d >= 5n ? d : undefined;
+        }, 5000);
+        assert.equal(n, 5n);
+      });
+    }
+  });
+
+  describe('ICMP errors', () => {
+    beforeEach(refill);
+
+    it('TTL 1 → time exceeded (11/0) from the ingress address, quoting the header', async () => {
+      const spec = v4({ ttl: 1, id: 0x4242, tag: 'ttl' });
+      const r = await send([spec], 1);
+      assert.deepEqual(on(r.captured, 1), [], 'not forwarded');
+      const [e] = on(r.captured, 0);
+      assert.ok(e, 'an ICMP error came back');
+      const d = e.decoded;
+      assert.equal(d.eth!.dst, HOST0_MAC, 'sent along the FIB\'s route to the source');
+      assert.equal(d.ipv4!.src, P0_V4);
+      assert.equal(d.ipv4!.dst, HOST0_V4);
+      assert.equal(d.ipv4!.chksum_ok, true);
+      assert.equal(d.icmp!.type, 11);
+      assert.equal(d.icmp!.code, 0);
+      assert.equal(d.icmp!.chksum_ok, true);
+      assert.equal(d.icmp!.quoted!.src, HOST0_V4);
+      assert.equal(d.icmp!.quoted!.dst, '198.51.100.7');
+      assert.equal(d.icmp!.quoted!.id, 0x4242);
+      assert.equal(d.icmp!.quoted!.ttl, 1, 'the header as received');
+      assert.ok(d.ipv4!.len <= 576, 'RFC 1812: at most 576 bytes');
+      const sent = r.sent[0].hex.slice(28, 28 + 56);  // IP header + 8 bytes, as sent
+      assert.equal(d.icmp!.quoted!.hex, sent);
+      const ts = await pkt.tshark([e.hex], ['icmp.type', 'icmp.code', 'icmp.checksum.status', 'ip.checksum.status', 'ip.src']);
+      assert.deepEqual(ts.rows[0], { 'icmp.type': '11', 'icmp.code': '0', 'icmp.checksum.status': '1', 'ip.checksum.status': '1,1', 'ip.src': `${P0_V4},${HOST0_V4}` });
+      assert.doesNotMatch(ts.expert, /Warning/, ts.expert);
+    });
+
+    it('hop limit 1 → ICMPv6 time exceeded (3/0)', async () => {
+      const r = await send([v6({ hlim: 1, tag: 'hl' })], 1);
+      assert.deepEqual(on(r.captured, 1), []);
+      const [e] = on(r.captured, 0);
+      assert.ok(e, 'an ICMPv6 error came back');
+      assert.equal(e.decoded.ipv6!.src, P0_V6);
+      assert.equal(e.decoded.ipv6!.dst, HOST0_V6);
+      const t = e.decoded.icmp6_time_exceeded!;
+      assert.equal(t.code, 0);
+      assert.equal(t.cksum_ok, true);
+      assert.equal(t.quoted!.src, HOST0_V6);
+      assert.equal(t.quoted!.hlim, 1);
+      const ts = await pkt.tshark([e.hex], ['icmpv6.type', 'icmpv6.code', 'icmpv6.checksum.status']);
+      assert.deepEqual(ts.rows[0], { 'icmpv6.type': '3', 'icmpv6.code': '0', 'icmpv6.checksum.status': '1' });
+    });
+
+    it('no route → destination unreachable (3/0, ICMPv6 1/0)', async () => {
+      const r = await send([v4({ dst: '203.0.113.5', tag: 'nr4' }), v6({ dst: '2001:db8:55::5', tag: 'nr6' })], 2);
+      const back = on(r.captured, 0);
+      const e4 = back.find((f) => f.decoded.icmp);
+      const e6 = back.find((f) => f.decoded.icmp6_unreach);
+      assert.ok(e4 && e6, `both errors came back: ${back.map((f) => f.decoded.summary).join('; ')}`);
+      assert.deepEqual([e4.decoded.icmp!.type, e4.decoded.icmp!.code, e4.decoded.icmp!.quoted!.dst], [3, 0, '203.0.113.5']);
+      assert.deepEqual([e6.decoded.icmp6_unreach!.code, e6.decoded.icmp6_unreach!.quoted!.dst], [0, '2001:db8:55::5']);
+    });
+
+    it('DF set over the next-hop MTU → fragmentation needed (3/4) carrying that MTU (RFC 1191)', async () => {
+      const before = await dropCount(client(), 'p0', 'mtu_exceeded');
+      const r = await send([v4({ flags: 2, payload_len: 1400, tag: 'df' })], 1);
+      assert.deepEqual(on(r.captured, 1), [], 'not forwarded');
+      const [e] = on(r.captured, 0);
+      assert.ok(e, 'an ICMP error came back');
+      assert.deepEqual([e.decoded.icmp!.type, e.decoded.icmp!.code, e.decoded.icmp!.mtu], [3, 4, P1_MTU]);
+      assert.equal(e.decoded.icmp!.chksum_ok, true);
+      const ts = await pkt.tshark([e.hex], ['icmp.type', 'icmp.code', 'icmp.mtu', 'icmp.checksum.status']);
+      assert.deepEqual(ts.rows[0], { 'icmp.type': '3', 'icmp.code': '4', 'icmp.mtu': String(P1_MTU), 'icmp.checksum.status': '1' });
+      assert.equal((await dropCount(client(), 'p0', 'mtu_exceeded')) - before, 1n);
+    });
+
+    it('IPv6 over the next-hop MTU → packet too big (2/0) carrying that MTU', async () => {
+      const r = await send([v6({ payload_len: 1400, tag: 'ptb' })], 1);
+      assert.deepEqual(on(r.captured, 1), []);
+      const [e] = on(r.captured, 0);
+      assert.ok(e?.decoded.icmp6_too_big, 'a packet too big came back');
+      assert.equal(e.decoded.icmp6_too_big.mtu, P1_MTU);
+      // scapy cannot rebuild a truncated quote to check the checksum: tshark does
+      assert.ok(e.decoded.len - 14 <= 1280, 'RFC 4443: at most the minimum MTU');
+      const ts = await pkt.tshark([e.hex], ['icmpv6.type', 'icmpv6.mtu', 'icmpv6.checksum.status']);
+      assert.deepEqual(ts.rows[0], { 'icmpv6.type': '2', 'icmpv6.mtu': String(P1_MTU), 'icmpv6.checksum.status': '1' });
+    });
+
+    // A lone non-first fragment never reaches DPDK on af_packet (the kernel's
+    // PACKET_FANOUT_FLAG_DEFRAG holds it): dp_tables covers that case.
+    it('never answers an ICMP error', async () => {
+      const supp = await slow('icmp_error_suppressed');
+      const sentBefore = await slow('icmp_error_tx');
+      const r = await send([
+        { kind: 'icmp4', src_mac: w(0).hostMac, dst_mac: p0Mac, src: HOST0_V4, dst: '198.51.100.7', ttl: 1, type: 3, tag: 'err' },
+      ], undefined, 1);
+      assert.deepEqual(r.captured.map((f) => f.decoded.summary), []);
+      await waitFor('suppressed', async () => ((await slow('icmp_error_suppressed')) - supp >= 1n ? true : undefined), 5000);
+      assert.equal(await slow('icmp_error_tx'), sentBefore);
+    });
+
+    it('stops at the per-port rate limit and counts the rest', async () => {
+      const limited = await slow('icmp_error_limited');
+      const n = 60;
+      const t0 = Date.now();
+      const r = await send(Array.from({ length: n }, (_, i) => v4({ ttl: 1, tag: `rl-${i}` })), undefined, 1);
+      const elapsed = (Date.now() - t0) / 1000;
+      const answered = on(r.captured, 0).filter((f) => f.decoded.icmp?.type === 11).length;
+      assert.ok(answered >= 5, `some errors answered (${answered})`);
+      assert.ok(answered <= 10 + Math.ceil(ICMP_RATE * elapsed) + 1, `${answered} errors in ${elapsed.toFixed(2)} s at ${ICMP_RATE}/s`);
+      assert.ok(answered < n);
+      const l = await waitFor('limited counted', async () => {
+        const d = (await slow('icmp_error_limited')) - limited;
+        return d + BigInt(answered) >= BigInt(n) ? d : undefined;
+      }, 5000);
+      assert.equal(l + BigInt(answered), BigInt(n), 'every packet either answered or counted as limited');
+    });
+  });
+
+  it('fragments an IPv4 packet without DF over the output MTU; the fragments reassemble to the original', async () => {
+    // 1428 bytes of IP at a 1280-byte MTU: 1256 + 152 bytes of payload
+    const spec = v4({ payload_len: 1400, id: 0x7777, tag: 'big' });
+    const r = await send([spec], 2, 2);
+    const frags = on(r.captured, 1);
+    assert.equal(frags.length, 2, frags.map((f) => f.decoded.summary).join('; '));
+    for (const f of frags) {
+      assert.ok(f.decoded.ipv4!.len <= P1_MTU);
+      assert.equal(f.decoded.ipv4!.chksum_ok, true);
+      assert.equal(f.decoded.ipv4!.ttl, 63);
+      assert.equal(f.decoded.eth!.dst, GW1_MAC);
+    }
+    const [whole] = await pkt.reassemble(frags.map((f) => f.hex));
+    // the original packet from the IP header on, TTL and header checksum aside
+    const sent = r.sent[0].hex.slice(28);
+    const mask = (h: string) => h.slice(0, 16) + h.slice(18, 20) + h.slice(24);
+    assert.equal(whole.length, sent.length);
+    assert.equal(mask(whole), mask(sent));
+  });
+
+  it('drops a directed broadcast (RFC 2644), counted, and never resolves it', async () => {
+    const before = await dropCount(client(), 'p0', 'directed_broadcast');
+    const r = await send(Array.from({ length: 3 }, (_, i) => v4({ dst: '10.1.1.255', tag: `bc-${i}` })), undefined, 1);
+    assert.deepEqual(r.captured.map((f) => `${f.iface} ${f.decoded.summary}`), [], 'no ARP, nothing forwarded');
+    const n = await waitFor('directed_broadcast +3', async () => {
+      const d = (await dropCount(client(), 'p0', 'directed_broadcast')) - before;
+      return d >= 3n ? d : undefined;
+    }, 5000);
+    assert.equal(n, 3n);
+  });
+});
