@@ -250,3 +250,28 @@ export function sameModeRatios(pairs: readonly Pair[], subjectThreshold: number 
   const fast = (v: number, t: number | null): boolean => t === null || v > t;
   return pairs.filter((p) => fast(p.subject.value, subjectThreshold) === fast(p.reference.value, referenceThreshold)).map((p) => p.ratio);
 }
+
+export interface ModeDiagnostics {
+  /** ratios of the pairs whose two trials fell in the same mode; null when a side's mode cannot be told */
+  sameMode: number[] | null;
+  /** each side's share of fast trials; null for a side whose trials form one mode (fast or slow: unknown) */
+  fastShare: { subject: number | null; reference: number | null };
+}
+
+/**
+ * Mode diagnostics of a comparison: each side's trials (of this case)
+ * split by their own threshold. Which mode a side in one mode is in cannot
+ * be told from its own trials, so the same-mode ratios need both sides
+ * bimodal.
+ */
+export function modeDiagnostics(pairs: readonly Pair[], subjectValues: readonly number[], referenceValues: readonly number[]): ModeDiagnostics {
+  const ts = modeThreshold(subjectValues);
+  const tr = modeThreshold(referenceValues);
+  return {
+    sameMode: ts !== null && tr !== null ? sameModeRatios(pairs, ts, tr) : null,
+    fastShare: {
+      subject: ts === null ? null : fastShare(pairs.map((p) => p.subject.value), ts),
+      reference: tr === null ? null : fastShare(pairs.map((p) => p.reference.value), tr),
+    },
+  };
+}

@@ -30,6 +30,18 @@ export interface RepeatLimits {
 
 export type RepeatReason = 'steal' | 'others' | 'stalled';
 
+/**
+ * A closed loop under this bit rate (frames x 8 bits, FCS included) is a
+ * stalled memif connection (it forwards next to nothing: ~0.01 Mpps), not a
+ * slow one: 0.25 Mpps at 64B, 0.01 Mpps at 1518B. (An absolute 1 Mpps
+ * took the slow mode of large frames, ~0.8 Mpps at 1518B, for a stall.)
+ */
+export const STALLED_GBPS = 0.125;
+
+export function stalledLoop(frameBytes: number, mpps: number): boolean {
+  return (mpps * frameBytes * 8) / 1000 < STALLED_GBPS;
+}
+
 /** Why this attempt must be repeated, or null if it can be kept. */
 export function repeatReason(d: Disturbance, l: RepeatLimits): RepeatReason | null {
   if (d.stalled) return 'stalled';

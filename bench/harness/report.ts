@@ -53,7 +53,9 @@ export function fmtPaired(p: Pick<PairedRatio, 'median' | 'p25' | 'p75' | 'pairs
 
 /** "; same mode 0.98 (4)" when the host was bimodal during the case. */
 function sameModeNote(p: PairedRatio, digits = 2): string {
-  if (!p.fast_share) return '';
+  const fs = p.fast_share;
+  if (!fs) return '';
+  if (fs.subject === null || fs.reference === null) return '; modes unknown';
   return p.same_mode ? `; same mode ${fmt(p.same_mode.median, digits)} (${p.same_mode.pairs})` : '; no same-mode pair';
 }
 
@@ -66,6 +68,27 @@ export function modesLine(cases: readonly CaseResult[]): string | null {
     if (!m || m.threshold_mpps === null) return `${FORWARDER_LABEL[c.forwarder]} one mode`;
     return `${FORWARDER_LABEL[c.forwarder]} fast in ${Math.round(m.fast_share * 100)} % of its trials (${fmt(m.fast_mpps)} vs ${fmt(m.slow_mpps)} Mpps)`;
   }).join('; ')}.`;
+}
+
+/**
+ * A warning when the two sides of a comparison drew the fast mode very
+ * unequally (30 points or more): then the pairs do not see the modes alike
+ * and the all-pairs median leans on the difference.
+ */
+export function modeWarning(cases: readonly CaseResult[]): string | null {
+  const odd: string[] = [];
+  for (const c of cases) {
+    for (const [ref, p] of Object.entries(c.paired ?? {}) as [ForwarderId, PairedRatio][]) {
+      const fs = p.fast_share;
+      if (fs && fs.subject !== null && fs.reference !== null && Math.abs(fs.subject - fs.reference) >= 0.3) {
+        odd.push(`${c.name} vs ${ref}: fast in ${Math.round(fs.subject * 100)} % vs ${Math.round(fs.reference * 100)} % of the paired trials`);
+      }
+    }
+  }
+  if (!odd.length) return null;
+  return `> **Modes drawn unequally** (${odd.join('; ')}). A forwarder in the slow mode far more often than its reference is either ` +
+    'slower for a reason of its own or unlucky with the host (resident forwarders keep their memory for the run, so a placement the ' +
+    'host serves slowly stays with that process): read the same-mode ratio and the cycles per packet beside the all-pairs median.';
 }
 
 /** A ratio cell: paired (with spread) or, for unpaired cases, the ratio of medians marked as such. */
@@ -143,6 +166,8 @@ export function renderMarkdown(r: BenchResults, charts: readonly { file: string;
       .map((p) => `${p.comm} ${Math.round(p.cpu_percent)} %`).join(', ')}); load average ${r.noise.loadavg_start.join(' ')} at start, ` +
       `${r.noise.loadavg_end.join(' ')} at the end. Absolute figures suffer; ratios are measured in the same run.`);
   }
+  const warn = modeWarning(r.cases);
+  if (warn) out.push('', warn);
   const missing = Object.entries(r.references).filter(([, v]) => v && !v.available);
   for (const [f, v] of missing) out.push('', `> Reference ${f} not measured: ${v?.reason ?? 'unavailable'}.`);
   if (r.crashes.length) {
@@ -236,6 +261,8 @@ export function renderCompareMarkdown(r: BenchResults): string {
   out.push('', 'Head and base run as two forwarders, each started once on its own memif sockets and paused while the other is ' +
     'measured; every figure below is the median of per-pair ratios (head and base back to back, order drawn per pair), with its ' +
     'quartiles and the number of pairs.');
+  const warn = modeWarning(r.cases);
+  if (warn) out.push('', warn);
   if (r.crashes.length) out.push('', `> **Forwarder deaths:** ${r.crashes.map((x) => `${x.forwarder} during ${x.during}: ${x.how}`).join('; ')}`);
   if (r.errors.length) {
     out.push('', '> **Errors:**');
@@ -252,7 +279,8 @@ export function renderCompareMarkdown(r: BenchResults): string {
     rows.push([
       test === 'max' ? '64B, main table' : `64B, ${fmtInt(h.routes)} routes (scale traffic)`,
       fmt(h.mpps, 2), fmt(b.mpps, 2), p ? `**${fmtPaired(p, 3)}**` : dash,
-      p?.fast_share ? (p.same_mode ? fmtPaired(p.same_mode, 3) : 'none') : 'one mode',
+      p?.fast_share ? (p.same_mode ? fmtPaired(p.same_mode, 3) : p.fast_share.subject === null || p.fast_share.reference === null ? 'modes unknown' : 'none')
+        : 'one mode',
       fmt(h.cycles_per_packet, 0), fmt(b.cycles_per_packet, 0), cr ? fmtPaired(cr, 3) : dash,
       ...REFERENCES.map((ref) => {
         const cell = (x: PairedRatio | undefined): string => (x ? fmtPaired(x) + sameModeNote(x) : dash);

@@ -31,11 +31,13 @@ export interface PairedRatio extends RatioSummary {
   cpp_ratio?: { median: number; p25: number; p75: number; pairs: number } | null;
   /**
    * when either forwarder's trials were bimodal (a fast and a slow mode,
-   * pairs.ts modeThreshold): the ratios of the pairs whose two trials fell
-   * in the same mode, and each side's share of fast trials
+   * pairs.ts modeDiagnostics): the ratios of the pairs whose two trials
+   * fell in the same mode (both sides bimodal, else null), and each side's
+   * share of fast trials
    */
   same_mode?: { median: number; p25: number; p75: number; pairs: number } | null;
-  fast_share?: { subject: number; reference: number };
+  /** null for a side whose trials formed one mode (which one cannot be told) */
+  fast_share?: { subject: number | null; reference: number | null };
 }
 
 /** A forwarder's trials of one case split into the host's two modes (null figures: one mode). */

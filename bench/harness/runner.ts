@@ -11,19 +11,17 @@ import type { PktgenProgress } from '../lib/pktgen';
 import { cyclesPerPacket, dropDelta, type Forwarder, Linerate, type LinerateCounters } from './forwarders';
 import { cpuMark, othersPercentSince, readProcStat, stealPercent, waitForQuiet } from './machine';
 import { gbps, median, sig } from './mathx';
-import { type Comparison, fastShare, measurePairs, modeThreshold, type PairedRun, type PairRule, type Sample, sameModeRatios, summarize } from './pairs';
+import { type Comparison, fastShare, measurePairs, type ModeDiagnostics, modeDiagnostics, modeThreshold, type PairedRun, type PairRule, type Sample,
+  summarize } from './pairs';
 import type { Plan } from './plan';
 import type { Progress } from './progress';
-import { RepeatBudget, type RepeatLimits, repeatReason, withRepeats } from './repeat';
+import { RepeatBudget, type RepeatLimits, repeatReason, stalledLoop, withRepeats } from './repeat';
 import type { Resident } from './resident';
 import type { CaseResult, ChurnResult, ForwarderId, PairedRatio, RouteAddResult, TestId, TrialRecord } from './results';
 import { batches, churnPrefixes, diff, MAIN_TRAFFIC_DST, SCALE_TRAFFIC_DST, scalePlan } from './routes';
 import { NDR, pdr, searchRate, type SearchResult } from './search';
 import { FWD_CPU, GEN_CPU } from './topology';
 import { runTrial, type TrialOutcome, type TrialSpec, type Traffic } from './trial';
-
-/** Below this a closed-loop trial counts as stalled and is run again. */
-const STALLED_MPPS = 1;
 
 /** A kept closed-loop trial: the outcome, linerate's busy cycles per packet over it, how many times it was repeated. */
 export interface Run {
@@ -45,6 +43,21 @@ export function pairedRatio(r: PairedRun<unknown, Sample>): PairedRatio | null {
     ratios: r.pairs.map((p) => sig(p.ratio, 4)),
     subject_first: r.pairs.filter((p) => p.first === 'subject').length,
     cpp_ratio: cppRatio(r),
+  };
+}
+
+const pct = (x: number | null): string => (x === null ? 'one mode' : `${Math.round(x * 100)} %`);
+
+/** The mode fields of a PairedRatio (absent when neither side was bimodal; same_mode null when one side was in one mode). */
+export function modeFields(d: ModeDiagnostics): Pick<PairedRatio, 'same_mode' | 'fast_share'> {
+  if (d.fastShare.subject === null && d.fastShare.reference === null) return {};
+  const s = d.sameMode?.length ? summarize(d.sameMode) : null;
+  return {
+    same_mode: s ? { median: sig(s.median, 4), p25: sig(s.p25, 4), p75: sig(s.p75, 4), pairs: s.pairs } : null,
+    fast_share: {
+      subject: d.fastShare.subject === null ? null : sig(d.fastShare.subject, 3),
+      reference: d.fastShare.reference === null ? null : sig(d.fastShare.reference, 3),
+    },
   };
 }
 
@@ -162,7 +175,7 @@ export class Runner {
       const t = await this.attempt(f, spec, n ? `${what} (again)` : what);
       const after = await counters();
       return { t, cpp: before && after ? cyclesPerPacket(before, after) : null, steal: t.steal, others: t.othersCpu,
-        stalled: spec.rateMpps === null && t.mpps < STALLED_MPPS };
+        stalled: spec.rateMpps === null && stalledLoop(spec.size, t.mpps) };
     }, this.limits, this.budget, (a, why) => this.announceRepeat(why, why === 'stalled' ? `the trial forwarded ${a.t.mpps.toFixed(2)} Mpps (stalled connection?)`
       : why === 'steal' ? `the hypervisor stole ${a.steal.toFixed(1)} % of a CPU during that trial`
         : `other processes used ${Math.round(a.others)} % of a CPU during that trial`));
@@ -293,11 +306,9 @@ export class Runner {
   casesFromPairs(test: 'max' | 'scale', trafficOf: (f: Forwarder) => Traffic, runs: Map<Forwarder, Run[]>, paired: PairedRun<Forwarder, RunSample>[],
     extra: (f: Forwarder) => Partial<CaseResult> = () => ({}), skip: (f: Forwarder) => boolean = () => false): Map<Forwarder, CaseResult> {
     const out = new Map<Forwarder, CaseResult>();
-    const thresholds = new Map<Forwarder, number | null>();
     for (const [f, rs] of runs) {
       const values = rs.map((r) => r.t.mpps);
       const thr = modeThreshold(values);
-      thresholds.set(f, thr);
       if (skip(f) || !rs.length) continue;
       const fastV = thr === null ? values : values.filter((v) => v > thr);
       const slowV = thr === null ? [] : values.filter((v) => v <= thr);
@@ -312,21 +323,12 @@ export class Runner {
       const c = out.get(p.comparison.subject);
       const pr = pairedRatio(p);
       if (!c || !pr) continue;
-      const ts = thresholds.get(p.comparison.subject) ?? null;
-      const tr = thresholds.get(p.comparison.reference) ?? null;
-      if (ts !== null || tr !== null) {
-        const same = sameModeRatios(p.pairs, ts, tr);
-        const s = same.length ? summarize(same) : null;
-        pr.same_mode = s ? { median: sig(s.median, 4), p25: sig(s.p25, 4), p75: sig(s.p75, 4), pairs: s.pairs } : null;
-        pr.fast_share = {
-          subject: sig(fastShare(p.pairs.map((x) => x.subject.value), ts), 3),
-          reference: sig(fastShare(p.pairs.map((x) => x.reference.value), tr), 3),
-        };
-      }
+      Object.assign(pr, modeFields(modeDiagnostics(p.pairs, (runs.get(p.comparison.subject) ?? []).map((r) => r.t.mpps),
+        (runs.get(p.comparison.reference) ?? []).map((r) => r.t.mpps))));
       c.paired = { ...c.paired, [p.comparison.reference.id]: pr };
       this.progress.result(`${c.name} / ${p.comparison.reference.id}: ${pr.median.toFixed(3)} (quartiles ${pr.p25.toFixed(3)}–${pr.p75.toFixed(3)}, ` +
         `${pr.pairs} pair${pr.pairs === 1 ? '' : 's'}, spread ${(pr.spread * 100).toFixed(1)} %)` +
-        (pr.fast_share ? `; bimodal: fast trials ${Math.round(pr.fast_share.subject * 100)} % / ${Math.round(pr.fast_share.reference * 100)} %, ` +
+        (pr.fast_share ? `; fast trials ${pct(pr.fast_share.subject)} / ${pct(pr.fast_share.reference)}, ` +
           `same-mode pairs ${pr.same_mode ? `${pr.same_mode.median.toFixed(3)} (${pr.same_mode.pairs})` : 'none'}` : ''));
     }
     return out;

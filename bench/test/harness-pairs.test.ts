@@ -11,12 +11,12 @@ import path from 'node:path';
 import { describeCpu, othersTicks, parseCpuinfo, parseProcStat, type ProcSample, stealPercent } from '../harness/machine';
 import { median } from '../harness/mathx';
 import {
-  type Comparison, fastShare, type LoggedTrial, measurePairs, modeThreshold, mulberry32, needMorePairs, pairsFromSeries, ratioOfMedians,
+  type Comparison, fastShare, type LoggedTrial, measurePairs, modeDiagnostics, modeThreshold, mulberry32, needMorePairs, pairsFromSeries, ratioOfMedians,
   type Sample, sameModeRatios, summarize,
 } from '../harness/pairs';
 import { chooseReferences, ReferenceUnavailable, unmeasured } from '../harness/references';
-import { type Disturbance, RepeatBudget, repeatReason, withRepeats } from '../harness/repeat';
-import { fmtPaired, renderCompareMarkdown } from '../harness/report';
+import { type Disturbance, RepeatBudget, repeatReason, stalledLoop, withRepeats } from '../harness/repeat';
+import { fmtPaired, modeWarning, renderCompareMarkdown } from '../harness/report';
 import type { BenchResults, CaseResult, TrialRecord } from '../harness/results';
 
 /** Fixtures live beside the sources (bench/test/fixtures), not in dist. */
@@ -30,7 +30,7 @@ interface SeriesFixture {
   reference: string;
   /** the ratio the series supports, and why */
   expected: { ratio: number; tolerance: number; basis: string };
-  limits?: { steal_percent: number; others_percent: number; retries: number };
+  limits?: { steal_percent: number; others_percent: number; retries: number; stalled_below_mpps?: number };
   trials: (LoggedTrial & { steal: number; others: number })[];
 }
 
@@ -133,6 +133,11 @@ describe('bench harness: paired ratios', function () {
     assert.equal(fastShare([10, 11], null), 1);
     const p = (s: number, r: number) => ({ subject: { forwarder: 's', value: s }, reference: { forwarder: 'r', value: r }, first: 'subject' as const, ratio: s / r });
     assert.deepEqual(sameModeRatios([p(9, 10), p(4, 10), p(4, 4.4), p(9, 4)], 6, 6), [0.9, 4 / 4.4]);
+    // a side whose trials form one mode: which one it is cannot be told, so no same-mode ratio (recorded: linerate at 128B, all slow)
+    const d = modeDiagnostics([p(3.5, 9.6), p(3.4, 3.6), p(3.3, 9.4)], [3.5, 3.4, 3.3], [9.6, 3.6, 9.4]);
+    assert.equal(d.sameMode, null);
+    assert.equal(d.fastShare.subject, null);
+    assert.equal(d.fastShare.reference, 2 / 3);
   });
 
   describe('on a bimodal host (a series modelled on issue 6: see the fixture\'s source)', function () {
@@ -251,8 +256,9 @@ describe('bench harness: paired ratios', function () {
       let repeated = 0;
       const rl = { stealLimit: limits.steal_percent, othersLimit: limits.others_percent, retries: limits.retries };
       for (const t of f.trials) {
+        // the stall rule of the harness that recorded it (an absolute Mpps then; a bit rate now, see stalledLoop)
         const closedLoop = /^(max|scale|warm-up)/.test(t.case);
-        const why = repeatReason({ steal: t.steal, others: t.others, stalled: closedLoop && t.mpps < 1 }, rl);
+        const why = repeatReason({ steal: t.steal, others: t.others, stalled: closedLoop && t.mpps < (limits.stalled_below_mpps ?? 1) }, rl);
         if (t.repeated !== null) {
           repeated++;
           assert.equal(t.repeated, why, `attempt at t=${t.t}: recorded ${t.repeated}, the rule says ${why}`);
@@ -299,6 +305,14 @@ describe('bench harness: repeats', function () {
     assert.deepEqual([r.kept, r.n, r.disturbed], [1, 3, true]);
     assert.equal(r.budget.used, 2);
     assert.equal(r.budget.disturbed, 1);
+  });
+
+  it('calls a closed loop stalled by its bit rate, not its packet rate', function () {
+    assert.equal(stalledLoop(64, 0.01), true);
+    assert.equal(stalledLoop(64, 0.2), true);
+    assert.equal(stalledLoop(64, 0.86), false); // a slow, disturbed 64B trial is not a stall
+    assert.equal(stalledLoop(1518, 0.81), false); // the slow mode of 1518B frames (~10 Gbit/s)
+    assert.equal(stalledLoop(1518, 0.005), true);
   });
 
   it('never keeps a stalled attempt while another exists', async function () {
@@ -394,6 +408,17 @@ describe('bench harness: paired figures in the reports', function () {
   it('writes a paired ratio with its quartiles and pair count', function () {
     assert.equal(fmtPaired({ median: 0.9912, p25: 0.962, p75: 1.013, pairs: 7 }), '0.99 (0.96–1.01, 7 pairs)');
     assert.equal(fmtPaired({ median: 1.2, p25: 1.2, p75: 1.2, pairs: 1 }), '1.20 (1 pair)');
+  });
+
+  it('warns when the two sides of a comparison drew the fast mode unequally', function () {
+    const base = { pairs: 13, median: 0.8, p25: 0.46, p75: 0.95, min: 0.4, max: 2.3, spread: 0.6, ratios: [], subject_first: 6 };
+    const c = (fs: { subject: number; reference: number }): CaseResult => ({
+      name: 'max 64B linerate', test: 'max', forwarder: 'linerate', frame_size: 64, flows: 256, routes: null, offered_mpps: null, mpps: 3.9, gbps: 0,
+      loss_ratio: 0, loss_packets: 0, latency_ns: null, trials: [], best_mpps: 9, others_cpu_percent: 0, ratio: {}, ratio_best: {}, cycles_per_packet: 547,
+      core_cycles_per_packet: null, paired: { 'testpmd-io': { ...base, fast_share: fs, same_mode: { median: 0.91, p25: 0.87, p75: 0.95, pairs: 5 } } },
+    });
+    assert.match(modeWarning([c({ subject: 0.23, reference: 0.54 })]) ?? '', /fast in 23 % vs 54 %/);
+    assert.equal(modeWarning([c({ subject: 0.4, reference: 0.54 })]), null);
   });
 
   it('renders a --compare run as head / base with cycles per packet', function () {
