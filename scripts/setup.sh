@@ -9,10 +9,11 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-# 1. Debian packages: DPDK 22.11 (libs, PMDs, testpmd), build tools, scapy and
+# 1. Debian packages: DPDK 22.11 (libs, PMDs, testpmd), dpdk-doc (the examples
+#    the bench builds its l3fwd reference from), build tools, scapy and
 #    tshark for the packet tests, iproute2 for veth/netns, ethtool (offloads
 #    off on test veths) and iputils-ping (end-to-end ping test).
-DEBS=(libdpdk-dev dpdk dpdk-dev cmake g++ gcc make pkg-config python3-scapy tshark iproute2 procps ethtool iputils-ping openssl)
+DEBS=(libdpdk-dev dpdk dpdk-dev dpdk-doc cmake g++ gcc make pkg-config python3-scapy tshark iproute2 procps ethtool iputils-ping openssl)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -21,6 +21,7 @@ const importEsm = new Function('m', 'return import(m)') as (m: string) => Promis
 
 const PALETTE: Record<string, string> = {
   [FORWARDER_LABEL.linerate]: '#d62728',
+  [FORWARDER_LABEL['linerate-base']]: '#ff9896',
   [FORWARDER_LABEL['testpmd-io']]: '#1f77b4',
   [FORWARDER_LABEL['l3fwd-lpm']]: '#2ca02c',
 };

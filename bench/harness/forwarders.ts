@@ -5,7 +5,13 @@
 //    which spawns linerate-dp; programmed only through the gRPC API;
 //  - dpdk-testpmd --forward-mode=io: the ceiling (no header work);
 //  - DPDK's l3fwd (LPM), built from Debian's dpdk-doc by
-//    bench/scripts/build-l3fwd.sh: the classic LPM forwarder.
+//    bench/scripts/build-l3fwd.sh: the classic LPM forwarder;
+//  - with --compare REV, a second linerate built from REV in a temporary
+//    worktree ("linerate-base").
+// Each forwarder has its own topology (its own memif sockets), so that all
+// of them can stay up for the whole run, paused (SIGSTOP) while another one
+// is measured: switching takes milliseconds, and trials of two forwarders
+// can run back to back (see resident.ts).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,12 +28,16 @@ import { FWD_ADDR, FWD_CPU, GEN_ADDR, GEN_CPU, GEN_MAC, type Topology } from './
 
 export interface Forwarder {
   readonly id: ForwarderId;
+  /** the memif sockets it serves */
+  readonly topo: Topology;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Is it still forwarding (process alive)? */
   alive(): Promise<boolean>;
   /** After it died: how (exit status, log tail), then bring it back with the same configuration. */
   recover(): Promise<string>;
+  /** processes to pause while another forwarder is measured, in the order to pause them (resumed in reverse) */
+  pids(): number[];
 }
 
 /**
@@ -52,10 +62,15 @@ const TESTPMD = process.env.LINERATE_TESTPMD ?? 'dpdk-testpmd';
 abstract class ChildForwarder {
   protected proc?: Started;
 
-  constructor(protected readonly topo: Topology) {}
+  constructor(readonly topo: Topology) {}
 
   abstract start(): Promise<void>;
   abstract stop(): Promise<void>;
+
+  pids(): number[] {
+    const pid = this.proc?.child.pid;
+    return pid && this.proc?.child.exitCode === null ? [pid] : [];
+  }
 
   async alive(): Promise<boolean> {
     return !!this.proc && this.proc.child.exitCode === null && this.proc.child.signalCode === null;
@@ -149,8 +164,16 @@ export interface LinerateCounters {
  * dataplane and its two memif ports; addresses, static neighbors (the
  * generator's MACs, so no packet waits for ARP) and routes go through gRPC.
  */
+export interface LinerateOptions {
+  /** "linerate-base" for the revision a --compare run measures against */
+  id?: 'linerate' | 'linerate-base';
+  /** the checkout whose dist/ and build/ it runs (default: this one) */
+  root?: string;
+}
+
 export class Linerate implements Forwarder {
-  readonly id = 'linerate' as const;
+  readonly id: 'linerate' | 'linerate-base';
+  readonly root: string;
   client!: LinerateClient;
   /** bulk route writes with pre-encoded requests (routeclient.ts) */
   writer!: RouteWriter;
@@ -159,10 +182,20 @@ export class Linerate implements Forwarder {
   readonly name: string;
   private readonly dir: string;
 
-  constructor(private readonly topo: Topology) {
+  constructor(readonly topo: Topology, o: LinerateOptions = {}) {
+    this.id = o.id ?? 'linerate';
+    this.root = o.root ?? repoRoot;
     // instance name: names the EAL prefix (linerate-NAME), socket and stats file
-    this.name = `lrp-bench-${process.pid}`.slice(0, 23);
+    this.name = `${this.id === 'linerate' ? 'lrp-bench' : 'lrp-base'}-${process.pid}`.slice(0, 23);
     this.dir = path.join(topo.dir, 'linerate');
+  }
+
+  /** `linerate serve` first (it would see a stale heartbeat otherwise), then the dataplane */
+  pids(): number[] {
+    const out: number[] = [];
+    if (this.proc?.child.pid && this.proc.child.exitCode === null) out.push(this.proc.child.pid);
+    if (this.dpPid && alive(this.dpPid)) out.push(this.dpPid);
+    return out;
   }
 
   get gateways(): { out: api.NextHop; back: api.NextHop } {
@@ -189,10 +222,10 @@ export class Linerate implements Forwarder {
       removeDpdkRuntime(`linerate-${this.name}`);
     });
     removeSockets(this.topo);
-    const cli = path.join(repoRoot, 'dist/control/src/cli/main.js');
+    const cli = path.join(this.root, 'dist/control/src/cli/main.js');
     this.proc = start(process.execPath, [cli, 'serve', '--config', cfgFile, '--state-dir', path.join(this.dir, 'state'),
       '--run-dir', path.join(this.dir, 'run'), '--listen', '127.0.0.1:0', '--stop-dataplane'],
-    path.join(this.topo.dir, 'linerate-serve.log'));
+    path.join(this.topo.dir, `${this.id}-serve.log`));
     const m = await this.proc.waitFor(/"address":"([^"]+)"[^\n]*"msg":"gRPC listening"/, 30_000, 'linerate serve');
     this.client = createClient(m[1]);
     this.writer = new RouteWriter(m[1]);

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// `npm run bench [-- --quick]`: the linerate benchmark. Builds the memif
-// topology (pktgen <-> forwarder <-> pktgen) on this machine, measures the
-// reference forwarders (dpdk-testpmd io, DPDK l3fwd) and linerate on it in
-// turn, and writes bench/results/latest.{json,md} and SVG charts. Targets
-// are reported, never asserted: the exit status is 0 unless the harness
-// itself failed to measure.
+// `npm run bench [-- --quick] [-- --compare REV]`: the linerate benchmark.
+// Builds the memif topology (pktgen <-> forwarder <-> pktgen) on this
+// machine, starts the reference forwarders (dpdk-testpmd io, DPDK l3fwd)
+// and linerate once, each on its own sockets, paused while another one is
+// measured, and takes every ratio in interleaved pairs (pairs.ts); trials
+// disturbed by steal or other processes are repeated (repeat.ts). Writes
+// bench/results/latest.{json,md} and SVG charts, or with --compare,
+// compare.{json,md}. Targets are reported, never asserted: the exit status
+// is 0 unless the harness failed to measure, or a reference it was asked
+// to measure could not be.
 
 import { Command } from 'commander';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,15 +16,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { pktgenBinary, repoRoot } from '../lib/pktgen';
 import { writeCharts } from './charts';
+import { type BaseCheckout, prepareBase, runCompare } from './compare';
 import { buildL3fwd, existsOnPath, type Forwarder, L3fwdLpm, Linerate, TestpmdIo, testpmdBinary } from './forwarders';
-import { busyOthers, machineInfo, NoiseMonitor } from './machine';
-import { makePlan, planSteps } from './plan';
+import { busyOthers, machineInfo, NoiseMonitor, readProcStat, stealPercent } from './machine';
+import { median, sig } from './mathx';
+import { type Comparison, mulberry32 } from './pairs';
+import { compareSteps, makePlan, planSteps } from './plan';
 import { cleanupAll, onCleanup, pinSelf } from './procs';
 import { Progress } from './progress';
-import { renderMarkdown } from './report';
-import { type BenchResults, evaluateTargets, fillRatios, type ForwarderId } from './results';
+import { chooseReferences, ReferenceUnavailable, unmeasured } from './references';
+import { renderCompareMarkdown, renderMarkdown } from './report';
+import { Resident } from './resident';
+import { type BenchResults, type CompareInfo, evaluateTargets, fillRatios, type ForwarderId } from './results';
 import { Runner } from './runner';
-import { GEN_CPU, Topology } from './topology';
+import { FWD_CPU, GEN_CPU, Topology } from './topology';
 
 interface Options {
   quick?: boolean;
@@ -28,29 +37,25 @@ interface Options {
   out: string;
   references: boolean;
   l3fwd: boolean;
+  compare?: string;
+  seed?: string;
+  stealLimit?: string;
 }
 
 const program = new Command()
   .name('npm run bench --')
-  .description('linerate benchmark: throughput, RFC 2544 NDR/PDR, latency, scale, control plane; vs testpmd io and l3fwd')
-  .option('--quick', 'short trials and fewer cases (about 2 minutes)')
-  .option('--out <dir>', 'where latest.json, latest.md and the charts go', path.join(repoRoot, 'bench/results'))
+  .description('linerate benchmark: throughput, RFC 2544 NDR/PDR, latency, scale, control plane; vs testpmd io and l3fwd, in interleaved pairs')
+  .option('--quick', 'short trials and fewer cases (about 3 minutes)')
+  .option('--compare <rev>', 'measure linerate built from REV (a temporary worktree) against the working tree, interleaved in one run')
+  .option('--out <dir>', 'where latest.json, latest.md and the charts (or compare.json, compare.md) go', path.join(repoRoot, 'bench/results'))
   .option('--no-references', 'skip the reference forwarders (no ratios)')
-  .option('--no-l3fwd', 'skip DPDK l3fwd (testpmd io stays)')
+  .option('--no-l3fwd', 'skip DPDK l3fwd (testpmd io stays); without it, an l3fwd that cannot be built fails the run')
+  .option('--seed <n>', 'seed of the random pair orders (default: drawn, and written into the results)')
+  .option('--steal-limit <pct>', 'repeat a trial during which the hypervisor stole more than this % of a CPU (default 5)')
   .option('--wait-quiet <s>', 'first wait up to S seconds for other processes to leave the CPUs alone', '0')
   .addHelpText('after', '\nSee bench/README.md for what each figure means.');
 
-async function main(): Promise<number> {
-  const opts = program.parse(process.argv).opts<Options>();
-  const plan = makePlan(!!opts.quick);
-  const started = new Date();
-
-  for (const [what, p] of [['linerate-pktgen', pktgenBinary()], ['linerate-dp', path.join(repoRoot, 'build/dp/dataplane/linerate-dp')],
-    ['linerate CLI', path.join(repoRoot, 'dist/control/src/cli/main.js')]]) {
-    if (!existsSync(p)) throw new Error(`${what} not built: ${p} (run npm run build)`);
-  }
-  const quietS = Number(opts.waitQuiet);
-  if (!(quietS >= 0)) throw new Error(`--wait-quiet: expected seconds, got ${opts.waitQuiet}`);
+async function waitQuiet(quietS: number): Promise<void> {
   // quiet = nobody else busy for 5 s in a row (neighbours' benchmarks come in bursts)
   for (let t0 = Date.now(), quiet = 0; quiet < (quietS > 0 ? 5 : 1);) {
     const busy = await busyOthers();
@@ -67,36 +72,34 @@ async function main(): Promise<number> {
     process.stderr.write(`waiting for a quiet machine: ${who}\n`);
     await new Promise((r) => setTimeout(r, 3000));
   }
-  const pinned = pinSelf(GEN_CPU);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lrp-bench-'));
-  onCleanup('temp dir', () => rmSync(dir, { recursive: true, force: true }));
-  const topo = new Topology(dir, `lrp-bench-${process.pid}`);
-  const noise = new NoiseMonitor();
+}
 
-  const references: BenchResults['references'] = {};
-  const refs: Forwarder[] = [];
-  if (opts.references) {
-    if (existsOnPath(testpmdBinary)) {
-      refs.push(new TestpmdIo(topo));
-      references['testpmd-io'] = { available: true };
-    } else references['testpmd-io'] = { available: false, reason: `${testpmdBinary} not found (apt-get install dpdk)` };
-    if (opts.l3fwd) {
-      try {
-        refs.push(new L3fwdLpm(topo, buildL3fwd()));
-        references['l3fwd-lpm'] = { available: true };
-      } catch (e) {
-        references['l3fwd-lpm'] = { available: false, reason: `cannot build l3fwd: ${(e as Error).message.split('\n').slice(-3).join(' ')}` };
-      }
-    } else references['l3fwd-lpm'] = { available: false, reason: 'skipped (--no-l3fwd)' };
+async function main(): Promise<number> {
+  const opts = program.parse(process.argv).opts<Options>();
+  const plan = makePlan(!!opts.quick);
+  if (opts.stealLimit !== undefined) {
+    const v = Number(opts.stealLimit);
+    if (!(v > 0)) throw new Error(`--steal-limit: expected a percentage, got ${opts.stealLimit}`);
+    plan.stealLimit = v;
   }
+  const seed = opts.seed !== undefined ? Number(opts.seed) >>> 0 : Math.floor(Math.random() * 2 ** 32);
+  const rng = mulberry32(seed);
+  const started = new Date();
+  const comparing = opts.compare !== undefined;
 
-  const progress = new Progress(planSteps(plan, refs.length));
-  process.stderr.write(`linerate bench (${plan.mode}): topology in ${dir}; generator on CPU ${GEN_CPU}, forwarder worker on CPU 1` +
-    `${pinned ? '' : ' (taskset missing: harness not pinned)'}\n`);
-  const runner = new Runner(plan, topo, progress, () => noise.maybeTick());
-  const errors: string[] = [];
+  for (const [what, p] of [['linerate-pktgen', pktgenBinary()], ['linerate-dp', path.join(repoRoot, 'build/dp/dataplane/linerate-dp')],
+    ['linerate CLI', path.join(repoRoot, 'dist/control/src/cli/main.js')]]) {
+    if (!existsSync(p)) throw new Error(`${what} not built: ${p} (run npm run build)`);
+  }
+  const quietS = Number(opts.waitQuiet);
+  if (!(quietS >= 0)) throw new Error(`--wait-quiet: expected seconds, got ${opts.waitQuiet}`);
+
+  // references first: one that cannot be measured fails the run before it spends minutes
+  const choice = chooseReferences({ references: opts.references, l3fwd: opts.l3fwd },
+    { testpmd: () => existsOnPath(testpmdBinary), buildL3fwd });
 
   let interrupted = false;
+  let progress = new Progress(1);
   const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted) process.exit(130);
     interrupted = true;
@@ -107,111 +110,182 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // the base revision is built before the harness pins itself to one CPU (children inherit it)
+  let checkout: BaseCheckout | undefined;
+  if (comparing) checkout = await prepareBase(opts.compare ?? 'HEAD', progress);
+
+  await waitQuiet(quietS);
+  const pinned = pinSelf(GEN_CPU);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lrp-bench-'));
+  onCleanup('temp dir', () => rmSync(dir, { recursive: true, force: true }));
+  const topo = (what: string): Topology => {
+    mkdirSync(path.join(dir, what), { recursive: true });
+    return new Topology(path.join(dir, what), `lrp-bench-${process.pid}`);
+  };
+  const noise = new NoiseMonitor();
+  const stat0 = readProcStat();
+
+  const refs: Forwarder[] = choice.measure.map((id) => (id === 'testpmd-io' ? new TestpmdIo(topo(id)) : new L3fwdLpm(topo(id), choice.l3fwdBinary ?? '')));
+  const lr = new Linerate(topo('linerate'));
+  const base = checkout ? new Linerate(topo('linerate-base'), { id: 'linerate-base', root: checkout.root }) : undefined;
+  const all: Forwarder[] = [...refs, lr, ...(base ? [base] : [])];
+
+  progress = new Progress(comparing ? compareSteps(plan, refs.length) : planSteps(plan, refs.length));
+  process.stderr.write(`linerate bench (${plan.mode}${comparing ? `, compare with ${opts.compare}` : ''}): topology in ${dir}; ` +
+    `generator on CPU ${GEN_CPU}, forwarder worker on CPU ${FWD_CPU}${pinned ? '' : ' (taskset missing: harness not pinned)'}; ` +
+    `pairs in random order (seed ${seed}); a trial with more than ${plan.stealLimit} % steal or ${plan.noiseLimit} % of others' CPU is repeated\n`);
+  const pool = new Resident();
+  const runner = new Runner(plan, pool, progress, rng, () => noise.maybeTick());
+  const errors: string[] = [];
   const fail = (what: string, e: unknown): void => {
     const msg = `${what}: ${e instanceof Error ? e.message : String(e)}`;
     errors.push(msg);
     progress.warn(msg.split('\n').slice(0, 6).join('\n           '));
   };
-  /** Starts `f`, runs each step (a failed step is reported and the next one runs), stops `f`. */
-  const session = async (what: string | null, f: Forwarder, steps: [string, () => Promise<unknown>][]): Promise<void> => {
-    try {
-      if (what) progress.phase(`${f.id}: start (${what})`);
-      runner.use(f);
-      await f.start();
-      for (const [name, step] of steps) {
-        if (interrupted) return;
-        await step().catch((e: unknown) => fail(`${f.id} ${name}`, e));
-      }
-    } catch (e) {
-      fail(f.id, e);
-    } finally {
-      await f.stop().catch((e: unknown) => fail(`${f.id} stop`, e));
-    }
+  const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+    if (interrupted) return;
+    await fn().catch((e: unknown) => fail(what, e));
   };
+  const up = new Set<Forwarder>();
+  let compare: CompareInfo | undefined;
 
   try {
-    const lr = new Linerate(topo);
-    // the 64B maximum of every forwarder, in rounds (see Runner.roundTrial)
-    for (let r = 1; r <= plan.maxTrials && !interrupted; r++) {
-      progress.phase(`round ${r}/${plan.maxTrials}: 64B maximum rate of each forwarder`);
-      for (const f of [...refs, lr]) await session(null, f, [['64B round', () => runner.roundTrial(f, r, plan.maxTrials)]]);
+    // every forwarder up once (each paused while the next starts), with one unreported warm-up trial
+    for (const f of all) {
+      if (interrupted) break;
+      progress.phase(`${f.id}: start${f instanceof Linerate ? ' (gRPC-programmed)' : ''}`);
+      try {
+        await pool.start(f);
+        await runner.warmUp(f);
+        up.add(f);
+      } catch (e) {
+        fail(`${f.id} start`, e);
+      }
     }
-    runner.finishRounds();
-    for (const f of refs) {
-      await session('reference', f, [
-        ['sizes', () => runner.sizes(f)],
-        ...(f.id === 'testpmd-io' ? [['scale traffic', () => runner.scaleReference(f)] as [string, () => Promise<void>]] : []),
-        ...(plan.referenceSearch ? [
-          ['NDR/PDR', () => runner.search(f)],
-          ['latency', () => runner.latency(f)],
-        ] as [string, () => Promise<unknown>][] : []),
-      ]);
+    runner.stopping = interrupted;
+    const upRefs = refs.filter((f) => up.has(f));
+    const lrUp = up.has(lr);
+
+    if (comparing && base && checkout) {
+      if (!lrUp || !up.has(base)) throw new Error('head or base linerate did not start: nothing to compare');
+      compare = await runCompare({ runner, plan, head: lr, base, refs: upRefs, checkout, step });
+    } else if (lrUp) {
+      const comps: Comparison<Forwarder>[] = upRefs.map((r) => ({ subject: lr, reference: r }));
+      for (const size of plan.sizes) {
+        await step(`max ${size}B`, async () => {
+          runner.phase(`${size}B maximum rate${comps.length ? `: linerate with ${upRefs.map((r) => r.id).join(', ')}, in pairs` : ''}`);
+          await runner.maxPaired(size, size === 64 ? plan.maxSeconds : plan.sweepSeconds, size === 64 ? plan.maxPairs : plan.sweepPairs, comps, [lr]);
+        });
+      }
+      if (plan.referenceSearch) {
+        for (const f of upRefs) {
+          await step(`${f.id} NDR/PDR`, () => runner.search(f));
+          await step(`${f.id} latency`, () => runner.latency(f));
+        }
+      }
+      await step('linerate NDR/PDR', () => runner.search(lr));
+      await step('linerate latency', () => runner.latency(lr));
+      const io = upRefs.find((r) => r.id === 'testpmd-io');
+      await step('scale', () => runner.scale(lr, io));
+      runner.finishScale();
+      await step('route add', () => runner.routeAddRate(lr));
+      await step('churn', () => runner.churnTest(lr, runner.routeAdd?.routes ?? 0));
     }
-    await session('gRPC-programmed', lr, [
-      ['sizes', () => runner.sizes(lr)],
-      ['NDR/PDR', () => runner.search(lr)],
-      ['latency', () => runner.latency(lr)],
-      ['scale', () => runner.scaleUp(lr)],
-      ['route add', () => runner.routeAddRate(lr)],
-      ['churn', () => runner.churnTest(lr, runner.routeAdd?.routes ?? 0)],
-      ['scale, second pass', () => runner.scaleDown(lr)],
-    ]);
-    runner.finishScale(lr);
+  } catch (e) {
+    fail('run', e);
   } finally {
     progress.end();
+    await pool.stopAll((f, e) => fail(`${f.id} stop`, e));
     await cleanupAll();
+  }
+
+  // a reference that was to be measured and was not fails the run
+  const missing = unmeasured(choice, (id) => runner.cases.some((c) => c.forwarder === id && c.test === 'max' && c.frame_size === 64));
+  for (const m of missing) {
+    errors.push(m.message);
+    choice.references[m.id] = { available: false, reason: m.message };
   }
 
   fillRatios(runner.cases);
   const finished = new Date();
+  const stat1 = readProcStat();
+  const runSteal: Record<string, number> = {};
+  for (const k of stat1.keys()) runSteal[k] = sig(stealPercent(stat0, stat1, k === 'cpu' ? null : [Number(k.slice(3))]), 3);
+  const kept = runner.log.filter((t) => t.repeated === null && t.case !== 'warm-up' && !t.case.startsWith('route add'));
+  const allSteals = runner.log.map((t) => t.steal);
   const results: BenchResults = {
-    schema: 1,
+    schema: 2,
     mode: plan.mode,
+    method: 'paired',
+    seed,
+    ...(compare ? { compare } : {}),
     started_at: started.toISOString(),
     finished_at: finished.toISOString(),
     duration_s: Math.round((finished.getTime() - started.getTime()) / 100) / 10,
-    machine: machineInfo(runner.tscHz),
-    noise: { ...noise.finish(), reruns: runner.reruns, disturbed_trials: runner.disturbed },
-    settings: { ...plan, generator_cpu: GEN_CPU, forwarder_cpu: 1, burst: 64, memif_ring: 1024 },
-    references,
+    machine: machineInfo(runner.tscHz, {
+      run_percent: runSteal,
+      trial_median_percent: kept.length ? sig(median(kept.map((t) => t.steal)), 3) : null,
+      trial_max_percent: allSteals.length ? sig(Math.max(...allSteals), 3) : null,
+      trials_over_limit: runner.log.filter((t) => t.steal > plan.stealLimit).length,
+    }),
+    noise: {
+      ...noise.finish(), reruns: runner.reruns, disturbed_trials: runner.disturbed,
+      repeats: { ...runner.budget.byReason, budget: runner.budget.total },
+      limits: { steal_percent: plan.stealLimit, others_percent: plan.noiseLimit, retries: plan.noiseRetries },
+    },
+    settings: { ...plan, generator_cpu: GEN_CPU, forwarder_cpu: FWD_CPU, burst: 64, memif_ring: 1024, resident_forwarders: true },
+    references: choice.references,
     cases: runner.cases,
     route_add: runner.routeAdd,
     churn: runner.churn,
     crashes: runner.crashes,
     targets: [],
     errors,
+    trials_log: runner.log,
   };
-  results.targets = evaluateTargets(results);
+  results.targets = comparing ? [] : evaluateTargets(results);
 
   mkdirSync(opts.out, { recursive: true });
-  const json = path.join(opts.out, 'latest.json');
+  const stem = comparing ? 'compare' : 'latest';
+  const json = path.join(opts.out, `${stem}.json`);
   writeFileSync(json, JSON.stringify(results, null, 2) + '\n');
   let charts: { file: string; title: string }[] = [];
-  try {
-    charts = await writeCharts(results, opts.out);
-  } catch (e) {
-    errors.push(`charts: ${(e as Error).message}`);
+  if (comparing) {
+    writeFileSync(path.join(opts.out, 'compare.md'), renderCompareMarkdown(results));
+    process.stdout.write('\n' + renderCompareMarkdown(results).split('\n## How to read')[0] + '\n');
+  } else {
+    try {
+      charts = await writeCharts(results, opts.out);
+    } catch (e) {
+      errors.push(`charts: ${(e as Error).message}`);
+    }
+    writeFileSync(path.join(opts.out, 'latest.md'), renderMarkdown(results, charts));
+    process.stdout.write('\nTargets (reported, not asserted):\n');
+    for (const t of results.targets) {
+      const v = t.value === null ? 'not measured' : t.unit === 'x'
+        ? `${t.value.toFixed(2)} x${t.spread ? ` (quartiles ${t.spread.p25.toFixed(2)}–${t.spread.p75.toFixed(2)}, ${t.spread.pairs} pair${t.spread.pairs === 1 ? '' : 's'})` : ''}` +
+          `${t.value_best != null ? ` (best trials ${t.value_best.toFixed(2)} x)` : ''}` : `${Math.round(t.value)} ${t.unit}`;
+      process.stdout.write(`  ${t.met === null ? '-' : t.met ? 'MET    ' : 'NOT MET'}  ${t.name}: ${v} (target ${t.target})\n`);
+    }
   }
-  writeFileSync(path.join(opts.out, 'latest.md'), renderMarkdown(results, charts));
-
-  process.stdout.write('\nTargets (reported, not asserted):\n');
-  for (const t of results.targets) {
-    const v = t.value === null ? 'not measured' : t.unit === 'x'
-      ? `${t.value.toFixed(2)} x${t.value_best != null ? ` (best trials ${t.value_best.toFixed(2)} x)` : ''}` : `${Math.round(t.value)} ${t.unit}`;
-    process.stdout.write(`  ${t.met === null ? '-' : t.met ? 'MET    ' : 'NOT MET'}  ${t.name}: ${v} (target ${t.target})\n`);
-  }
-  process.stdout.write(`\nwrote ${path.relative(process.cwd(), json)}, latest.md and ${charts.length} charts in ${path.relative(process.cwd(), opts.out) || '.'} ` +
-    `(${results.duration_s} s)\n`);
+  const st = results.machine.steal;
+  process.stdout.write(`\nmachine: ${results.machine.cpu_description ?? results.machine.cpu_model}; steal over the run ` +
+    `${Object.entries(st?.run_percent ?? {}).map(([k, v]) => `${k} ${v} %`).join(', ')}; per trial median ${st?.trial_median_percent ?? '–'} %, ` +
+    `max ${st?.trial_max_percent ?? '–'} %; repeats: ${runner.budget.byReason.steal} for steal, ${runner.budget.byReason.others} for others' CPU, ` +
+    `${runner.budget.byReason.stalled} stalled; ${runner.disturbed} disturbed trials kept\n`);
+  process.stdout.write(`wrote ${path.relative(process.cwd(), json)}, ${stem}.md${charts.length ? ` and ${charts.length} charts` : ''} in ` +
+    `${path.relative(process.cwd(), opts.out) || '.'} (${results.duration_s} s)\n`);
   if (errors.length) process.stderr.write(`\n${errors.length} error(s):\n  ${errors.map((e) => e.split('\n')[0]).join('\n  ')}\n`);
-  return runner.cases.length === 0 ? 1 : 0;
+  return runner.cases.length === 0 || missing.length > 0 ? 1 : 0;
 }
 
 main().then(
   (code) => process.exit(code),
   async (e: unknown) => {
-    process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+    const loud = e instanceof ReferenceUnavailable;
+    process.stderr.write(`${loud ? '\n' : ''}bench: ${e instanceof Error ? e.message : String(e)}\n`);
     await cleanupAll();
-    process.exit(1);
+    process.exit(loud ? 2 : 1);
   },
 );
 

@@ -2,13 +2,17 @@
 // Child processes of the harness and what to undo at exit. Every process
 // the harness starts is registered here and stopped by its PID (never by
 // name), also on Ctrl-C, SIGTERM or a crash; cleanup tasks (sockets, temp
-// dirs, DPDK runtime dirs) run last, in reverse order.
+// dirs, DPDK runtime dirs) run last, in reverse order. Forwarders that wait
+// their turn are paused with SIGSTOP (pause/resume here); every paused
+// process is continued before anything is stopped, since a stopped
+// process acts on no SIGTERM.
 
 import { type ChildProcess, execFileSync, spawn, type SpawnOptions } from 'node:child_process';
 import { createWriteStream, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const children = new Set<ChildProcess>();
+const paused = new Set<number>();
 const cleanups: { name: string; fn: () => void | Promise<void> }[] = [];
 
 export interface Started {
@@ -101,6 +105,33 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** Stops `pid` (SIGSTOP: all its threads, no CPU) until resume(); false if it is gone. */
+export function pause(pid: number): boolean {
+  try {
+    process.kill(pid, 'SIGSTOP');
+    paused.add(pid);
+    return true;
+  } catch {
+    paused.delete(pid);
+    return false;
+  }
+}
+
+/** Continues a paused process (SIGCONT). */
+export function resume(pid: number): void {
+  paused.delete(pid);
+  try {
+    process.kill(pid, 'SIGCONT');
+  } catch {
+    /* gone */
+  }
+}
+
+/** Continues every process paused by pause(). */
+export function resumeAll(): void {
+  for (const pid of [...paused]) resume(pid);
+}
+
 /** Registers a cleanup task (run at exit, last registered first). */
 export function onCleanup(name: string, fn: () => void | Promise<void>): void {
   cleanups.push({ name, fn });
@@ -111,6 +142,7 @@ let cleaning: Promise<void> | undefined;
 /** Stops every registered child and runs the cleanup tasks (once). */
 export function cleanupAll(): Promise<void> {
   cleaning ??= (async () => {
+    resumeAll();
     for (const c of [...children]) c.kill('SIGTERM');
     const deadline = Date.now() + 5000;
     while (children.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -3,12 +3,14 @@
 // memif servers: it connects, waits for the forwarder to see the link,
 // sends for a fixed time (closed loop, or paced at a fixed rate), drains
 // and reports. This module turns its JSON into the figures the harness
-// uses; lossOf() is the pure part.
+// uses, and reads the steal time of the two CPUs over the trial's steady
+// window (/proc/stat at the progress lines); lossOf() is the pure part.
 
 import { type PktgenProgress, type PktgenResult, runPktgen } from '../lib/pktgen';
+import { type CpuTimes, readProcStat, stealPercent } from './machine';
 import { type Latency } from './results';
 import type { Trial } from './search';
-import { FWD_MAC, GEN_CPU, type Topology } from './topology';
+import { FWD_CPU, FWD_MAC, GEN_CPU, type Topology } from './topology';
 
 export interface Traffic {
   /** frame size with FCS */
@@ -39,6 +41,10 @@ export interface TrialOutcome extends Trial {
   raw: PktgenResult;
   /** CPU other processes used during the trial, % of one CPU (set by the runner) */
   othersCpu: number;
+  /** steal over the steady window, % of the worse of the two CPUs (generator, forwarder) */
+  steal: number;
+  /** Date.now() when the trial started */
+  startedAt: number;
 }
 
 /** Burst of the generator: its pacing is per burst, so offered counts are exact to one burst. */
@@ -92,13 +98,26 @@ export async function runTrial(topo: Topology, spec: TrialSpec, hooks: TrialHook
   ];
   if (spec.rateMpps === null) args.push('--retry');
   else args.push('--rate-pps', String(Math.round(spec.rateMpps * 1e6)));
+  // steal while traffic flows: /proc/stat at the first progress line (250 ms in) and at the last one
+  // (one read of one file, cheap beside the generator's work; the /proc/*/stat scan stays outside the trial)
+  const startedAt = Date.now();
+  const whole = readProcStat();
+  let first: Map<string, CpuTimes> | undefined;
+  let last: Map<string, CpuTimes> | undefined;
   const { result } = await runPktgen({
     args,
     lcores: String(GEN_CPU),
     tag: topo.tag.replace(/^lrp-/, ''),
     timeoutMs: (spec.seconds + spec.warmup) * 1000 + 20_000,
-    onProgress: hooks.onProgress,
+    onProgress: (p) => {
+      const now = readProcStat();
+      if (first) last = now;
+      else first = now;
+      hooks.onProgress?.(p);
+    },
   });
+  const cpus = [GEN_CPU, FWD_CPU];
+  const steal = first && last ? stealPercent(first, last, cpus) : stealPercent(whole, readProcStat(), cpus);
   const ratePps = spec.rateMpps === null ? null : Math.round(spec.rateMpps * 1e6);
   const loss = lossOf(result, ratePps);
   return {
@@ -110,5 +129,7 @@ export async function runTrial(topo: Topology, spec: TrialSpec, hooks: TrialHook
     latency: result.latency_ns,
     raw: result,
     othersCpu: 0,
+    steal,
+    startedAt,
   };
 }
