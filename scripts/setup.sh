@@ -41,7 +41,9 @@ if [ "$have" -lt "$want" ]; then
   log "reserving $want hugepages of 2 MiB"
   echo "$want" | $SUDO tee /proc/sys/vm/nr_hugepages >/dev/null || log "could not reserve hugepages"
 fi
-if ! grep -q '^hugetlbfs ' /proc/mounts; then
+# /proc/mounts reads "nodev /dev/hugepages hugetlbfs ...": match the mount point and type,
+# or every run stacks one more mount that hides the files of the one below.
+if ! grep -qs ' /dev/hugepages hugetlbfs ' /proc/mounts; then
   $SUDO mkdir -p /dev/hugepages
   $SUDO mount -t hugetlbfs nodev /dev/hugepages || log "could not mount hugetlbfs"
 fi
