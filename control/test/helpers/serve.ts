@@ -14,7 +14,7 @@ import { defer, isAlive, killSync, pidsWithMarker } from './cleanup';
 import { CLI, DP_BIN, sleep, tempDir, waitFor } from './env';
 import { connectClient, type TestClient } from './grpc';
 
-export interface PortSpec { name: string; device: string; addresses?: string[] }
+export interface PortSpec { name: string; device: string; addresses?: string[]; mac?: string }
 export interface RouteSpec { prefix: string; via?: string; port: string }
 export interface NeighborSpec { address: string; mac: string; port: string }
 
@@ -83,7 +83,7 @@ export class Serve {
       dataplane: { binary: DP_BIN, lcores: '0,1', rxQueues: 1, idleSleepUs: this.opts.idleSleepUs ?? 50,
         // Test-sized tables: the 1M-route default takes ~1.4 GB of hugepages.
         routes4: 65536, routes6: 4096, neighbors: 1024 },
-      ports: this.opts.ports.map((p) => ({ name: p.name, device: p.device, addresses: p.addresses ?? [] })),
+      ports: this.opts.ports.map((p) => ({ name: p.name, device: p.device, addresses: p.addresses ?? [], ...(p.mac ? { mac: p.mac } : {}) })),
       routes: this.opts.routes ?? [],
       neighbors: this.opts.neighbors ?? [],
       ...this.opts.extraConfig,
