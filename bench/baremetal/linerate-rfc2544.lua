@@ -1,106 +1,184 @@
--- RFC 2544 throughput of linerate with Pktgen-DPDK on a two-port NIC:
--- port 0 -> linerate p0, linerate p1 -> port 1 (see bench/README.md and
--- linerate.yaml next to this file). For each frame size, a binary search of
--- the highest rate (% of the link) at which nothing is lost over a trial;
--- results in linerate-rfc2544.csv.
+-- RFC 2544 throughput of linerate, driven by Pktgen-DPDK (tested: 23.03.0,
+-- built with -Denable_lua=true; bench/README.md "Bare metal"). Started by
+-- bench/baremetal/run.sh through Pktgen-DPDK's tools/run.py; written for the
+-- linerate bench kit. Port 0 -> linerate p0 -> linerate p1 -> port 1.
+--
+-- For each frame size, a binary search of the highest rate (% of the link)
+-- at which nothing is lost. Every trial is one row of trials.csv (raw: the
+-- generator's view); around each trial linerate's own counters are saved
+-- (`linerate stats --json`), and run.sh joins both into the final CSVs
+-- (bench/baremetal/report.ts). A trial that sent less than it was offered
+-- is "generator-limited": it is no pass, whatever it lost.
+--
+-- Settings come from the environment (run.sh sets them), defaults below.
 package.path = package.path .. ";?.lua;test/?.lua;app/?.lua;"
 require "Pktgen"
 
--- edit these ----------------------------------------------------------------
-local txport    = "0"
-local rxport    = "1"
-local dut_mac   = "02:00:00:00:00:10"  -- MAC of linerate p0
-local src_ip    = "198.18.0.2"          -- generator side of p0's subnet
-local dst_first = "198.19.128.1"        -- routed by linerate via 198.19.0.2 (port 1)
-local dst_last  = "198.19.128.254"      -- one flow per destination address
-local sport     = 1024
-local dport     = 5001
-local link_gbps = 10
-local sizes     = { 64, 128, 256, 512, 1024, 1280, 1518 }
-local trial_ms  = 10000                 -- RFC 2544: at least 60 s for the final figure
-local settle_ms = 2000                  -- packets in flight come back
-local precision = 0.2                   -- stop the search at this % of the link
--------------------------------------------------------------------------------
+local function env(name, default)
+    local v = os.getenv(name)
+    if v == nil or v == "" then return default end
+    return v
+end
 
-local function range_fixed(fn, value)
+local function list(text)
+    local out = {}
+    for n in string.gmatch(text, "[^,%s]+") do out[#out + 1] = tonumber(n) end
+    return out
+end
+
+local txport    = env("LR_TX_PORT", "0")
+local rxport    = env("LR_RX_PORT", "1")
+local cli       = env("LR_CLI", "linerate")          -- linerate CLI, with --addr if the DUT is remote
+local dut_port  = env("LR_DUT_PORT", "p0")           -- the linerate port the traffic enters
+local out_dir   = env("LR_OUT", ".")
+local src_ip    = env("LR_SRC_IP", "198.18.0.2")      -- generator side of p0's subnet
+local dst_first = env("LR_DST_FIRST", "198.19.128.1") -- routed by linerate out of p1
+local dst_last  = env("LR_DST_LAST", "198.19.128.254") -- one flow per destination address
+local sport     = tonumber(env("LR_SPORT", "1024"))
+local dport     = tonumber(env("LR_DPORT", "5001"))
+local link_gbps = tonumber(env("LR_LINK_GBPS", "0"))  -- 0: the link speed the port reports
+local sizes     = list(env("LR_SIZES", "64,128,256,512,1024,1280,1518"))
+local trial_ms  = tonumber(env("LR_TRIAL_MS", "10000")) -- RFC 2544: 60 s for the final figure
+local settle_ms = tonumber(env("LR_SETTLE_MS", "2000"))  -- packets in flight come back
+local precision = tonumber(env("LR_PRECISION", "0.5"))   -- stop at this % of the link
+local max_pct   = tonumber(env("LR_MAX_PCT", "100"))
+-- sent below this share of what the rate asked for: generator-limited
+local gen_floor = tonumber(env("LR_GEN_FLOOR", "0.99"))
+
+local function sh(cmd)
+    local p = assert(io.popen(cmd .. " 2>&1", "r"))
+    local text = p:read("a")
+    local ok = p:close()
+    return text, ok
+end
+
+-- The MAC of linerate's input port, from `linerate port list --json`
+-- (ports[] objects: "name" comes before "mac").
+local function dut_mac()
+    local cmd = cli .. " port list --json"
+    local text, ok = sh(cmd)
+    if not ok then error("cannot read linerate's ports (" .. cmd .. "):\n" .. text) end
+    local at = string.find(text, '"name"%s*:%s*"' .. dut_port .. '"')
+    if at == nil then error("linerate has no port " .. dut_port .. " (" .. cmd .. ")") end
+    local mac = string.match(text, '"mac"%s*:%s*"(%x%x:%x%x:%x%x:%x%x:%x%x:%x%x)"', at)
+    if mac == nil then error("no MAC for linerate port " .. dut_port .. " in:\n" .. text) end
+    return mac
+end
+
+-- Pktgen-DPDK reports the link as "<UP-10000-FD>" (Mb/s) in portInfo.
+local function port_speed_gbps(port)
+    local function find(t)
+        for k, v in pairs(t) do
+            if k == "link_state" then return v end
+            if type(v) == "table" then
+                local s = find(v)
+                if s then return s end
+            end
+        end
+    end
+    local state = find(pktgen.portInfo(port)) or ""
+    return (tonumber(string.match(state, "UP%-(%d+)")) or 0) / 1000
+end
+
+-- frames per second at `pct` % of the link, 20 B preamble + IFG per frame
+local function pps(size, pct)
+    return pct / 100 * link_gbps * 1e9 / ((size + 20) * 8)
+end
+
+local function range4(fn, value, inc)
     fn(txport, "start", value)
     fn(txport, "min", value)
     fn(txport, "max", value)
+    fn(txport, "inc", inc)
 end
 
-local function setup()
+local function setup(mac)
     pktgen.screen("off")
     pktgen.set(txport, "count", 0)
     pktgen.set(txport, "burst", 64)
-    pktgen.set_proto(txport, "udp")
+    -- the single-packet template (pktgen paces range mode by its size)
     pktgen.set_type(txport, "ipv4")
-    -- range mode takes every field from the range settings
-    range_fixed(pktgen.dst_mac, dut_mac)
-    pktgen.dst_mac(txport, "inc", "00:00:00:00:00:00")
-    range_fixed(pktgen.src_ip, src_ip)
-    pktgen.src_ip(txport, "inc", "0.0.0.0")
-    pktgen.dst_ip(txport, "start", dst_first)
-    pktgen.dst_ip(txport, "min", dst_first)
-    pktgen.dst_ip(txport, "max", dst_last)
-    pktgen.dst_ip(txport, "inc", "0.0.0.1")
-    range_fixed(pktgen.src_port, sport)
-    pktgen.src_port(txport, "inc", 0)
-    range_fixed(pktgen.dst_port, dport)
-    pktgen.dst_port(txport, "inc", 0)
-    pktgen.range(txport, "on")
+    pktgen.set_proto(txport, "udp")
+    -- range mode: every field from pktgen.range.*, UDP from range.ip_proto
+    pktgen.range.set_type(txport, "ipv4")
+    pktgen.range.ip_proto(txport, "udp")
+    range4(pktgen.range.dst_mac, mac, "00:00:00:00:00:00")
+    range4(pktgen.range.src_ip, src_ip, "0.0.0.0")
+    pktgen.range.dst_ip(txport, "start", dst_first)
+    pktgen.range.dst_ip(txport, "min", dst_first)
+    pktgen.range.dst_ip(txport, "max", dst_last)
+    pktgen.range.dst_ip(txport, "inc", "0.0.0.1")
+    range4(pktgen.range.src_port, sport, 0)
+    range4(pktgen.range.dst_port, dport, 0)
+    pktgen.set_range(txport, "on")
 end
 
--- One trial: returns packets sent on txport and received on rxport.
-local function trial(size, rate)
-    range_fixed(pktgen.pkt_size, size)
-    pktgen.pkt_size(txport, "inc", 0)
-    pktgen.set(txport, "rate", rate)
+local trials = assert(io.open(out_dir .. "/trials.csv", "w"))
+trials:write("trial,frame_bytes,rate_pct,offered_pps,seconds,tx,rx,lost,sent_pps,rx_pps,verdict\n")
+local n_trial = 0
+
+local function dut_stats(file)
+    local cmd = cli .. " stats --json > " .. out_dir .. "/" .. file
+    local text, ok = sh(cmd)
+    if not ok then printf("warning: %s failed: %s\n", cmd, text) end
+end
+
+-- One trial: the verdict is "pass", "loss" or "generator-limited".
+local function trial(size, pct)
+    n_trial = n_trial + 1
+    pktgen.set(txport, "size", size)
+    range4(pktgen.range.pkt_size, size, 0)
+    pktgen.set(txport, "rate", pct)
     pktgen.clr()
     pktgen.delay(500)
+    dut_stats(string.format("trial-%03d-before.json", n_trial))
     pktgen.start(txport)
     pktgen.delay(trial_ms)
     pktgen.stop(txport)
     pktgen.delay(settle_ms)
+    dut_stats(string.format("trial-%03d-after.json", n_trial))
     local tx = pktgen.portStats(txport, "port")[tonumber(txport)].opackets
     local rx = pktgen.portStats(rxport, "port")[tonumber(rxport)].ipackets
-    printf("size %4d rate %6.2f%%: tx %d rx %d lost %d\n", size, rate, tx, rx, tx - rx)
-    return tx, rx
-end
-
--- frames per second at `rate` % of the link, 20 B preamble + IFG per frame
-local function pps(size, rate)
-    return rate / 100 * link_gbps * 1e9 / ((size + 20) * 8)
+    local secs = trial_ms / 1000
+    local offered = pps(size, pct)
+    local lost = tx - rx
+    local verdict
+    if tx < gen_floor * offered * secs then
+        verdict = "generator-limited"
+    elseif lost > 0 then
+        verdict = "loss"
+    else
+        verdict = "pass"
+    end
+    trials:write(string.format("%d,%d,%.3f,%.0f,%.3f,%d,%d,%d,%.0f,%.0f,%s\n", n_trial, size, pct,
+        offered, secs, tx, rx, lost, tx / secs, rx / secs, verdict))
+    trials:flush()
+    printf("trial %d: %4d B at %7.3f%% (offered %.3f Mpps): sent %.3f Mpps, received %.3f Mpps, lost %d: %s\n",
+        n_trial, size, pct, offered / 1e6, tx / secs / 1e6, rx / secs / 1e6, lost, verdict)
+    return verdict
 end
 
 local function search(size)
-    local lo, hi, best = 0, 100, nil
-    local rate = 100
+    local lo, hi, pct = 0, max_pct, max_pct
     while true do
-        local tx, rx = trial(size, rate)
-        if tx > 0 and rx >= tx then
-            best = { rate = rate, tx = tx, rx = rx }
-            lo = rate
-        else
-            hi = rate
-        end
+        if trial(size, pct) == "pass" then lo = pct else hi = pct end
         if hi - lo <= precision then break end
-        rate = (lo + hi) / 2
+        pct = (lo + hi) / 2
     end
-    return best
 end
 
-setup()
-local out = io.open("linerate-rfc2544.csv", "w")
-out:write("frame_bytes,zero_loss_rate_pct,mpps,gbps_l1,tx,rx\n")
-for _, size in ipairs(sizes) do
-    local best = search(size)
-    if best then
-        out:write(string.format("%d,%.2f,%.3f,%.3f,%d,%d\n", size, best.rate,
-            pps(size, best.rate) / 1e6, best.rate / 100 * link_gbps, best.tx, best.rx))
-    else
-        out:write(string.format("%d,0,0,0,0,0\n", size))
-    end
-    out:flush()
-end
-out:close()
-printf("results in linerate-rfc2544.csv\n")
+local ok, err = pcall(function()
+    local mac = dut_mac()
+    if link_gbps == 0 then link_gbps = port_speed_gbps(txport) end
+    if not (link_gbps > 0) then error("link speed unknown: set LR_LINK_GBPS") end
+    printf("linerate %s MAC %s, link %g Gbit/s, sizes %s, trials of %d ms\n", dut_port, mac, link_gbps,
+        table.concat(sizes, ","), trial_ms)
+    setup(mac)
+    for _, size in ipairs(sizes) do search(size) end
+end)
+trials:close()
+local done = assert(io.open(out_dir .. "/lua-done", "w"))
+done:write(ok and string.format("ok link_gbps=%g\n", link_gbps) or ("error: " .. tostring(err) .. "\n"))
+done:close()
+if not ok then printf("linerate-rfc2544: %s\n", tostring(err)) end
+pktgen.quit()

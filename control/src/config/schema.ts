@@ -60,6 +60,12 @@ export const PortConfig = z.object({
   /** RX queues of this port (default dataplane.rxQueues). */
   rxQueues: count(1, 16).optional(),
   mtu: count(68, 9702).optional(),
+  /**
+   * The port's MAC (unicast), set before the port starts: with DPDK's
+   * default-MAC call (NICs), or as mac= in the devargs for memif, which
+   * refuses that call. Default: the device's own.
+   */
+  mac: z.string().optional(),
   addresses: z.array(z.string()).default([]),
   /** Unicast reverse-path check of packets received here (RFC 3704): an ingress edge's anti-spoofing. */
   rpf: z.enum(['off', 'loose', 'strict']).default('off'),
@@ -113,7 +119,7 @@ export const ConfigSchema = z.object({
   dataplane: z.object({
     binary: z.string().min(1).default(defaultDataplaneBinary),
     lcores: z.string().regex(/^[0-9,-]+$/, 'lcores: EAL list such as "0,1" or "0-3"').default('0,1'),
-    /** Extra EAL arguments. */
+    /** Extra EAL arguments; a --lcores there replaces `lcores` (EAL takes one of the two). */
     eal: z.array(z.string()).default([]),
     /** RX queues per port (RSS over them). */
     rxQueues: count(1, 16).default(1),
@@ -175,6 +181,12 @@ export const ConfigSchema = z.object({
     if (names.has(port.name)) ctx.addIssue({ code: 'custom', path: ['ports', i, 'name'], message: `duplicate port name ${port.name}` });
     names.add(port.name);
     port.addresses.forEach((a, j) => check(['ports', i, 'addresses', j], () => parseInterfaceAddress(a, '')));
+    if (port.mac !== undefined) {
+      check(['ports', i, 'mac'], () => {
+        parseMac(port.mac, '');
+        if (/(^|,)mac=/.test(port.device)) throw new Error('the device string sets mac= already; give the MAC once');
+      });
+    }
   });
   const knownPort = (p: (string | number)[], name: string): void => {
     if (!names.has(name)) ctx.addIssue({ code: 'custom', path: p, message: `unknown port ${name}` });

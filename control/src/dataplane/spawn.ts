@@ -1,24 +1,77 @@
 /**
  * Starting linerate-dp: its command line (EAL args, "--", app args) from the
  * config, and a detached spawn (own session, output to runDir/dataplane.log)
- * so that the dataplane outlives `linerate serve`, even a SIGKILLed one.
+ * so that the dataplane outlives `linerate serve`, even a SIGKILLed one;
+ * and the clean-up of what a dead one leaves that its successor trips on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Resolved } from '../config/schema';
+import { parseMac } from '../model/net';
 
 export interface SpawnSpec {
   binary: string;
   args: string[];
   logPath: string;
   pidPath: string;
+  /** Socket files of the memif ports the dataplane serves: left behind when it dies. */
+  memifServerSockets: string[];
+}
+
+/**
+ * The socket file a memif device string makes the dataplane listen on, or
+ * null (client role, or an abstract socket, which leaves no file). DPDK
+ * 22.11 defaults: role=server, socket=/run/memif.sock, socket-abstract=yes.
+ */
+export function memifServerSocket(device: string): string | null {
+  const [drv, ...kv] = device.split(',');
+  if (!/^net_memif/.test(drv ?? '')) return null;
+  const arg = (k: string): string | undefined => kv.find((x) => x.startsWith(`${k}=`))?.slice(k.length + 1);
+  if ((arg('role') ?? 'server') !== 'server') return null;
+  if ((arg('socket-abstract') ?? 'yes') !== 'no') return null;
+  return arg('socket') ?? '/run/memif.sock';
+}
+
+/** Whether a process accepts on the unix socket at p. */
+function listening(p: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(p);
+    const t = setTimeout(() => { s.destroy(); resolve(true); }, 1000); // a slow accept is still a listener
+    s.once('connect', () => { clearTimeout(t); s.destroy(); resolve(true); });
+    s.once('error', () => { clearTimeout(t); resolve(false); });
+  });
+}
+
+/**
+ * Before a spawn: removes the memif server socket files that a dead
+ * dataplane left (its successor's bind would fail with "Address already in
+ * use"). A file that something still listens on is not ours to take: that
+ * is an error naming it. Returns the removed paths.
+ */
+export async function removeStaleMemifSockets(spec: SpawnSpec): Promise<string[]> {
+  const removed: string[] = [];
+  for (const p of new Set(spec.memifServerSockets)) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      continue;
+    }
+    if (!st.isSocket()) throw new Error(`memif socket path ${p} exists and is not a socket; remove it or change the port's socket=`);
+    if (await listening(p)) throw new Error(`memif socket ${p} is in use by another process; a port's socket= must be its own`);
+    fs.rmSync(p, { force: true });
+    removed.push(p);
+  }
+  return removed;
 }
 
 export function dataplaneArgs(r: Resolved): string[] {
   const c = r.config;
   const d = c.dataplane;
-  const eal = ['-l', d.lcores];
+  // EAL refuses -l next to --lcores (lcore-to-CPU mapping): that one wins.
+  const eal = d.eal.some((a) => a === '--lcores' || a.startsWith('--lcores=')) ? [] : ['-l', d.lcores];
   if (!d.pci) eal.push('--no-pci');
   eal.push('--in-memory', '--file-prefix', r.filePrefix, ...d.eal);
   const app = [
@@ -38,7 +91,11 @@ export function dataplaneArgs(r: Resolved): string[] {
   if (c.router.allowClassE) app.push('--allow-class-e');
   if (c.router.dropOwnSource) app.push('--drop-own-source');
   for (const p of c.ports) {
-    app.push('--port', `${p.name}=${p.device}`);
+    const mac = p.mac === undefined ? undefined : parseMac(p.mac, `ports.${p.name}.mac`);
+    // memif refuses rte_eth_dev_default_mac_addr_set but takes mac= in its devargs.
+    const memif = /^net_memif/.test(p.device);
+    app.push('--port', `${p.name}=${p.device}${mac && memif ? `,mac=${mac}` : ''}`);
+    if (mac && !memif) app.push('--port-mac', `${p.name}=${mac}`);
     if (p.rxQueues !== undefined) app.push('--port-rxq', `${p.name}=${p.rxQueues}`);
     if (p.rpf !== 'off') app.push('--port-rpf', `${p.name}=${p.rpf}`);
   }
@@ -46,7 +103,8 @@ export function dataplaneArgs(r: Resolved): string[] {
 }
 
 export function spawnSpec(r: Resolved): SpawnSpec {
-  return { binary: r.config.dataplane.binary, args: dataplaneArgs(r), logPath: r.logPath, pidPath: r.pidPath };
+  const memifServerSockets = r.config.ports.map((p) => memifServerSocket(p.device)).filter((x): x is string => x !== null);
+  return { binary: r.config.dataplane.binary, args: dataplaneArgs(r), logPath: r.logPath, pidPath: r.pidPath, memifServerSockets };
 }
 
 /** Starts the dataplane in its own session; the returned child is unref'd (serve may exit first). */

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { AddonModule, Dataplane, HelloInfo, StatsReader } from './addon';
 import { PortMap } from './translate';
-import { type SpawnSpec, logTail, runningDataplanePid, spawnDataplane } from './spawn';
+import { type SpawnSpec, logTail, removeStaleMemifSockets, runningDataplanePid, spawnDataplane } from './spawn';
 import type { Logger } from '../log';
 import { processAlive } from '../proc';
 
@@ -230,6 +230,8 @@ export class Supervisor {
       this.o.log.info({ pid }, 'a dataplane is running but does not answer yet; waiting');
     } else {
       fs.rmSync(this.o.ctlPath, { force: true }); // stale socket of a dead dataplane
+      const stale = await removeStaleMemifSockets(spec);
+      if (stale.length) this.o.log.info({ sockets: stale }, 'removed the memif socket files a dead dataplane left');
       const child = spawnDataplane(spec);
       pid = child.pid;
       if (!pid) throw new Error(`cannot start ${spec.binary}`);

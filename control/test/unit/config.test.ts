@@ -2,8 +2,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, loadConfigFile, parseConfig, resolvePaths } from '../../src/config/schema';
-import { dataplaneArgs } from '../../src/dataplane/spawn';
-import { demoConfigPath, defaultDataplaneBinary } from '../../src/paths';
+import { execFileSync } from 'node:child_process';
+import * as net from 'node:net';
+import { dataplaneArgs, memifServerSocket, removeStaleMemifSockets, spawnSpec } from '../../src/dataplane/spawn';
+import { demoConfigPath, defaultDataplaneBinary, packageRoot } from '../../src/paths';
 import { initialChanges } from '../../src/server';
 import { baseConfig, tempDir } from './helpers';
 
@@ -109,6 +111,70 @@ describe('config', () => {
     assert.ok(!pci.includes('--no-pci'));
     const own = dataplaneArgs(resolvePaths(parseConfig({ ...baseConfig(), dataplane: { ctlUid: 1000, ctlGid: 1001, ctlTimeoutMs: 900 } }))).join(' ');
     assert.ok(own.includes('--ctl-uid 1000 --ctl-gid 1001 --ctl-timeout-ms 900'), own);
+    const mapped = dataplaneArgs(resolvePaths(parseConfig({ ...baseConfig(), dataplane: { lcores: '0,1', eal: ['--lcores', '0@0,1@0'] } })));
+    assert.ok(!mapped.includes('-l') && mapped.includes('--lcores'), mapped.join(' '));
+  });
+
+  it('passes ports[].mac to the dataplane: --port-mac, or mac= in memif devargs', () => {
+    const c = parseConfig({ ...baseConfig(), ports: [
+      { name: 'p0', device: '0000:03:00.0', mac: '02-AA-00-00-00-01' },
+      { name: 'p1', device: 'net_memif1,role=server,socket=/tmp/m1.sock,socket-abstract=no', mac: '02:aa:00:00:00:02' },
+      { name: 'p2', device: 'net_null0' },
+    ] });
+    const app = dataplaneArgs(resolvePaths(c)).join(' ');
+    assert.ok(app.includes('--port p0=0000:03:00.0 --port-mac p0=02:aa:00:00:00:01'), app);
+    assert.ok(app.includes('--port p1=net_memif1,role=server,socket=/tmp/m1.sock,socket-abstract=no,mac=02:aa:00:00:00:02 --port p2'), app);
+    assert.ok(!app.includes('--port-mac p1') && !app.includes('--port-mac p2'), app);
+    const got = issues({ ...baseConfig(), ports: [
+      { name: 'p0', device: 'a', mac: '01:00:5e:00:00:01' },
+      { name: 'p1', device: 'net_memif0,mac=02:00:00:00:00:01', mac: '02:00:00:00:00:02' },
+      { name: 'p2', device: 'b', mac: 'nope' },
+    ] });
+    assert.ok(got.some((g) => g.startsWith('ports[0].mac: multicast')), JSON.stringify(got));
+    assert.ok(got.some((g) => g.startsWith('ports[1].mac: the device string sets mac=')), JSON.stringify(got));
+    assert.ok(got.some((g) => g.startsWith('ports[2].mac: not a MAC address')), JSON.stringify(got));
+  });
+
+  it('finds the memif server socket files a dataplane owns, and removes them only when stale', async () => {
+    assert.equal(memifServerSocket('net_memif0,role=server,socket=/tmp/a.sock,socket-abstract=no'), '/tmp/a.sock');
+    assert.equal(memifServerSocket('net_memif0,socket-abstract=no'), '/run/memif.sock'); // 22.11 defaults
+    assert.equal(memifServerSocket('net_memif0,role=client,socket=/tmp/a.sock,socket-abstract=no'), null);
+    assert.equal(memifServerSocket('net_memif0,socket=/tmp/a.sock'), null); // abstract: no file
+    assert.equal(memifServerSocket('net_af_packet0,iface=x'), null);
+    const dir = tempDir('memif-stale');
+    const stale = path.join(dir, 'stale.sock');
+    const live = path.join(dir, 'live.sock');
+    const srv = net.createServer();
+    try {
+      // A socket file nobody listens on: what a SIGKILLed server leaves.
+      execFileSync('/usr/bin/python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', stale]);
+      await new Promise<void>((r) => srv.listen(live, r));
+      const spec = spawnSpec(resolvePaths(parseConfig({ ...baseConfig(), ports: [
+        { name: 'p0', device: `net_memif0,role=server,socket=${stale},socket-abstract=no` },
+        { name: 'p1', device: `net_memif1,role=server,socket=${stale},id=1,socket-abstract=no` },
+      ] })));
+      assert.deepEqual(spec.memifServerSockets, [stale, stale]);
+      assert.deepEqual(await removeStaleMemifSockets(spec), [stale]);
+      assert.ok(!fs.existsSync(stale));
+      await assert.rejects(removeStaleMemifSockets({ ...spec, memifServerSockets: [live] }), /in use by another process/);
+      assert.ok(fs.existsSync(live));
+      fs.writeFileSync(stale, 'x');
+      await assert.rejects(removeStaleMemifSockets(spec), /not a socket/);
+    } finally {
+      srv.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('accepts every shipped bench/baremetal linerate config', () => {
+    const dir = path.join(packageRoot, 'bench', 'baremetal');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    assert.ok(files.length >= 2, `expected the NIC and memif configs in ${dir}, got ${files.join(', ')}`);
+    for (const f of files) {
+      const c = loadConfigFile(path.join(dir, f));
+      // memif ports have no MAC of their own worth keeping: the rehearsal sets them.
+      for (const p of c.ports) if (/^net_memif/.test(p.device)) assert.ok(p.mac, `${f}: ports.${p.name}.mac`);
+    }
   });
 
   it('turns the initial routes, neighbors and addresses into canonical changes', () => {

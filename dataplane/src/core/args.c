@@ -17,7 +17,7 @@ enum {
 	OPT_NAME = 256, OPT_CTL, OPT_STATS, OPT_PORT, OPT_RXQ, OPT_PORT_RXQ,
 	OPT_RXD, OPT_TXD, OPT_MBUFS, OPT_BURST, OPT_IDLE_SLEEP, OPT_ROUTES4,
 	OPT_ROUTES6, OPT_NEIGHBORS, OPT_ALLOW_CLASS_E, OPT_DROP_OWN_SOURCE, OPT_PORT_RPF,
-	OPT_ICMP_RATE, OPT_CTL_UID, OPT_CTL_GID, OPT_CTL_TIMEOUT, OPT_CTL_IDLE, OPT_HELP,
+	OPT_ICMP_RATE, OPT_CTL_UID, OPT_CTL_GID, OPT_CTL_TIMEOUT, OPT_CTL_IDLE, OPT_PORT_MAC, OPT_HELP,
 };
 
 static const struct option lr_opts[] = {
@@ -43,6 +43,7 @@ static const struct option lr_opts[] = {
 	{ "ctl-gid", required_argument, NULL, OPT_CTL_GID },
 	{ "ctl-timeout-ms", required_argument, NULL, OPT_CTL_TIMEOUT },
 	{ "ctl-idle-timeout", required_argument, NULL, OPT_CTL_IDLE },
+	{ "port-mac", required_argument, NULL, OPT_PORT_MAC },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -78,6 +79,7 @@ lr_args_usage(const char *prog, void *stream)
 		"                         sent or reads no reply for N ms (default 5000)\n"
 		"  --ctl-idle-timeout S   close idle clients other than --ctl-uid after S s\n"
 		"                         (default 300, 0 = never)\n"
+		"  --port-mac NAME=MAC    set the port's MAC (aa:bb:cc:dd:ee:ff) before it starts\n"
 		"  --help                 this text\n",
 		prog, LR_BURST_MAX);
 }
@@ -146,6 +148,31 @@ split_eq(const char *s)
 	return eq == NULL ? -1 : (int)(eq - s);
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* aa:bb:cc:dd:ee:ff, unicast (it becomes a port's own address) */
+static int
+parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned i;
+
+	for (i = 0; i < 6; i++, s += 3) {
+		int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+
+		if (lo < 0 || s[2] != (i == 5 ? '\0' : ':'))
+			return -1;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return (mac[0] & 1) ? -1 : 0;
+}
+
 #define NUM_OPT(field, min, max, label) do {                                   \
 		uint32_t v_;                                                   \
 		if (parse_u32(optarg, (min), (max), &v_) < 0)                  \
@@ -159,7 +186,8 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 {
 	/* --port-rxq may name a port given later: resolve after the loop */
 	struct { char name[LR_NAME_LEN]; uint16_t n; } prxq[LR_MAX_PORTS * 2], prpf[LR_MAX_PORTS * 2];
-	unsigned n_prxq = 0, n_prpf = 0, i;
+	struct { char name[LR_NAME_LEN]; uint8_t mac[6]; } pmac[LR_MAX_PORTS * 2];
+	unsigned n_prxq = 0, n_prpf = 0, n_pmac = 0, i;
 	int c, k;
 
 	memset(a, 0, sizeof(*a));
@@ -314,6 +342,19 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 		case OPT_CTL_IDLE:
 			NUM_OPT(ctl_idle_s, 0, 86400 * 7, "--ctl-idle-timeout");
 			break;
+		case OPT_PORT_MAC:
+			k = split_eq(optarg);
+			if (k < 0 || !valid_port_name(optarg, (size_t)k))
+				return fail(err, errlen, "--port-mac: expected NAME=MAC, got '%s'", optarg);
+			if (n_pmac >= sizeof(pmac) / sizeof(pmac[0]))
+				return fail(err, errlen, "--port-mac: given too many times");
+			if (parse_mac(optarg + k + 1, pmac[n_pmac].mac) < 0)
+				return fail(err, errlen, "--port-mac: MAC must be a unicast aa:bb:cc:dd:ee:ff in '%s'",
+					    optarg);
+			memcpy(pmac[n_pmac].name, optarg, (size_t)k);
+			pmac[n_pmac].name[k] = '\0';
+			n_pmac++;
+			break;
 		case 'h':
 		case OPT_HELP:
 			return 1;
@@ -340,6 +381,13 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 		if (k < 0)
 			return fail(err, errlen, "--port-rpf: no port named '%s'", prpf[i].name);
 		a->ports[k].rpf = (uint8_t)prpf[i].n;
+	}
+	for (i = 0; i < n_pmac; i++) {
+		k = find_port(a, pmac[i].name, strlen(pmac[i].name));
+		if (k < 0)
+			return fail(err, errlen, "--port-mac: no port named '%s'", pmac[i].name);
+		a->ports[k].has_mac = 1;
+		memcpy(a->ports[k].mac, pmac[i].mac, 6);
 	}
 	return 0;
 }

@@ -25,6 +25,8 @@ struct lr_args_port {
 	char device[LR_DEVICE_LEN];
 	uint16_t rx_queues;        /**< 0 = use lr_args.rx_queues */
 	uint8_t rpf;               /**< enum lr_rpf */
+	uint8_t has_mac;           /**< mac set: make it the device's default MAC */
+	uint8_t mac[6];
 };
 
 struct lr_args {

@@ -192,6 +192,18 @@ configure(uint16_t i, const struct lr_args *a, struct rte_mempool *mp, unsigned 
 			return rc;
 		}
 	}
+	if (a->ports[i].has_mac) {
+		struct rte_ether_addr mac;
+
+		memcpy(mac.addr_bytes, a->ports[i].mac, RTE_ETHER_ADDR_LEN);
+		rc = rte_eth_dev_default_mac_addr_set(pid, &mac);
+		if (rc != 0) {
+			LR_LOG(ERR, "port %s: --port-mac " RTE_ETHER_ADDR_PRT_FMT ": %s cannot set its MAC: %s%s",
+			       p->name, RTE_ETHER_ADDR_BYTES(&mac), p->driver, rte_strerror(-rc),
+			       rc == -ENOTSUP ? " (for memif, give mac= in the device's devargs instead)" : "");
+			return rc;
+		}
+	}
 	rc = rte_eth_macaddr_get(pid, &rt->mac);
 	if (rc != 0)
 		return rc;

@@ -153,5 +153,36 @@ main(void)
 		CHECK_EQ(parse(&a, err, v), -1);
 		CHECK_STR_HAS(err, "stray");
 	}
+	{
+		/* --port-mac may come before its --port */
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--port-mac", "p1=02:AB:cd:00:00:1f",
+				    "--port", "p0=net_ring0", "--port", "p1=net_ring1", NULL };
+
+		CHECK_EQ(parse(&a, err, v), 0);
+		CHECK_EQ(a.ports[0].has_mac, 0);
+		CHECK_EQ(a.ports[1].has_mac, 1);
+		CHECK_EQ(a.ports[1].mac[0], 0x02);
+		CHECK_EQ(a.ports[1].mac[1], 0xab);
+		CHECK_EQ(a.ports[1].mac[5], 0x1f);
+	}
+	{
+		const char *bad[] = { "p0=02:00:00:00:00", "p0=02:00:00:00:00:0g", "p0=02:00:00:00:00:000",
+				      "p0=01:00:00:00:00:01", "p0", NULL };
+		unsigned i;
+
+		for (i = 0; bad[i] != NULL; i++) {
+			const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--port", "p0=net_ring0",
+					    "--port-mac", bad[i], NULL };
+
+			CHECK_EQ(parse(&a, err, v), -1);
+			CHECK_STR_HAS(err, "--port-mac");
+		}
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--port-mac", "p9=02:00:00:00:00:01", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "p9");
+	}
 	return lrt_finish("test_args");
 }
