@@ -21,8 +21,9 @@
  * (LR_STAGE_REGISTER) and reach each other only by stage name.
  *
  * Per-packet metadata is one 32-bit word (lr_vec.meta) whose meaning is a
- * contract between adjacent stages (ip-classify -> ip-lookup: the class;
- * ip-lookup -> ip-forward: the next-hop value). Everything here runs on a
+ * contract between adjacent stages (ip-classify -> ip-lookup: the IPv4
+ * destination, or LR_IP_META_V6; ip-lookup -> ip-forward: the next-hop
+ * value). Everything here runs on a
  * worker lcore: no locks, syscalls, allocations or logs.
  */
 #ifndef LR_STAGE_H

@@ -31,6 +31,13 @@ enum lr_cls {
 	LR_CLS_PUNT,      /**< ARP, ND: to the main lcore */
 };
 
+/**
+ * ip-classify's metadata for an IPv6 packet; an IPv4 one carries its
+ * destination (host order), which is never 255.255.255.255 (classify
+ * drops the limited broadcast).
+ */
+#define LR_IP_META_V6 UINT32_MAX
+
 #define LR_PARSE_DROP(r)      ((uint32_t)LR_CLS_DROP | ((uint32_t)(r) << 8))
 #define LR_PARSE_CLS(v)       ((v) & 0xff)
 #define LR_PARSE_REASON(v)    (((v) >> 8) & 0xff)

@@ -2,8 +2,9 @@
 /*
  * IP forwarding as three stages of the pipeline (core/stage.h):
  *  - ip-classify: parse and validate every frame (parse.h); IPv4 and IPv6
- *    to route stay (meta = class), ARP/ND/local go to the slow path, the
- *    malformed are dropped by reason;
+ *    to route stay (meta: the IPv4 destination in host order, or
+ *    LR_IP_META_V6), ARP/ND/local go to the slow path, the malformed are
+ *    dropped by reason;
  *  - ip-lookup: on ports that ask for it, the source checks (our own
  *    address, unicast RPF: a bulk lookup of the sources); then the
  *    longest-prefix match in bulk per family in the FIB of this poll's
@@ -58,10 +59,18 @@ classify_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 		c = lr_parse_frame(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
 				   &in->mac, m->ol_flags, in->parse_flags);
 		switch (LR_PARSE_CLS(c)) {
-		case LR_CLS_FWD4:
+		case LR_CLS_FWD4: {
+			uint32_t d;
+
+			memcpy(&d, rte_pktmbuf_mtod_offset(m, const uint8_t *, LR_ETH_HLEN +
+							  offsetof(struct rte_ipv4_hdr, dst_addr)), 4);
+			v->m[k] = m;
+			v->meta[k++] = rte_be_to_cpu_32(d);
+			break;
+		}
 		case LR_CLS_FWD6:
 			v->m[k] = m;
-			v->meta[k++] = LR_PARSE_CLS(c);
+			v->meta[k++] = LR_IP_META_V6;
 			break;
 		case LR_CLS_PUNT:
 			lr_burst_punt(b, m);
@@ -105,8 +114,8 @@ is_local(uint32_t v)
 
 /*
  * Next-hop value of every packet's destination (or source) in this FIB
- * copy, in bulk per family; LR_NH_NONE where no route matches. The class
- * (meta) says the family.
+ * copy, in bulk per family; LR_NH_NONE where no route matches. The meta
+ * says the family.
  */
 static inline void
 lookup_vec(const struct lr_fib_tables *fib, const struct lr_vec *v, bool src, uint32_t *val)
@@ -125,7 +134,7 @@ lookup_vec(const struct lr_fib_tables *fib, const struct lr_vec *v, bool src, ui
 	for (i = 0; i < v->n; i++) {
 		const uint8_t *l3 = rte_pktmbuf_mtod_offset(v->m[i], const uint8_t *, LR_ETH_HLEN);
 
-		if (v->meta[i] == LR_CLS_FWD4) {
+		if (v->meta[i] != LR_IP_META_V6) {
 			uint32_t a;
 
 			memcpy(&a, l3 + off4, 4);
@@ -183,8 +192,11 @@ lookup_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 {
 	const struct lr_fib_tables *fib = lr_fib_of(b->ts);
 	unsigned chk = lr_port_rt[b->in_port].src_check;
-	uint32_t val[LR_BURST_MAX];
-	uint16_t i, k;
+	uint64_t hop4[LR_BURST_MAX];
+	uint8_t ip6[LR_BURST_MAX][16];
+	int32_t hop6[LR_BURST_MAX];
+	uint16_t idx6[LR_BURST_MAX];
+	uint16_t i, k, n, n6 = 0;
 
 	(void)priv;
 	if (unlikely(chk != 0)) {
@@ -192,12 +204,29 @@ lookup_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 		if (v->n == 0)
 			return;
 	}
-	lookup_vec(fib, v, false, val);
+	n = v->n;
+	/* meta is the IPv4 destination already: one bulk lookup over the whole
+	 * vector (IPv6 slots look up 255.255.255.255 and are overwritten) */
+	rte_fib_lookup_bulk(fib->v4, v->meta, hop4, (int)n);
+	for (i = 0; i < n; i++) {
+		if (unlikely(v->meta[i] == LR_IP_META_V6)) {
+			memcpy(ip6[n6], rte_pktmbuf_mtod_offset(v->m[i], const uint8_t *, LR_ETH_HLEN +
+				offsetof(struct rte_ipv6_hdr, dst_addr)), 16);
+			idx6[n6++] = i;
+		}
+	}
+	if (n6 != 0) {
+		rte_lpm6_lookup_bulk_func(fib->v6, ip6, hop6, n6);
+		for (k = 0; k < n6; k++)
+			hop4[idx6[k]] = hop6[k] >= 0 ? (uint32_t)hop6[k] : fib->v6_default;
+	}
 	/* the family stays visible to ip-forward in the packet itself */
-	for (i = 0, k = 0; i < v->n; i++) {
-		if (likely(val[i] != LR_NH_NONE)) {
+	for (i = 0, k = 0; i < n; i++) {
+		uint32_t nh = hop4[i] != LR_FIB_MISS ? (uint32_t)hop4[i] : LR_NH_NONE;
+
+		if (likely(nh != LR_NH_NONE)) {
 			v->m[k] = v->m[i];
-			v->meta[k++] = val[i];
+			v->meta[k++] = nh;
 		} else {
 			lr_burst_punt_error(b, v->m[i], LR_DROP_NO_ROUTE,
 					    LR_ICMP_TAG(LR_ICMP_NET_UNREACH, 0));
