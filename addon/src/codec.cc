@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "codec.h"
 
+#include "addon_data.h"
+
 #include <cstdio>
 #include <cstring>
 
@@ -106,22 +108,20 @@ void Codec::InitKeys(napi_env env)
 	for (int k = 0; ok && k < K_MAX; k++)
 		ok = napi_set_named_property(env, obj, kKeyNames[k], zero) == napi_ok;
 	ok = ok && napi_get_property_names(env, obj, &names) == napi_ok &&
-	     napi_create_reference(env, names, 1, &ref) == napi_ok &&
-	     napi_set_instance_data(
-		     env, ref, [](napi_env e, void *d, void *) { napi_delete_reference(e, static_cast<napi_ref>(d)); },
-		     nullptr) == napi_ok;
+	     napi_create_reference(env, names, 1, &ref) == napi_ok;
+	if (ok)
+		Data(env).keys = ref;
 	if (!ok)
 		napi_throw_error(env, nullptr, "linerate addon: cannot create property keys");
 }
 
 Codec::Codec(napi_env env) : env_(env)
 {
-	void *data = nullptr;
 	napi_value names;
-	Ok(napi_get_instance_data(env, &data));
-	if (data == nullptr)
+	napi_ref keys = Data(env).keys;
+	if (keys == nullptr)
 		throw InputError{LR_ERR_INTERNAL, -1, "addon keys not initialized"};
-	Ok(napi_get_reference_value(env, static_cast<napi_ref>(data), &names));
+	Ok(napi_get_reference_value(env, keys, &names));
 	for (uint32_t k = 0; k < K_MAX; k++)
 		Ok(napi_get_element(env, names, k, &keys_[k]));
 }

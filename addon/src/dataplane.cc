@@ -9,6 +9,8 @@
 
 #include <unistd.h>
 
+#include "route_js.h"
+
 namespace lr {
 
 namespace {
@@ -249,6 +251,56 @@ private:
 	std::vector<uint8_t> body_;
 };
 
+/**
+ * A RouteBatch (route_js.h) sent as one LR_CTL_ROUTE_BATCH: the lr_route
+ * entries are built on the worker thread, not the JS thread, so that the
+ * JS thread is free to decode the next batch meanwhile.
+ */
+class NativeRouteRequest : public Request {
+public:
+	NativeRouteRequest(Napi::Env env, std::shared_ptr<routes::Batch> b, std::vector<uint16_t> ids,
+			   std::vector<uint8_t> buf)
+		: Request(env, true), batch_(std::move(b)), ids_(std::move(ids)), msg_(std::move(buf))
+	{
+	}
+
+	void Execute(CtlConn &conn) override
+	{
+		const routes::Batch &b = *batch_;
+		uint32_t n = uint32_t(b.updates.size());
+		msg_.resize(sizeof(lr_ctl_hdr) + size_t(n) * sizeof(lr_route));
+		uint8_t *out = msg_.data() + sizeof(lr_ctl_hdr);
+		for (uint32_t i = 0; i < n; i++) {
+			const routes::Update &u = b.updates[i];
+			lr_route r;
+			memset(&r, 0, sizeof(r));
+			r.op = u.op == routes::kAdd ? LR_OP_ADD : u.op == routes::kMod ? LR_OP_REPLACE : LR_OP_DEL;
+			r.family = u.key.family == 4 ? LR_AF_INET : LR_AF_INET6;
+			r.plen = u.key.plen;
+			memcpy(r.prefix, u.key.addr, sizeof(r.prefix));
+			if (u.op != routes::kDel) {
+				r.n_next_hops = u.n_hops;
+				for (uint8_t j = 0; j < u.n_hops; j++) {
+					const routes::Hop &h = b.hops[u.hop0 + j];
+					r.next_hops[j].port_id = ids_[h.name];
+					r.next_hops[j].weight = h.weight;
+					memcpy(r.next_hops[j].via, h.via, sizeof(r.next_hops[j].via));
+				}
+			}
+			memcpy(out + size_t(i) * sizeof(r), &r, sizeof(r));
+		}
+		std::vector<uint8_t> body;
+		uint32_t rep_count = 0;
+		status_ = conn.Transact(msg_, LR_CTL_ROUTE_BATCH, n, body, rep_count);
+	}
+	std::vector<uint8_t> TakeBuffer() override { return std::move(msg_); }
+
+private:
+	std::shared_ptr<routes::Batch> batch_;
+	std::vector<uint16_t> ids_; /**< port id of each of the batch's port names */
+	std::vector<uint8_t> msg_;
+};
+
 /** Runs one step of the queue's front request on a libuv worker thread. */
 class StepWorker : public Napi::AsyncWorker {
 public:
@@ -291,6 +343,7 @@ Napi::Function Dataplane::Init(Napi::Env env)
 				   InstanceMethod<&Dataplane::AddrBatch>("addrBatch"),
 				   InstanceMethod<&Dataplane::AddrDump>("addrDump"),
 				   InstanceMethod<&Dataplane::RouteBatch>("routeBatch"),
+				   InstanceMethod<&Dataplane::RouteBatchNative>("routeBatchNative"),
 				   InstanceMethod<&Dataplane::RouteDump>("routeDump"),
 				   InstanceMethod<&Dataplane::NeighBatch>("neighBatch"),
 				   InstanceMethod<&Dataplane::NeighDump>("neighDump"),
@@ -491,6 +544,36 @@ Napi::Value Dataplane::AddrBatch(const Napi::CallbackInfo &info)
 Napi::Value Dataplane::RouteBatch(const Napi::CallbackInfo &info)
 {
 	return Batch<lr_route, &Codec::ToRoute>(info, LR_CTL_ROUTE_BATCH);
+}
+
+/** routeBatchNative(batch, {portName: portId}): a RouteBatch as one dataplane batch. */
+Napi::Value Dataplane::RouteBatchNative(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto b = RouteBatch::From(info[0]);
+	std::vector<uint16_t> ids;
+	std::string bad;
+	if (b && info[1].IsObject()) {
+		Napi::Object map = info[1].As<Napi::Object>();
+		for (const std::string &name : b->names) {
+			Napi::Value id = map.Get(name);
+			if (!id.IsNumber()) {
+				bad = "no port id for port " + name;
+				break;
+			}
+			ids.push_back(uint16_t(id.As<Napi::Number>().Uint32Value()));
+		}
+	} else {
+		bad = "expected a RouteBatch and the port ids by name";
+	}
+	if (b && b->updates.size() > LR_CTL_MAX_BATCH)
+		bad = "batch of " + std::to_string(b->updates.size()) + " entries exceeds limits.maxBatch";
+	auto req = std::make_unique<NativeRouteRequest>(env, b, std::move(ids), TakeSpare());
+	if (!bad.empty()) {
+		Recycle(req->TakeBuffer());
+		return RejectNow(std::move(req), env, {LR_ERR_INVALID, -1, bad});
+	}
+	return Submit(std::move(req));
 }
 
 Napi::Value Dataplane::NeighBatch(const Napi::CallbackInfo &info)

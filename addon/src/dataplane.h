@@ -39,6 +39,7 @@ private:
 	Napi::Value AddrBatch(const Napi::CallbackInfo &info);
 	Napi::Value AddrDump(const Napi::CallbackInfo &info);
 	Napi::Value RouteBatch(const Napi::CallbackInfo &info);
+	Napi::Value RouteBatchNative(const Napi::CallbackInfo &info);
 	Napi::Value RouteDump(const Napi::CallbackInfo &info);
 	Napi::Value NeighBatch(const Napi::CallbackInfo &info);
 	Napi::Value NeighDump(const Napi::CallbackInfo &info);

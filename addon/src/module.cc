@@ -6,11 +6,35 @@
  */
 #include <napi.h>
 
+#include "addon_data.h"
 #include "codec.h"
 #include "dataplane.h"
 #include "lr_common.h"
 #include "lr_ctl.h"
+#include "route_js.h"
 #include "stats_reader.h"
+
+namespace lr {
+
+AddonData &Data(napi_env env)
+{
+	void *d = nullptr;
+	if (napi_get_instance_data(env, &d) == napi_ok && d != nullptr)
+		return *static_cast<AddonData *>(d);
+	auto *data = new AddonData();
+	napi_set_instance_data(
+		env, data,
+		[](napi_env e, void *p, void *) {
+			auto *ad = static_cast<AddonData *>(p);
+			if (ad->keys != nullptr)
+				napi_delete_reference(e, ad->keys);
+			delete ad;
+		},
+		nullptr);
+	return *data;
+}
+
+} // namespace lr
 
 namespace {
 
@@ -19,6 +43,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 	lr::Codec::InitKeys(env);
 	exports.Set("Dataplane", lr::Dataplane::Init(env));
 	exports.Set("StatsReader", lr::StatsReader::Init(env));
+	lr::InitRoutes(env, exports);
 
 	/* Index = enum lr_drop_reason, straight from the X-macro. */
 	static const char *const names[] = {

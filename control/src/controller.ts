@@ -4,18 +4,24 @@
  * validate against the model -> apply to the dataplane as one all-or-nothing
  * batch -> append to the journal (fsync) -> update the model -> reply.
  * A dataplane refusal changes nothing; a failed journal write undoes the
- * batch in the dataplane before failing the request.
+ * batch in the dataplane before failing the request. Route writes take
+ * their own path (writeRoutes) in the same order, with no JS object per route.
  */
 import { status } from '@grpc/grpc-js';
-import type { StatsSnapshot } from './dataplane/addon';
+import { type RouteMethod, type StatsSnapshot, loadAddon } from './dataplane/addon';
 import type { Attachment } from './dataplane/supervisor';
 import { inverseChanges, sendBatch, toBatch } from './dataplane/translate';
 import { ApiError, toApiError, unavailable } from './errors';
 import type { Logger } from './log';
 import type { DesiredState } from './model/state';
-import type { Change, Limits, Validated } from './tables/table';
+import { type Change, type Limits, type Validated, indexed } from './tables/table';
+import type { Route } from './tables/route';
+import { routeMapOf } from './tables/route-map';
 import { reconcile } from './reconcile/reconcile';
 import type { StateStore } from './state/store';
+
+/** The list field of each route write request (what a batch index names). */
+const ROUTE_LIST_FIELD: Record<RouteMethod, string> = { Write: 'updates', AddRoutes: 'routes', DeleteRoutes: 'prefixes' };
 
 export interface ControllerOptions {
   state: DesiredState;
@@ -36,6 +42,8 @@ export class Controller {
   private samples: StatsSnapshot[] = [];
   private sampler: NodeJS.Timeout | null = null;
   lastReconcile: { at: Date; pushed: number; skipped: number } | null = null;
+  /** Route writes by path: decoded and checked in C++ (fast), or by the full validation (full). */
+  readonly routeWrites = { fast: 0, full: 0 };
 
   constructor(private readonly o: ControllerOptions) {
     this.state = o.state;
@@ -90,6 +98,55 @@ export class Controller {
         }
       }
       return changes.length;
+    });
+  }
+
+  /**
+   * A route write (RouteService.Write, AddRoutes, DeleteRoutes) by the route
+   * write path: the addon decodes the request's protobuf bytes on a worker
+   * thread before the write lock is taken, so that the next batch decodes
+   * while this one is applied; then, under the lock, the batch is checked
+   * against the route table, sent to the dataplane, journaled and applied,
+   * all in C++. A request the decoder or the check refuses (an error, or
+   * anything unusual) goes through `full`, the full validation, which
+   * throws the error naming the field, or whose changes are then applied.
+   */
+  async writeRoutes(method: RouteMethod, bytes: Buffer, full: (state: DesiredState, a: Attachment) => Validated): Promise<number> {
+    const Batch = loadAddon().RouteBatch;
+    const decoded = await Batch.decode(method, bytes, this.limits.maxEcmp).catch((e: unknown) => String(e));
+    return this.exclusive(async () => {
+      const a = this.attached();
+      const store = routeMapOf(this.state.routes).store;
+      let batch = typeof decoded === 'string' ? null : decoded;
+      if (batch && store.check(batch, a.ports.names, this.limits.maxBatch) !== null) batch = null;
+      if (batch) this.routeWrites.fast++;
+      else {
+        this.routeWrites.full++;
+        const { changes } = full(this.state, a);
+        batch = Batch.fromRoutes(changes.map((c) => {
+          const r = c.entry as Route;
+          return { op: c.op, prefix: r.prefix, nextHops: r.nextHops };
+        }));
+        const why = store.check(batch, a.ports.names, this.limits.maxBatch);
+        if (why !== null) throw new ApiError(status.INTERNAL, `route write: the table refuses what the validation accepted (${why})`);
+      }
+      try {
+        await a.dp.routeBatchNative(batch, a.ports.ids);
+      } catch (e) {
+        throw toApiError(e, indexed(ROUTE_LIST_FIELD[method]));
+      }
+      try {
+        await store.commit(batch);
+      } catch (e) {
+        try {
+          await a.dp.routeBatchNative(batch.inverse(), a.ports.ids);
+        } catch (u) {
+          this.o.log.error({ err: (u as Error).message }, 'undo failed: the dataplane is ahead of the state until the next reconcile');
+        }
+        throw new ApiError(status.INTERNAL, `${(e as Error).message}; the change was undone`);
+      }
+      this.o.log.debug({ kind: 'route', n: batch.length }, 'write applied');
+      return batch.length;
     });
   }
 

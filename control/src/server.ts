@@ -180,7 +180,9 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     interceptors: token ? [tokenInterceptor(() => token)] : [],
   });
   server.addService(...guardService(services.PortService.service, portService(controller, log)));
-  server.addService(...guardService(services.RouteService.service, routeService(controller, log)));
+  server.addService(...guardService(services.RouteService.service, routeService(controller, log), {
+    rawRequests: ['Write', 'AddRoutes', 'DeleteRoutes'], rawResponses: ['ListRoutes'],
+  }));
   server.addService(...guardService(services.NeighborService.service, neighborService(controller, log)));
   server.addService(...guardService(services.StatsService.service, statsService(controller, log)));
   server.addService(...guardService(services.DataplaneService.service,

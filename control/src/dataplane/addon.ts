@@ -88,6 +88,8 @@ export interface Dataplane {
   addrDump(): Promise<AddrEntry[]>;
   routeBatch(ops: RouteEntry[]): Promise<void>;
   routeDump(family?: 0 | Family): Promise<RouteEntry[]>;
+  /** A RouteBatch (the route write path) as one all-or-nothing batch; `ports` maps its port names to ids. */
+  routeBatchNative(batch: RouteBatch, ports: Readonly<Record<string, number>>): Promise<void>;
   neighBatch(ops: NeighEntry[]): Promise<void>;
   neighDump(family?: 0 | Family): Promise<NeighEntry[]>;
   statsClear(): Promise<void>;
@@ -127,7 +129,68 @@ export interface StatsReader {
   close(): void;
 }
 
+/* ---- the route write path (addon/src/route_js.h) ---- */
+
+export type RouteMethod = 'Write' | 'AddRoutes' | 'DeleteRoutes';
+export type RouteOp = 'add' | 'mod' | 'del';
+/** A route in model form (control/src/tables/route.ts's Route): port names, canonical text. */
+export interface ModelNextHop { port: string; via?: string; weight?: number }
+export interface ModelRoute { prefix: string; family: Family; nextHops: ModelNextHop[] }
+
+/** A decoded route write, held in C++. */
+export interface RouteBatch {
+  readonly length: number;
+  /** The batch that undoes this one (after RouteStore.check), in reverse order. */
+  inverse(): RouteBatch;
+  /** As the addon's RouteEntry objects (the fake dataplane applies these). */
+  toEntries(ports: Readonly<Record<string, number>>): RouteEntry[];
+  toRoutes(): { op: RouteOp; route: ModelRoute }[];
+}
+
+export interface RouteBatchClass {
+  /**
+   * Decodes a Write / AddRoutes / DeleteRoutes request's protobuf bytes on a
+   * worker thread. Resolves with the batch, or with the reason (a string)
+   * it is not for the fast path: the caller then runs the full validation,
+   * whose error names the field.
+   */
+  decode(method: RouteMethod, bytes: Buffer, maxEcmp: number): Promise<RouteBatch | string>;
+  /** A batch of model routes (validated, canonical). */
+  fromRoutes(updates: readonly { op: RouteOp; prefix: string; nextHops: readonly ModelNextHop[] }[]): RouteBatch;
+}
+
+/** The desired route table, in C++ (addon/src/route_store.h), with its own snapshot + journal files. */
+export interface RouteStore {
+  /** Loads dir's routes.snap + routes.journal and keeps the journal open; returns the last seq. */
+  load(dir: string): number;
+  /** Writes the table as dir's snapshot, empties the journal, keeps it open. */
+  compact(dir: string): void;
+  close(): void;
+  readonly size: number;
+  readonly seq: number;
+  count(family?: Family): number;
+  get(prefix: string): ModelRoute | undefined;
+  /** null if `batch` holds against the table (and its ports exist), else why not; records what it replaces. */
+  check(batch: RouteBatch, ports: readonly string[], maxBatch: number): string | null;
+  /** Journals (fdatasync) and applies, on a worker thread. */
+  commit(batch: RouteBatch): Promise<void>;
+  /** Applies in memory only, tolerantly (journal replays, seeds). */
+  applyMemory(batch: RouteBatch): void;
+  /** A frozen copy for a long read. */
+  snapshot(): RouteSnapshot;
+}
+
+export interface RouteSnapshot {
+  readonly length: number;
+  /** The next n routes, or null at the end. */
+  next(n: number): ModelRoute[] | null;
+  /** The next ListRoutesResponse message of up to n routes of `family` (0: both), or null at the end. */
+  encodePage(family: 0 | Family, n: number): Buffer | null;
+}
+
 export interface AddonModule {
+  RouteBatch: RouteBatchClass;
+  RouteStore: new () => RouteStore;
   Dataplane: new () => Dataplane;
   StatsReader: new (statsPath: string) => StatsReader;  // mmaps read-only; throws if magic/version mismatch
   dropReasons: string[];           // index = enum lr_drop_reason

@@ -13,11 +13,19 @@ export class PortMap {
   private readonly byName = new Map<string, dp.PortInfo>();
   private readonly byId = new Map<number, dp.PortInfo>();
 
+  /** Port names, and ids by name (what the route write path hands the addon). */
+  readonly names: readonly string[];
+  readonly ids: Readonly<Record<string, number>>;
+
   constructor(readonly list: readonly dp.PortInfo[]) {
+    const ids: Record<string, number> = Object.create(null) as Record<string, number>;
     for (const p of list) {
       this.byName.set(p.name, p);
       this.byId.set(p.portId, p);
+      ids[p.name] = p.portId;
     }
+    this.names = list.map((p) => p.name);
+    this.ids = ids;
   }
   has(name: string): boolean { return this.byName.has(name); }
   get(name: string): dp.PortInfo | undefined { return this.byName.get(name); }

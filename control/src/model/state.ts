@@ -6,7 +6,7 @@
  * client.
  */
 import { type TableMaps, type TableName, addOrder, tableOf, tables } from '../tables';
-import type { AnyTable, Change, EntryOf, Op } from '../tables/table';
+import { type AnyTable, type Change, type EntryOf, type Op, type TableMap, ownFiles } from '../tables/table';
 
 // The maps are own properties named by the registry (declaration merging types them).
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
@@ -15,12 +15,12 @@ export interface DesiredState extends TableMaps {}
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class DesiredState {
   constructor() {
-    for (const t of tables) (this as unknown as Record<string, Map<string, unknown>>)[t.name] = new Map();
+    for (const t of tables) (this as unknown as Record<string, TableMap<unknown>>)[t.name] = t.newMap ? t.newMap() : new Map();
   }
 
   /** The map of table `t`. */
-  of<T extends AnyTable>(t: T): Map<string, EntryOf<T>> {
-    return (this as unknown as Record<string, Map<string, EntryOf<T>>>)[t.name];
+  of<T extends AnyTable>(t: T): TableMap<EntryOf<T>> {
+    return (this as unknown as Record<string, TableMap<EntryOf<T>>>)[t.name];
   }
 
   /** Applies validated changes; throws on an inconsistent one (a bug or a corrupt journal). */
@@ -31,9 +31,16 @@ export class DesiredState {
     }
   }
 
-  /** Every entry as a change that recreates it, dependencies first (snapshots). */
-  *asChanges(): Generator<Change> {
-    for (const t of addOrder) for (const entry of this.of(t).values()) yield { kind: t.kind, op: 'add', entry };
+  /**
+   * Every entry as a change that recreates it, dependencies first (the JSON
+   * snapshot). `withOwnFiles`: also the tables that persist themselves.
+   */
+  *asChanges(withOwnFiles = false): Generator<Change> {
+    for (const t of addOrder) {
+      const m = this.of(t);
+      if (!withOwnFiles && ownFiles(m)) continue;
+      for (const entry of m.values()) yield { kind: t.kind, op: 'add', entry };
+    }
   }
 
   get size(): Record<TableName, number> {
@@ -41,7 +48,14 @@ export class DesiredState {
   }
 }
 
-function put<T>(map: Map<string, T>, key: string, value: T, op: Op): void {
+function put<T>(map: TableMap<T>, key: string, value: T, op: Op): void {
+  if (ownFiles(map)) {
+    // Replays only (a table with its own files is written through its own path): an old
+    // state dir's records may repeat what the table's own files already hold.
+    if (op === 'del') map.delete(key);
+    else map.set(key, value);
+    return;
+  }
   const has = map.has(key);
   if (op === 'add' && has) throw new Error(`state: add of existing ${key}`);
   if (op !== 'add' && !has) throw new Error(`state: ${op} of missing ${key}`);

@@ -35,6 +35,27 @@ export function receiveLimit(maxBatch: number, maxEcmp: number): number {
   return Math.ceil(bytes / (1 << 20)) * (1 << 20);
 }
 
+/**
+ * What a method that decodes its own requests (the route writes: the addon
+ * reads the protobuf bytes) receives: the bytes, and decode(), the
+ * standard path, which refuses what the guard refuses for any other method.
+ */
+export class RawRequest<T = unknown> {
+  constructor(readonly bytes: Buffer, private readonly des: (b: Buffer) => T) {}
+
+  decode(): T {
+    let req: T;
+    try {
+      req = this.des(this.bytes);
+    } catch (e) {
+      throw new ApiError(status.INVALID_ARGUMENT, `request: cannot be decoded: ${String((e as Error).message ?? e).slice(0, 200)}`);
+    }
+    const long = longString(req);
+    if (long) throw new ApiError(status.INVALID_ARGUMENT, long);
+    return req;
+  }
+}
+
 /** What our deserializer returns for bytes that are not the request message. */
 export class Undecodable {
   constructor(readonly reason: string) {}
@@ -89,9 +110,15 @@ export function longString(v: unknown, path = ''): string | null {
 /** Why a request must not reach its handler, or null. */
 function refusal(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): ApiError | null {
   const req = call.request;
+  if (req instanceof RawRequest) return timing(call);
   if (req instanceof Undecodable) return new ApiError(status.INVALID_ARGUMENT, `request: cannot be decoded: ${req.reason}`);
   const long = longString(req);
   if (long) return new ApiError(status.INVALID_ARGUMENT, long);
+  return timing(call);
+}
+
+/** A call that was cancelled, or whose deadline passed, while it waited. */
+function timing(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): ApiError | null {
   if (call.cancelled) return new ApiError(status.CANCELLED, 'cancelled before it started');
   const d = call.getDeadline();
   const ms = d instanceof Date ? d.getTime() : d;
@@ -99,21 +126,35 @@ function refusal(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWrita
   return null;
 }
 
+export interface GuardOptions {
+  /** Methods whose handlers get a RawRequest (they decode the bytes themselves). */
+  rawRequests?: readonly string[];
+  /** Methods whose handlers may write already encoded messages (Buffers) as responses. */
+  rawResponses?: readonly string[];
+}
+
 /** The service definition and implementation with the checks above in front of every method. */
-export function guardService<I extends grpc.UntypedServiceImplementation>(def: grpc.ServiceDefinition, impl: I): [grpc.ServiceDefinition, I] {
+export function guardService<I extends grpc.UntypedServiceImplementation>(def: grpc.ServiceDefinition, impl: I,
+  opts: GuardOptions = {}): [grpc.ServiceDefinition, I] {
   const gdef: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const gimpl: Record<string, unknown> = {};
+  const named = (list: readonly string[] | undefined, name: string, m: grpc.MethodDefinition<unknown, unknown>): boolean =>
+    !!list && (list.includes(name) || (m.originalName !== undefined && list.includes(m.originalName)));
   for (const [name, m] of Object.entries(def)) {
     const des = m.requestDeserialize;
+    const ser = m.responseSerialize;
     gdef[name] = {
       ...m,
-      requestDeserialize: (buf: Buffer) => {
-        try {
-          return des(buf);
-        } catch (e) {
-          return new Undecodable(String((e as Error).message ?? e).slice(0, 200));
-        }
-      },
+      requestDeserialize: named(opts.rawRequests, name, m)
+        ? (buf: Buffer) => new RawRequest(buf, des)
+        : (buf: Buffer) => {
+          try {
+            return des(buf);
+          } catch (e) {
+            return new Undecodable(String((e as Error).message ?? e).slice(0, 200));
+          }
+        },
+      responseSerialize: named(opts.rawResponses, name, m) ? (v: unknown) => (Buffer.isBuffer(v) ? v : ser(v)) : ser,
     };
     const key = name in impl ? name : m.originalName && m.originalName in impl ? m.originalName : undefined;
     if (key === undefined || m.requestStream) {

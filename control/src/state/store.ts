@@ -15,6 +15,12 @@
  * loses and duplicates nothing. A torn last journal line (crash during the
  * append, the client got no reply) is cut off.
  *
+ * Tables whose map persists itself (routes: the addon's RouteStore, with
+ * routes.snap and routes.journal; tables/table.ts OwnFiles) are loaded
+ * before the journal replays and left out of these files; route records
+ * that an older state dir holds here are replayed into them and moved
+ * there by an immediate compaction.
+ *
  * A Change is stored as {kind, op, <kind>: entry} ({"kind":"route","op":
  * "add","route":{...}}): the record format linerate has always written, for
  * every registered table, so older state dirs load as they are. A table
@@ -24,8 +30,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { DesiredState } from '../model/state';
-import { tableOf } from '../tables';
-import type { Change } from '../tables/table';
+import { tableOf, tables } from '../tables';
+import { type Change, type OwnFiles, ownFiles } from '../tables/table';
 import { silentLogger, type Logger } from '../log';
 import { processAlive } from '../proc';
 
@@ -59,6 +65,10 @@ export class StateStore {
   private seq = 0;
   private journalBytes = 0;
   private locked = false;
+  /** The own-files maps of the state this store persists. */
+  private own: OwnFiles[] = [];
+  /** Records of own-files tables found in the JSON files by the last open(). */
+  private legacyOwn = 0;
   private readonly compactBytes: number;
   private readonly log: Logger;
 
@@ -76,16 +86,25 @@ export class StateStore {
     this.lock();
     try {
       const state = new DesiredState();
+      this.own = ownMaps(state);
+      let ownEntries = 0;
+      for (const o of this.own) ownEntries += o.loadFiles(this.dir);
       const hasSnap = fs.existsSync(this.snapshotPath);
       const hasJournal = fs.existsSync(this.journalPath);
       let snapSeq = 0;
+      this.legacyOwn = 0;
       if (hasSnap) snapSeq = await this.readSnapshot(state);
       this.seq = snapSeq;
       if (hasJournal) this.replayJournal(state, snapSeq);
       this.fd = fs.openSync(this.journalPath, 'a', 0o640);
       this.journalBytes = fs.fstatSync(this.fd).size;
       fs.rmSync(this.snapshotPath + '.tmp', { force: true });
-      return { state, fresh: !hasSnap && this.seq === 0 };
+      const fresh = !hasSnap && this.seq === 0 && ownEntries === 0;
+      if (this.legacyOwn > 0 && !fresh) {
+        this.log.info({ records: this.legacyOwn }, 'moving routes out of the JSON state files into routes.snap');
+        this.compact(state);
+      }
+      return { state, fresh };
     } catch (e) {
       this.close();
       throw e;
@@ -95,6 +114,7 @@ export class StateStore {
   /** Durably records one applied batch (returns after fdatasync). */
   append(changes: readonly Change[]): void {
     if (this.fd < 0) throw new Error('state store is not open');
+    if (changes.some((c) => isOwnKind(c.kind))) throw new Error(`${changes[0].kind} changes are journaled by their own table`);
     const line = JSON.stringify({ seq: this.seq + 1, changes: changes.map(stored) }) + '\n';
     const buf = Buffer.from(line);
     let off = 0;
@@ -114,6 +134,11 @@ export class StateStore {
 
   /** Writes `state` (which must include every appended batch) as the new snapshot and empties the journal. */
   compact(state: DesiredState): void {
+    // Tables with their own files first: once the JSON snapshot leaves them out, they must hold them.
+    const own = ownMaps(state);
+    for (const o of this.own) if (!own.includes(o)) o.closeFiles();
+    for (const o of own) o.compactFiles(this.dir);
+    this.own = own;
     const tmp = this.snapshotPath + '.tmp';
     const fd = fs.openSync(tmp, 'w', 0o640);
     try {
@@ -141,6 +166,8 @@ export class StateStore {
   }
 
   close(): void {
+    for (const o of this.own) o.closeFiles();
+    this.own = [];
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
     if (this.locked) {
@@ -186,7 +213,9 @@ export class StateStore {
         continue;
       }
       try {
-        state.applyChanges([decodeChange(JSON.parse(line) as StoredChange)]);
+        const c = decodeChange(JSON.parse(line) as StoredChange);
+        if (isOwnKind(c.kind)) this.legacyOwn++;
+        state.applyChanges([c]);
       } catch (e) {
         throw new Error(`${this.snapshotPath}:${n}: ${(e as Error).message}`);
       }
@@ -221,7 +250,9 @@ export class StateStore {
       if (rec.seq > snapSeq) {
         if (rec.seq !== this.seq + 1) throw new Error(`${this.journalPath}:${lineNo}: seq ${rec.seq} after ${this.seq}`);
         try {
-          state.applyChanges(rec.changes.map(decodeChange));
+          const changes = rec.changes.map(decodeChange);
+          this.legacyOwn += changes.filter((c) => isOwnKind(c.kind)).length;
+          state.applyChanges(changes);
         } catch (e) {
           throw new Error(`${this.journalPath}:${lineNo}: ${(e as Error).message}`);
         }
@@ -233,6 +264,14 @@ export class StateStore {
     if (replayed) this.log.info({ batches: replayed, seq: this.seq }, 'journal replayed');
   }
 }
+
+/** The maps of `state` that persist themselves. */
+function ownMaps(state: DesiredState): OwnFiles[] {
+  return tables.map((t) => ownFiles(state.of(t))).filter((o): o is OwnFiles => o !== null);
+}
+
+const ownKinds = new Set(tables.filter((t) => t.newMap !== undefined).map((t) => t.kind));
+const isOwnKind = (kind: string): boolean => ownKinds.has(kind);
 
 function writeAll(fd: number, s: string): void {
   const buf = Buffer.from(s);

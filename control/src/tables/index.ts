@@ -6,7 +6,7 @@
 import { addressTable } from './address';
 import { neighborTable } from './neighbor';
 import { routeTable } from './route';
-import type { AnyTable, DpEntryOf, EntryOf } from './table';
+import type { AnyTable, DpEntryOf, EntryOf, TableMap } from './table';
 
 export const tables = [
   addressTable,
@@ -18,7 +18,7 @@ export type RegisteredTable = (typeof tables)[number];
 export type TableName = RegisteredTable['name'];
 
 /** Model entries by key, per table: DesiredState.addresses, .routes, ... */
-export type TableMaps = { readonly [T in RegisteredTable as T['name']]: Map<string, EntryOf<T>> };
+export type TableMaps = { readonly [T in RegisteredTable as T['name']]: TableMap<EntryOf<T>> };
 /** Addon entries per table (dumps, the fake dataplane's tables). */
 export type DpTableMaps = { readonly [T in RegisteredTable as T['name']]: Map<string, DpEntryOf<T>> };
 export type Dump = { [T in RegisteredTable as T['name']]: DpEntryOf<T>[] };

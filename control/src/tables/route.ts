@@ -14,6 +14,7 @@ import { ApiError, exists, invalid, notFound, quote } from '../errors';
 import type * as api from '../gen';
 import { type Family, canonicalIp, familyOf, fastPrefix4, parseIp, parsePrefix } from '../model/net';
 import type { DesiredState } from '../model/state';
+import { RouteMap } from './route-map';
 import {
   type Limits, type Op, type PortNames, type Validated, type WriteBatch, defineTable, indexed, validateWrite,
 } from './table';
@@ -264,6 +265,7 @@ export const routeTable = defineTable<Route, dp.RouteEntry, 'routes'>({
   },
   dpKey: (e) => e.prefix,
   dpPorts: (e) => e.nextHops.map((nh) => nh.portId),
+  newMap: () => new RouteMap(),
 
   fromConfig: (config) => config.routes.map((r) => {
     const p = parsePrefix(r.prefix, r.prefix);

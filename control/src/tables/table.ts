@@ -13,6 +13,38 @@ import type { Config } from '../config/schema';
 import { exhausted, exists, invalid, notFound, quote } from '../errors';
 import type { DesiredState } from '../model/state';
 
+/**
+ * The map of one table in the desired state: a Map, or a table's own store
+ * with the same reads (routes: RouteMap, held in the addon).
+ */
+export interface TableMap<M> {
+  readonly size: number;
+  get(key: string): M | undefined;
+  has(key: string): boolean;
+  set(key: string, value: M): unknown;
+  delete(key: string): boolean;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<M>;
+  entries(): IterableIterator<[string, M]>;
+  [Symbol.iterator](): IterableIterator<[string, M]>;
+}
+
+/**
+ * A table map that persists itself in its own files of the state dir
+ * (state/store.ts leaves its entries out of the JSON snapshot and journal,
+ * and calls these instead).
+ */
+export interface OwnFiles {
+  /** Loads the files (before the JSON journal replays); returns the number of entries loaded. */
+  loadFiles(dir: string): number;
+  /** Writes the map as the files' snapshot and keeps its journal open. */
+  compactFiles(dir: string): void;
+  closeFiles(): void;
+}
+
+export const ownFiles = (m: TableMap<unknown>): OwnFiles | null =>
+  typeof (m as Partial<OwnFiles>).compactFiles === 'function' ? (m as unknown as OwnFiles) : null;
+
 /** What a write does to one entry of the desired state. */
 export type Op = 'add' | 'del' | 'mod';
 
@@ -79,6 +111,8 @@ export interface Table<M = unknown, E = unknown, N extends string = string> {
   dpKey(e: E): string;
   dpPorts(e: E): number[];
 
+  /** The table's map in a new desired state (default: a Map). */
+  newMap?(): TableMap<M>;
   /** Journal: a stored entry back into a model entry (old record formats are upgraded here). Default: as stored. */
   decode?(stored: unknown): M;
   /** Initial entries from the config (used only while the state dir is empty). */
@@ -148,7 +182,7 @@ export function checkPort(name: unknown, field: string, ports: PortNames): strin
  */
 export function validateWrite<M>(t: Table<M, unknown, string>, b: WriteBatch<M>, state: DesiredState, limits: Limits): Validated {
   checkBatchSize(b.length, b.listField, limits);
-  const have = state.of(t) as Map<string, M>;
+  const have = state.of(t) as TableMap<M>;
   const inBatch = new Map<string, number>();
   const changes: Change[] = new Array(b.length);
   for (let i = 0; i < b.length; i++) {

@@ -152,6 +152,10 @@ export class FakeDataplane {
     }
   }
   async statsClear(): Promise<void> { this.need(); }
+  /** The route write path's batches, as the RouteEntry batch they stand for. */
+  async routeBatchNative(b: dp.RouteBatch, ports: Readonly<Record<string, number>>): Promise<void> {
+    return this.need().batch(routeTable, b.toEntries(ports));
+  }
 }
 
 /** An AddonModule-shaped object bound to a world. */

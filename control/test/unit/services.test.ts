@@ -50,6 +50,9 @@ describe('gRPC services on a fake dataplane', function () {
       await rejectsWith(w(Array.from({ length: 65 }, (_, i) => ins(`10.${i}.0.0/16`, nh('p0')))), status.RESOURCE_EXHAUSTED,
         /^updates: 65 entries exceed the batch limit of 64/);
       assert.equal(h.world.batches.filter((b) => b.kind === 'route').length, 0, 'nothing reached the dataplane');
+      // Every refusal came from the full validation (the route write path hands it anything it does not take).
+      assert.equal(h.server.controller.routeWrites.fast, 0);
+      assert.ok(h.server.controller.routeWrites.full >= 10);
       assert.equal(h.server.controller.state.routes.size, 0);
     });
 
@@ -60,6 +63,7 @@ describe('gRPC services on a fake dataplane', function () {
         ins('0.0.0.0/0', nh('p1')),
       ] });
       assert.equal(r.applied, 3);
+      assert.deepEqual(h.server.controller.routeWrites, { fast: 1, full: 0 }, 'a valid batch takes the fast path');
       await rejectsWith(h.client.route.addRoutes({ routes: [{ prefix: '10.9.0.0/16', nextHops: [nh('p1')] }] }), status.ALREADY_EXISTS,
         /^routes\[0\]\.prefix: route 10\.9\.0\.0\/16 already exists/);
       await h.client.route.write({ updates: [

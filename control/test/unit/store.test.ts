@@ -2,14 +2,20 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DesiredState } from '../../src/model/state';
+import { loadAddon } from '../../src/dataplane/addon';
+import type { Neighbor } from '../../src/tables/neighbor';
 import type { Route } from '../../src/tables/route';
+import { routeMapOf } from '../../src/tables/route-map';
 import type { Change } from '../../src/tables/table';
 import { StateStore } from '../../src/state/store';
 import { tempDir } from './helpers';
 
+// The JSON journal holds every table but routes (which the addon's RouteStore persists): neighbors stand in.
+const neigh = (i: number, port = 'p0'): Neighbor =>
+  ({ port, address: `10.${(i >> 8) & 255}.${i & 255}.9`, mac: '02:00:00:00:00:09', family: 4 });
+const add = (n: Neighbor): Change => ({ kind: 'neighbor', op: 'add', entry: n });
 const route = (i: number, port = 'p0'): Route =>
   ({ prefix: `10.${(i >> 8) & 255}.${i & 255}.0/24`, family: 4, nextHops: [{ port, via: '10.0.1.2' }] });
-const add = (r: Route): Change => ({ kind: 'route', op: 'add', entry: r });
 
 describe('state store (journal + snapshot)', () => {
   let dir: string;
@@ -40,23 +46,23 @@ describe('state store (journal + snapshot)', () => {
     assert.equal(r0.fresh, true);
     r0.store.close();
     const written = await writeBatches([
-      [add(route(1)), add(route(2))],
+      [add(neigh(1)), add(neigh(2))],
       [{ kind: 'address', op: 'add', entry: { port: 'p0', address: '10.0.1.1', prefixLen: 24, family: 4 } }],
-      [{ kind: 'route', op: 'mod', entry: route(1, 'p1') }, { kind: 'route', op: 'del', entry: route(2) }],
+      [{ kind: 'neighbor', op: 'del', entry: neigh(1) }],
       [{ kind: 'neighbor', op: 'add', entry: { port: 'p1', address: '10.0.2.9', mac: '02:00:00:00:00:09', family: 4 } }],
     ]);
     const { state, fresh, store } = await reload();
     store.close();
     assert.equal(fresh, false);
-    assert.deepEqual([...state.routes.values()], [route(1, 'p1')]);
-    assert.deepEqual([state.addresses.size, state.routes.size, state.neighbors.size], [1, 1, 1]);
-    assert.deepEqual(state, written);
+    assert.deepEqual([...state.neighbors.values()], [neigh(2), { port: 'p1', address: '10.0.2.9', mac: '02:00:00:00:00:09', family: 4 }]);
+    assert.deepEqual([state.addresses.size, state.routes.size, state.neighbors.size], [1, 0, 2]);
+    assert.deepEqual([...state.neighbors], [...written.neighbors]);
     // One line per batch, no rewrite.
     assert.equal(fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n').length, 4);
   });
 
   it('compacts into an atomic snapshot and keeps reloading the same state', async () => {
-    const batches = Array.from({ length: 50 }, (_, b) => Array.from({ length: 20 }, (_, i) => add(route(b * 20 + i))));
+    const batches = Array.from({ length: 50 }, (_, b) => Array.from({ length: 20 }, (_, i) => add(neigh(b * 20 + i))));
     const written = await writeBatches(batches, { compactBytes: 20_000 });
     const snap = fs.readFileSync(path.join(dir, 'snapshot.ndjson'), 'utf8').trim().split('\n');
     const header = JSON.parse(snap[0]) as { format: string; seq: number };
@@ -67,12 +73,12 @@ describe('state store (journal + snapshot)', () => {
     const { state, store } = await reload();
     assert.equal(store.lastSeq, 50);
     store.close();
-    assert.equal(state.routes.size, 1000);
-    assert.deepEqual(state, written);
+    assert.equal(state.neighbors.size, 1000);
+    assert.deepEqual([...state.neighbors], [...written.neighbors]);
   });
 
   it('skips journal lines already in the snapshot (crash between rename and truncate)', async () => {
-    await writeBatches([[add(route(1))], [add(route(2))]]);
+    await writeBatches([[add(neigh(1))], [add(neigh(2))]]);
     const journal = fs.readFileSync(path.join(dir, 'journal.ndjson'));
     const s = new StateStore(dir);
     const { state } = await s.open();
@@ -81,27 +87,27 @@ describe('state store (journal + snapshot)', () => {
     fs.writeFileSync(path.join(dir, 'journal.ndjson'), journal); // ...but as if the truncation never happened
     const r = await reload();
     r.store.close();
-    assert.deepEqual([...r.state.routes.keys()], [route(1).prefix, route(2).prefix]);
+    assert.deepEqual([...r.state.neighbors.values()], [neigh(1), neigh(2)]);
   });
 
   it('cuts a torn last line (crash during an append) and ignores a leftover tmp snapshot', async () => {
-    await writeBatches([[add(route(1))], [add(route(2))]]);
+    await writeBatches([[add(neigh(1))], [add(neigh(2))]]);
     const jp = path.join(dir, 'journal.ndjson');
-    fs.appendFileSync(jp, '{"seq":3,"changes":[{"kind":"route","op":"add","rou');
+    fs.appendFileSync(jp, '{"seq":3,"changes":[{"kind":"neighbor","op":"add","nei');
     fs.writeFileSync(path.join(dir, 'snapshot.ndjson.tmp'), 'garbage');
     const r = await reload();
-    assert.equal(r.state.routes.size, 2);
+    assert.equal(r.state.neighbors.size, 2);
     // The next batch lands on a clean line.
-    r.store.append([add(route(3))]);
+    r.store.append([add(neigh(3))]);
     r.store.close();
     assert.ok(!fs.existsSync(path.join(dir, 'snapshot.ndjson.tmp')));
     const r2 = await reload();
     r2.store.close();
-    assert.equal(r2.state.routes.size, 3);
+    assert.equal(r2.state.neighbors.size, 3);
   });
 
   it('refuses a corrupt line in the middle and a second owner', async () => {
-    await writeBatches([[add(route(1))], [add(route(2))]]);
+    await writeBatches([[add(neigh(1))], [add(neigh(2))]]);
     const s = new StateStore(dir);
     await s.open();
     await assert.rejects(new StateStore(dir).open(), /in use by pid/);
@@ -124,13 +130,52 @@ describe('state store (journal + snapshot)', () => {
     fs.writeFileSync(path.join(dir, 'journal.ndjson'),
       '{"seq":2,"changes":[{"kind":"route","op":"mod","route":{"prefix":"10.8.0.0/16","family":4,"nextHops":[{"port":"p1"}]}}]}\n');
     const r = await reload();
-    r.store.append([add(route(1))]);
+    r.store.append([add(neigh(2))]);
     r.store.close();
     assert.deepEqual([r.state.addresses.size, r.state.routes.size, r.state.neighbors.size], [1, 1, 1]);
     assert.deepEqual(r.state.routes.get('10.8.0.0/16')?.nextHops, [{ port: 'p1' }]);
-    // ...and writes the same format.
+    // ...writes the same format...
     const last = fs.readFileSync(path.join(dir, 'journal.ndjson'), 'utf8').trim().split('\n').pop()!;
-    assert.equal(last, `{"seq":3,"changes":[{"kind":"route","op":"add","route":${JSON.stringify(route(1))}}]}`);
+    assert.equal(last, `{"seq":3,"changes":[{"kind":"neighbor","op":"add","neighbor":${JSON.stringify(neigh(2))}}]}`);
+    // ...and has moved the routes out of the JSON files into the route store's.
+    assert.ok(!fs.readFileSync(path.join(dir, 'snapshot.ndjson'), 'utf8').includes('"route"'));
+    assert.ok(fs.existsSync(path.join(dir, 'routes.snap')));
+    const r2 = await reload();
+    r2.store.close();
+    assert.deepEqual([...r2.state.routes.values()], [{ prefix: '10.8.0.0/16', family: 4, nextHops: [{ port: 'p1' }] }]);
+    assert.equal(r2.state.neighbors.size, 2);
+  });
+
+  it('keeps routes in the route store: committed batches reload, a torn record is cut off', async () => {
+    const { RouteBatch } = loadAddon();
+    const s = new StateStore(dir);
+    const { state } = await s.open();
+    s.compact(state);
+    const store = routeMapOf(state.routes).store;
+    for (let b = 0; b < 4; b++) {
+      const batch = RouteBatch.fromRoutes(Array.from({ length: 100 }, (_, i) => ({ op: 'add' as const, ...route(b * 100 + i) })));
+      assert.equal(store.check(batch, ['p0'], 65536), null);
+      await store.commit(batch);
+    }
+    const mod = RouteBatch.fromRoutes([{ op: 'mod', ...route(5, 'p1') }, { op: 'del', ...route(6) }]);
+    assert.equal(store.check(mod, ['p0', 'p1'], 65536), null);
+    await store.commit(mod);
+    assert.equal(store.check(mod, ['p0', 'p1'], 65536), 'prefix absent', 'route 6 is gone');
+    s.close();
+    // A torn append (crash during the write of a batch that was never acknowledged).
+    const jp = path.join(dir, 'routes.journal');
+    const whole = fs.statSync(jp).size;
+    fs.appendFileSync(jp, Buffer.from('LRRJ\x10\x00\x00\x00garbage'));
+    const r = await reload();
+    assert.equal(r.state.routes.size, 399);
+    assert.deepEqual(r.state.routes.get(route(5).prefix), route(5, 'p1'));
+    assert.equal(r.state.routes.get(route(6).prefix), undefined);
+    assert.equal(routeMapOf(r.state.routes).store.seq, 5);
+    r.store.close();
+    assert.equal(fs.statSync(jp).size, whole, 'the torn record was cut off');
+    const r2 = await reload();
+    assert.equal(r2.state.routes.size, 399);
+    r2.store.close();
   });
 
   it('takes over a lock left by a dead process', async () => {
