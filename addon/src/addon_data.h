@@ -14,7 +14,7 @@ namespace lr {
 
 struct AddonData {
 	napi_ref keys = nullptr; /**< Codec: array of internalized key strings */
-	Napi::FunctionReference route_batch, route_snapshot;
+	Napi::FunctionReference route_batch, route_snapshot, route_store, route_plan;
 };
 
 /** This env's AddonData, made on first use (module init). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "dataplane.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -301,6 +302,211 @@ private:
 	std::vector<uint8_t> msg_;
 };
 
+/** Whether two next hops are the same (weight 0 = 1). */
+static bool SameHop(const lr_next_hop &a, const lr_next_hop &b)
+{
+	return a.port_id == b.port_id && (a.weight > 1 ? a.weight : 1) == (b.weight > 1 ? b.weight : 1) &&
+	       memcmp(a.via, b.via, sizeof(a.via)) == 0;
+}
+
+/** Whether two FIB entries carry the same next hops, in any order. */
+static bool SameHops(const lr_route &a, const lr_route &b)
+{
+	unsigned n = a.n_next_hops;
+	if (n != b.n_next_hops || n > LR_MAX_ECMP)
+		return false;
+	bool used[LR_MAX_ECMP] = {false};
+	for (unsigned i = 0; i < n; i++) {
+		/* Same order is the common case: try the same position first. */
+		unsigned j = i;
+		if (used[j] || !SameHop(a.next_hops[i], b.next_hops[j])) {
+			for (j = 0; j < n; j++)
+				if (!used[j] && SameHop(a.next_hops[i], b.next_hops[j]))
+					break;
+			if (j == n)
+				return false;
+		}
+		used[j] = true;
+	}
+	return true;
+}
+
+/**
+ * Reconcile of the FIB against the route table (routeReconcilePlan): dumps
+ * every route page by page on the worker thread and diffs it with a copy
+ * of the table, all in C++; a million routes are never JS objects.
+ */
+class RoutePlanRequest : public Request {
+public:
+	RoutePlanRequest(Napi::Env env, routes::Snapshot snap, std::vector<int32_t> ids)
+		: Request(env, false), snap_(std::move(snap)), ids_(std::move(ids)), plan_(std::make_shared<RoutePlanData>())
+	{
+	}
+
+	void Execute(CtlConn &conn) override
+	{
+		std::vector<lr_route> dumped;
+		uint32_t cursor = 0;
+		for (;;) {
+			std::vector<uint8_t> msg(sizeof(lr_ctl_hdr) + sizeof(lr_ctl_dump_req), 0);
+			lr_ctl_dump_req req;
+			memset(&req, 0, sizeof(req));
+			req.cursor = cursor;
+			memcpy(msg.data() + sizeof(lr_ctl_hdr), &req, sizeof(req));
+			std::vector<uint8_t> body;
+			uint32_t count = 0;
+			status_ = conn.Transact(msg, LR_CTL_ROUTE_DUMP, 1, body, count);
+			if (!status_.ok())
+				return;
+			lr_ctl_dump_rep rep;
+			if (body.size() < sizeof(rep) || (body.size() - sizeof(rep)) != size_t(count) * sizeof(lr_route)) {
+				status_ = Status::Error(LR_ERR_INTERNAL, "malformed route dump reply");
+				return;
+			}
+			memcpy(&rep, body.data(), sizeof(rep));
+			for (uint32_t i = 0; i < count; i++) {
+				lr_route r;
+				memcpy(&r, body.data() + sizeof(rep) + size_t(i) * sizeof(r), sizeof(r));
+				if (!(r.flags & LR_ROUTE_F_CONNECTED))
+					dumped.push_back(r); /* connected routes are the dataplane's own */
+			}
+			if (rep.done)
+				break;
+			if (count == 0 && rep.next == cursor) {
+				status_ = Status::Error(LR_ERR_INTERNAL, "dump cursor does not advance");
+				return;
+			}
+			cursor = rep.next;
+		}
+		plan_->dumped = dumped.size();
+		routes::RouteIndex have;
+		have.Reserve(dumped.size());
+		for (uint32_t i = 0; i < dumped.size(); i++) {
+			routes::Key k{};
+			k.family = dumped[i].family;
+			k.plen = dumped[i].plen;
+			memcpy(k.addr, dumped[i].prefix, 16);
+			have.Insert(k, i);
+		}
+		std::vector<bool> seen(dumped.size(), false);
+		for (const auto &[key, set] : snap_.routes) {
+			const std::vector<routes::Hop> &hops = snap_.sets[set];
+			lr_route want;
+			memset(&want, 0, sizeof(want));
+			want.op = LR_OP_REPLACE;
+			want.family = key.family == 4 ? LR_AF_INET : LR_AF_INET6;
+			want.plen = key.plen;
+			memcpy(want.prefix, key.addr, 16);
+			want.n_next_hops = uint8_t(std::min<size_t>(hops.size(), LR_MAX_ECMP));
+			bool unknown = false;
+			for (unsigned j = 0; j < want.n_next_hops; j++) {
+				int32_t id = ids_[hops[j].name];
+				if (id < 0) {
+					plan_->unknown_port.push_back("route " + routes::FormatPrefix(key) + " via " + snap_.names[hops[j].name]);
+					unknown = true;
+					break;
+				}
+				want.next_hops[j].port_id = uint16_t(id);
+				want.next_hops[j].weight = hops[j].weight;
+				memcpy(want.next_hops[j].via, hops[j].via, 16);
+			}
+			const routes::RouteIndex::Slot *h = have.Find(key);
+			if (h != nullptr)
+				seen[h->value] = true;
+			if (unknown)
+				continue; /* not pushed; what the FIB holds for it stays, as reconcile.ts does */
+			if (h == nullptr || !SameHops(dumped[h->value], want))
+				plan_->add.push_back(want);
+		}
+		for (uint32_t i = 0; i < dumped.size(); i++) {
+			if (seen[i])
+				continue;
+			lr_route del;
+			memset(&del, 0, sizeof(del));
+			del.op = LR_OP_DEL;
+			del.family = dumped[i].family;
+			del.plen = dumped[i].plen;
+			memcpy(del.prefix, dumped[i].prefix, 16);
+			plan_->del.push_back(del);
+		}
+	}
+
+protected:
+	bool Resolve(Napi::Env env) override
+	{
+		deferred_.Resolve(RoutePlan::Wrap(env, plan_));
+		return true;
+	}
+
+private:
+	routes::Snapshot snap_;
+	std::vector<int32_t> ids_; /**< port id of each snapshot name, -1: no such port */
+	std::shared_ptr<RoutePlanData> plan_;
+};
+
+/**
+ * Pushes a plan's deletions or additions in batches of max_batch; an entry
+ * the dataplane refuses is reported and left out, and the rest of its batch
+ * is sent again (one bad entry does not block the others).
+ */
+class RoutePushRequest : public Request {
+public:
+	RoutePushRequest(Napi::Env env, std::shared_ptr<RoutePlanData> plan, bool adds, uint32_t max_batch)
+		: Request(env, false), plan_(std::move(plan)), adds_(adds), max_batch_(max_batch ? max_batch : 1)
+	{
+	}
+
+	void Execute(CtlConn &conn) override
+	{
+		const std::vector<lr_route> &all = adds_ ? plan_->add : plan_->del;
+		for (size_t i = 0; i < all.size(); i += max_batch_) {
+			std::vector<lr_route> chunk(all.begin() + long(i), all.begin() + long(std::min(all.size(), i + max_batch_)));
+			while (!chunk.empty()) {
+				std::vector<uint8_t> msg(sizeof(lr_ctl_hdr) + chunk.size() * sizeof(lr_route));
+				memcpy(msg.data() + sizeof(lr_ctl_hdr), chunk.data(), chunk.size() * sizeof(lr_route));
+				std::vector<uint8_t> body;
+				uint32_t count = 0;
+				Status st = conn.Transact(msg, LR_CTL_ROUTE_BATCH, uint32_t(chunk.size()), body, count);
+				if (st.ok()) {
+					pushed_ += chunk.size();
+					break;
+				}
+				if (st.index < 0 || size_t(st.index) >= chunk.size() || st.code == LR_ERR_INTERNAL ||
+				    st.code == kUnavailable) {
+					status_ = st;
+					return;
+				}
+				routes::Key k{};
+				k.family = chunk[size_t(st.index)].family;
+				k.plen = chunk[size_t(st.index)].plen;
+				memcpy(k.addr, chunk[size_t(st.index)].prefix, 16);
+				refused_.push_back("route " + routes::FormatPrefix(k) + ": " + st.msg);
+				chunk.erase(chunk.begin() + st.index);
+			}
+		}
+	}
+
+protected:
+	bool Resolve(Napi::Env env) override
+	{
+		Napi::Object o = Napi::Object::New(env);
+		o.Set("pushed", double(pushed_));
+		Napi::Array refused = Napi::Array::New(env, refused_.size());
+		for (size_t i = 0; i < refused_.size(); i++)
+			refused.Set(uint32_t(i), refused_[i]);
+		o.Set("refused", refused);
+		deferred_.Resolve(o);
+		return true;
+	}
+
+private:
+	std::shared_ptr<RoutePlanData> plan_;
+	bool adds_;
+	size_t max_batch_;
+	size_t pushed_ = 0;
+	std::vector<std::string> refused_;
+};
+
 /** Runs one step of the queue's front request on a libuv worker thread. */
 class StepWorker : public Napi::AsyncWorker {
 public:
@@ -344,6 +550,8 @@ Napi::Function Dataplane::Init(Napi::Env env)
 				   InstanceMethod<&Dataplane::AddrDump>("addrDump"),
 				   InstanceMethod<&Dataplane::RouteBatch>("routeBatch"),
 				   InstanceMethod<&Dataplane::RouteBatchNative>("routeBatchNative"),
+				   InstanceMethod<&Dataplane::RouteReconcilePlan>("routeReconcilePlan"),
+				   InstanceMethod<&Dataplane::RoutePlanPush>("routePlanPush"),
 				   InstanceMethod<&Dataplane::RouteDump>("routeDump"),
 				   InstanceMethod<&Dataplane::NeighBatch>("neighBatch"),
 				   InstanceMethod<&Dataplane::NeighDump>("neighDump"),
@@ -573,6 +781,40 @@ Napi::Value Dataplane::RouteBatchNative(const Napi::CallbackInfo &info)
 		Recycle(req->TakeBuffer());
 		return RejectNow(std::move(req), env, {LR_ERR_INVALID, -1, bad});
 	}
+	return Submit(std::move(req));
+}
+
+/** routeReconcilePlan(store, {portName: portId}): Promise<RoutePlan>. */
+Napi::Value Dataplane::RouteReconcilePlan(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto store = StoreOf(info[0]);
+	routes::Snapshot snap;
+	std::vector<int32_t> ids;
+	if (store && info[1].IsObject()) {
+		snap = store->Copy(false);
+		Napi::Object map = info[1].As<Napi::Object>();
+		for (const std::string &name : snap.names) {
+			Napi::Value id = map.Get(name);
+			ids.push_back(id.IsNumber() ? int32_t(id.As<Napi::Number>().Int32Value()) : -1);
+		}
+	}
+	auto req = std::make_unique<RoutePlanRequest>(env, std::move(snap), std::move(ids));
+	if (!store || !info[1].IsObject())
+		return RejectNow(std::move(req), env, {LR_ERR_INVALID, -1, "expected a RouteStore and the port ids by name"});
+	return Submit(std::move(req));
+}
+
+/** routePlanPush(plan, 'del' | 'add', maxBatch): Promise<{pushed, refused}>. */
+Napi::Value Dataplane::RoutePlanPush(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto plan = RoutePlan::From(info[0]);
+	std::string which = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+	uint32_t max_batch = info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : LR_CTL_MAX_BATCH;
+	auto req = std::make_unique<RoutePushRequest>(env, plan, which == "add", std::min<uint32_t>(max_batch, LR_CTL_MAX_BATCH));
+	if (!plan || (which != "add" && which != "del"))
+		return RejectNow(std::move(req), env, {LR_ERR_INVALID, -1, "expected a RoutePlan and 'del' or 'add'"});
 	return Submit(std::move(req));
 }
 

@@ -40,6 +40,8 @@ private:
 	Napi::Value AddrDump(const Napi::CallbackInfo &info);
 	Napi::Value RouteBatch(const Napi::CallbackInfo &info);
 	Napi::Value RouteBatchNative(const Napi::CallbackInfo &info);
+	Napi::Value RouteReconcilePlan(const Napi::CallbackInfo &info);
+	Napi::Value RoutePlanPush(const Napi::CallbackInfo &info);
 	Napi::Value RouteDump(const Napi::CallbackInfo &info);
 	Napi::Value NeighBatch(const Napi::CallbackInfo &info);
 	Napi::Value NeighDump(const Napi::CallbackInfo &info);

@@ -476,14 +476,67 @@ Napi::Value RouteSnapshot::EncodePage(const Napi::CallbackInfo &info)
 	return Napi::Buffer<char>::Copy(env, out.data(), out.size());
 }
 
+/* ---- RoutePlan ---- */
+
+Napi::Function RoutePlan::Init(Napi::Env env)
+{
+	return DefineClass(env, "RoutePlan",
+			   {
+				   InstanceAccessor<&RoutePlan::Dels>("dels"),
+				   InstanceAccessor<&RoutePlan::Adds>("adds"),
+				   InstanceAccessor<&RoutePlan::Dumped>("dumped"),
+				   InstanceAccessor<&RoutePlan::UnknownPort>("unknownPort"),
+			   });
+}
+
+RoutePlan::RoutePlan(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RoutePlan>(info), plan_(std::make_shared<RoutePlanData>()) {}
+
+Napi::Object RoutePlan::Wrap(Napi::Env env, std::shared_ptr<RoutePlanData> p)
+{
+	Napi::Object o = Data(env).route_plan.New({});
+	Unwrap(o)->plan_ = std::move(p);
+	return o;
+}
+
+std::shared_ptr<RoutePlanData> RoutePlan::From(Napi::Value v)
+{
+	if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Data(v.Env()).route_plan.Value()))
+		return nullptr;
+	return Unwrap(v.As<Napi::Object>())->plan_;
+}
+
+Napi::Value RoutePlan::Dels(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), double(plan_->del.size())); }
+Napi::Value RoutePlan::Adds(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), double(plan_->add.size())); }
+Napi::Value RoutePlan::Dumped(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), double(plan_->dumped)); }
+
+Napi::Value RoutePlan::UnknownPort(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	Napi::Array out = Napi::Array::New(env, plan_->unknown_port.size());
+	for (size_t i = 0; i < plan_->unknown_port.size(); i++)
+		out.Set(uint32_t(i), plan_->unknown_port[i]);
+	return out;
+}
+
+std::shared_ptr<routes::Store> StoreOf(Napi::Value v)
+{
+	if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Data(v.Env()).route_store.Value()))
+		return nullptr;
+	return RouteStore::Unwrap(v.As<Napi::Object>())->store_;
+}
+
 void InitRoutes(Napi::Env env, Napi::Object exports)
 {
-	Napi::Function batch = RouteBatch::Init(env), snapshot = RouteSnapshot::Init(env);
+	Napi::Function batch = RouteBatch::Init(env), snapshot = RouteSnapshot::Init(env), store = RouteStore::Init(env),
+		       plan = RoutePlan::Init(env);
 	Data(env).route_batch = Napi::Persistent(batch);
 	Data(env).route_snapshot = Napi::Persistent(snapshot);
+	Data(env).route_store = Napi::Persistent(store);
+	Data(env).route_plan = Napi::Persistent(plan);
 	exports.Set("RouteBatch", batch);
-	exports.Set("RouteStore", RouteStore::Init(env));
+	exports.Set("RouteStore", store);
 	exports.Set("RouteSnapshot", snapshot);
+	exports.Set("RoutePlan", plan);
 }
 
 } // namespace lr

@@ -21,6 +21,7 @@
 
 #include <napi.h>
 
+#include "lr_ctl.h"
 #include "route_store.h"
 
 namespace lr {
@@ -64,6 +65,7 @@ private:
 	Napi::Value ApplyMemory(const Napi::CallbackInfo &info);
 	Napi::Value Snapshot(const Napi::CallbackInfo &info);
 
+	friend std::shared_ptr<routes::Store> StoreOf(Napi::Value v);
 	std::shared_ptr<routes::Store> store_ = std::make_shared<routes::Store>();
 };
 
@@ -80,6 +82,36 @@ private:
 
 	routes::Snapshot snap_;
 };
+
+/**
+ * What reconcile must push so that the dataplane's FIB holds the route
+ * table (Dataplane.routeReconcilePlan): the deletions, the replacements and
+ * the routes naming a port the dataplane lacks. Pushed by routePlanPush.
+ */
+struct RoutePlanData {
+	std::vector<lr_route> del, add;
+	std::vector<std::string> unknown_port;
+	size_t dumped = 0;
+};
+
+class RoutePlan : public Napi::ObjectWrap<RoutePlan> {
+public:
+	static Napi::Function Init(Napi::Env env);
+	explicit RoutePlan(const Napi::CallbackInfo &info);
+	static Napi::Object Wrap(Napi::Env env, std::shared_ptr<RoutePlanData> p);
+	static std::shared_ptr<RoutePlanData> From(Napi::Value v);
+
+	std::shared_ptr<RoutePlanData> plan_;
+
+private:
+	Napi::Value Dels(const Napi::CallbackInfo &info);
+	Napi::Value Adds(const Napi::CallbackInfo &info);
+	Napi::Value Dumped(const Napi::CallbackInfo &info);
+	Napi::Value UnknownPort(const Napi::CallbackInfo &info);
+};
+
+/** The store of a JS RouteStore, or null. */
+std::shared_ptr<routes::Store> StoreOf(Napi::Value v);
 
 /** Registers the classes on @p exports. */
 void InitRoutes(Napi::Env env, Napi::Object exports);

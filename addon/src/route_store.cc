@@ -426,7 +426,7 @@ bool Store::Get(const Key &k, Entry *out, std::vector<std::string> *names) const
 	return true;
 }
 
-Snapshot Store::Copy() const
+Snapshot Store::Copy(bool sorted) const
 {
 	std::shared_lock lock(mu_);
 	Snapshot s;
@@ -436,6 +436,8 @@ Snapshot Store::Copy() const
 		s.sets.push_back(set.hops);
 	s.names = names_;
 	lock.unlock();
+	if (!sorted)
+		return s;
 	/* In prefix order (IPv4 first), as `ip route` and VPP's FIB show them: stable across deletes. */
 	std::sort(s.routes.begin(), s.routes.end(), [](const RouteIndex::Slot &a, const RouteIndex::Slot &b) {
 		if (a.key.family != b.key.family)

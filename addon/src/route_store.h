@@ -78,7 +78,8 @@ public:
 	void ApplyMemory(const Batch &b);
 
 	bool Get(const Key &k, Entry *out, std::vector<std::string> *names) const;
-	Snapshot Copy() const;
+	/** A frozen copy; @p sorted: in prefix order (listings), else as stored (reconcile). */
+	Snapshot Copy(bool sorted = true) const;
 
 	/** Loads @p dir's routes.snap and routes.journal into the (empty) table and keeps the journal open. */
 	bool Load(const std::string &dir, std::string *err);

@@ -169,6 +169,18 @@ export interface LinerateOptions {
   id?: 'linerate' | 'linerate-base';
   /** the checkout whose dist/ and build/ it runs (default: this one) */
   root?: string;
+  /** more `dataplane:` settings of its config (the control bench's FIB sizes) */
+  dataplane?: Record<string, unknown>;
+}
+
+/** What a restart of `serve` or of the dataplane took, from its serve log. */
+export interface Recovery {
+  /** from the kill (or the new serve's spawn) to the end of the reconcile */
+  total_ms: number;
+  /** the reconcile alone (dump, diff, push), as serve logs it */
+  reconcile_ms: number;
+  /** entries the reconcile pushed */
+  pushed: number;
 }
 
 export class Linerate implements Forwarder {
@@ -181,9 +193,14 @@ export class Linerate implements Forwarder {
   private dpPid = 0;
   readonly name: string;
   private readonly dir: string;
+  private readonly extra: Record<string, unknown>;
+  /** serve's gRPC address */
+  address = '';
+  private serveArgs: string[] = [];
 
   constructor(readonly topo: Topology, o: LinerateOptions = {}) {
     this.id = o.id ?? 'linerate';
+    this.extra = o.dataplane ?? {};
     this.root = o.root ?? repoRoot;
     // instance name: names the EAL prefix (linerate-NAME), socket and stats file
     this.name = `${this.id === 'linerate' ? 'lrp-bench' : 'lrp-base'}-${process.pid}`.slice(0, 23);
@@ -210,7 +227,7 @@ export class Linerate implements Forwarder {
     writeFileSync(cfgFile, YAML.stringify({
       name: this.name,
       grpc: { listen: '127.0.0.1:0' },
-      dataplane: { lcores: `${GEN_CPU},${FWD_CPU}`, idleSleepUs: 0 },
+      dataplane: { lcores: `${GEN_CPU},${FWD_CPU}`, idleSleepUs: 0, ...this.extra },
       ports: [
         { name: 'p0', device: this.topo.serverDev(0) },
         { name: 'p1', device: this.topo.serverDev(1) },
@@ -223,15 +240,70 @@ export class Linerate implements Forwarder {
     });
     removeSockets(this.topo);
     const cli = path.join(this.root, 'dist/control/src/cli/main.js');
-    this.proc = start(process.execPath, [cli, 'serve', '--config', cfgFile, '--state-dir', path.join(this.dir, 'state'),
-      '--run-dir', path.join(this.dir, 'run'), '--listen', '127.0.0.1:0', '--stop-dataplane'],
-    path.join(this.topo.dir, `${this.id}-serve.log`));
-    const m = await this.proc.waitFor(/"address":"([^"]+)"[^\n]*"msg":"gRPC listening"/, 30_000, 'linerate serve');
+    this.serveArgs = [cli, 'serve', '--config', cfgFile, '--state-dir', path.join(this.dir, 'state'),
+      '--run-dir', path.join(this.dir, 'run'), '--listen', '127.0.0.1:0', '--stop-dataplane'];
+    await this.startServe();
+    await this.waitAttached(60_000);
+    await this.program();
+  }
+
+  private async startServe(): Promise<void> {
+    this.proc = start(process.execPath, this.serveArgs, path.join(this.topo.dir, `${this.id}-serve.log`));
+    const m = await this.proc.waitFor(/"address":"([^"]+)"[^\n]*"msg":"gRPC listening"/, 60_000, 'linerate serve');
+    this.client?.close();
+    this.writer?.close();
+    this.address = m[1];
     this.client = createClient(m[1]);
     this.writer = new RouteWriter(m[1]);
     await this.client.waitReady(10_000);
+  }
+
+  /** pid of `linerate serve` (0 if not running) */
+  get servePid(): number {
+    return this.proc?.child.pid && this.proc.child.exitCode === null ? this.proc.child.pid : 0;
+  }
+
+  /** the serve log's n-th (1-based) "reconciled" line, once it is there */
+  private async reconciled(n: number, timeoutMs: number): Promise<{ ms: number; pushed: number }> {
+    const re = /\{[^\n]*"msg":"reconciled"[^\n]*\}/g;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const all = [...(this.proc?.output() ?? '').matchAll(re)];
+      if (all.length >= n) {
+        const j = JSON.parse(all[n - 1][0]) as { ms: number; pushed: number };
+        return { ms: j.ms, pushed: j.pushed };
+      }
+      if (Date.now() > deadline) throw new Error(`linerate: no reconcile within ${timeoutMs / 1000} s; serve log: ${tail(this.proc?.output() ?? '', 4)}`);
+      if (this.proc?.child.exitCode !== null) throw new Error(`linerate serve ${exitText(this.proc)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /**
+   * kill -9 of `serve` alone (the dataplane keeps forwarding), then a new
+   * serve on the same state dir: until it has re-attached and reconciled.
+   */
+  async restartServe(): Promise<Recovery> {
+    if (!this.proc) throw new Error('linerate serve is not running');
+    this.proc.child.kill('SIGKILL');
+    await this.proc.exited;
+    const t0 = Date.now();
+    await this.startServe();
+    const r = await this.reconciled(1, 120_000);
     await this.waitAttached(60_000);
-    await this.program();
+    return { total_ms: Date.now() - t0, reconcile_ms: r.ms, pushed: r.pushed };
+  }
+
+  /** kill -9 of the dataplane: until serve's supervisor has started a new one and reprogrammed it. */
+  async respawnDataplane(): Promise<Recovery> {
+    const before = [...(this.proc?.output() ?? '').matchAll(/"msg":"reconciled"/g)].length;
+    const dead = this.dpPid;
+    const t0 = Date.now();
+    process.kill(dead, 'SIGKILL');
+    const r = await this.reconciled(before + 1, 120_000);
+    const total = Date.now() - t0;
+    await this.waitAttached(60_000, dead);
+    return { total_ms: total, reconcile_ms: r.ms, pushed: r.pushed };
   }
 
   /** Waits for serve to report an attached dataplane (other than `notPid`). */

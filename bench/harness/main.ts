@@ -17,6 +17,7 @@ import path from 'node:path';
 import { pktgenBinary, repoRoot } from '../lib/pktgen';
 import { writeCharts } from './charts';
 import { type BaseCheckout, prepareBase, runCompare } from './compare';
+import { controlBench, controlPlan, controlReport } from './control';
 import { buildL3fwd, existsOnPath, type Forwarder, L3fwdLpm, Linerate, TestpmdIo, testpmdBinary } from './forwarders';
 import { busyOthers, machineInfo, NoiseMonitor, readProcStat, stealPercent } from './machine';
 import { median, sig } from './mathx';
@@ -33,6 +34,7 @@ import { FWD_CPU, GEN_CPU, Topology } from './topology';
 
 interface Options {
   quick?: boolean;
+  control?: boolean;
   waitQuiet: string;
   out: string;
   references: boolean;
@@ -46,6 +48,7 @@ const program = new Command()
   .name('npm run bench --')
   .description('linerate benchmark: throughput, RFC 2544 NDR/PDR, latency, scale, control plane; vs testpmd io and l3fwd, in interleaved pairs')
   .option('--quick', 'short trials and fewer cases (about 3 minutes)')
+  .option('--control', 'only the control-plane bench: route add/delete rates, ListRoutes, serve RSS, restart and respawn with 1M routes (control.json, control.md)')
   .option('--compare <rev>', 'measure linerate built from REV (a temporary worktree) against the working tree, interleaved in one run')
   .option('--out <dir>', 'where latest.json, latest.md and the charts (or compare.json, compare.md) go', path.join(repoRoot, 'bench/results'))
   .option('--no-references', 'skip the reference forwarders (no ratios)')
@@ -74,6 +77,32 @@ async function waitQuiet(quietS: number): Promise<void> {
   }
 }
 
+/** --control: the control-plane bench alone (bench/harness/control.ts). */
+async function runControl(quick: boolean, out: string, quietS: number): Promise<number> {
+  await waitQuiet(quietS);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lrp-control-'));
+  onCleanup('temp dir', () => rmSync(dir, { recursive: true, force: true }));
+  const plan = controlPlan(quick);
+  const lr = new Linerate(new Topology(dir, `lrp-control-${process.pid}`), { dataplane: { routes6: Math.max(65536, Math.ceil(plan.v6Routes * 1.2)) } });
+  const stopAll = (): void => { void lr.stop().finally(() => cleanupAll()).finally(() => process.exit(130)); };
+  process.on('SIGINT', stopAll);
+  process.on('SIGTERM', stopAll);
+  const say = (s: string): void => { process.stderr.write(`${s}\n`); };
+  try {
+    say(`linerate control bench${quick ? ' (quick)' : ''}: ${plan.routes} IPv4 routes, ${plan.v6Routes} IPv6, batches ${plan.batches.join('/')}, ${plan.reps} runs each`);
+    await lr.start();
+    const r = await controlBench(lr, plan, say);
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path.join(out, 'control.json'), JSON.stringify({ finished_at: new Date().toISOString(), plan, ...r }, null, 2) + '\n');
+    writeFileSync(path.join(out, 'control.md'), controlReport(r));
+    say(`written: ${path.join(out, 'control.md')}`);
+    return 0;
+  } finally {
+    await lr.stop();
+    await cleanupAll();
+  }
+}
+
 async function main(): Promise<number> {
   const opts = program.parse(process.argv).opts<Options>();
   const plan = makePlan(!!opts.quick);
@@ -93,6 +122,7 @@ async function main(): Promise<number> {
   }
   const quietS = Number(opts.waitQuiet);
   if (!(quietS >= 0)) throw new Error(`--wait-quiet: expected seconds, got ${opts.waitQuiet}`);
+  if (opts.control) return runControl(!!opts.quick, opts.out, quietS);
 
   // references first: one that cannot be measured fails the run before it spends minutes
   const choice = chooseReferences({ references: opts.references, l3fwd: opts.l3fwd },

@@ -90,6 +90,13 @@ export interface Dataplane {
   routeDump(family?: 0 | Family): Promise<RouteEntry[]>;
   /** A RouteBatch (the route write path) as one all-or-nothing batch; `ports` maps its port names to ids. */
   routeBatchNative(batch: RouteBatch, ports: Readonly<Record<string, number>>): Promise<void>;
+  /**
+   * Reconcile of the FIB with a RouteStore, in C++: dumps every route and
+   * diffs it with the table (optional: the fake dataplane has none).
+   */
+  routeReconcilePlan?(store: RouteStore, ports: Readonly<Record<string, number>>): Promise<RoutePlan>;
+  /** Pushes a plan's deletions or additions; refused entries are left out and reported. */
+  routePlanPush?(plan: RoutePlan, which: 'del' | 'add', maxBatch: number): Promise<{ pushed: number; refused: string[] }>;
   neighBatch(ops: NeighEntry[]): Promise<void>;
   neighDump(family?: 0 | Family): Promise<NeighEntry[]>;
   statsClear(): Promise<void>;
@@ -178,6 +185,16 @@ export interface RouteStore {
   applyMemory(batch: RouteBatch): void;
   /** A frozen copy for a long read. */
   snapshot(): RouteSnapshot;
+}
+
+/** What reconcile pushes into the FIB (Dataplane.routeReconcilePlan). */
+export interface RoutePlan {
+  readonly dels: number;
+  readonly adds: number;
+  /** non-connected routes the FIB held */
+  readonly dumped: number;
+  /** desired routes through a port the dataplane lacks ("route 10.0.0.0/8 via p9") */
+  readonly unknownPort: string[];
 }
 
 export interface RouteSnapshot {

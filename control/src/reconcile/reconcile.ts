@@ -9,6 +9,10 @@
  *
  * diff() is pure; reconcile() does the I/O. An entry the dataplane refuses
  * is logged and skipped so that one bad entry cannot block the rest.
+ *
+ * Routes held in a RouteMap are reconciled by the addon (a million routes
+ * are never JS objects: Dataplane.routeReconcilePlan dumps and diffs in C++,
+ * routePlanPush pushes), in the same place of the order.
  */
 import type * as dp from '../dataplane/addon';
 import type { PortMap } from '../dataplane/translate';
@@ -17,6 +21,8 @@ import type { DesiredState } from '../model/state';
 import { type Dump, type TableName, addOrder, removeOrder, tables } from '../tables';
 import { type AnyTable, dumpEntries, sendEntries } from '../tables/table';
 import { silentLogger, type Logger } from '../log';
+import { routeTable } from '../tables/route';
+import { RouteMap } from '../tables/route-map';
 
 export type DataplaneDump = Dump;
 
@@ -35,10 +41,11 @@ export function planSize(p: Plan): number {
 
 const perTable = (): Dump => Object.fromEntries(tables.map((t) => [t.name, []])) as unknown as Dump;
 
-/** What to push so that the dataplane (`dump`) matches `state`. */
-export function diff(dump: DataplaneDump, state: DesiredState, ports: PortMap): Plan {
+/** What to push so that the dataplane (`dump`) matches `state`; tables in `skip` are left alone. */
+export function diff(dump: DataplaneDump, state: DesiredState, ports: PortMap, skip: ReadonlySet<string> = new Set()): Plan {
   const plan: Plan = { del: perTable(), add: perTable(), unknownPort: [] };
   for (const t of addOrder as AnyTable[]) {
+    if (skip.has(t.name)) continue;
     const want = state.of(t);
     const del: unknown[] = plan.del[t.name as TableName];
     const add: unknown[] = plan.add[t.name as TableName];
@@ -64,9 +71,9 @@ export function diff(dump: DataplaneDump, state: DesiredState, ports: PortMap): 
   return plan;
 }
 
-export async function dumpDataplane(d: dp.Dataplane): Promise<DataplaneDump> {
+export async function dumpDataplane(d: dp.Dataplane, skip: ReadonlySet<string> = new Set()): Promise<DataplaneDump> {
   const dump: Record<string, unknown[]> = {};
-  for (const t of tables) dump[t.name] = await dumpEntries(t as AnyTable, d);
+  for (const t of tables) dump[t.name] = skip.has(t.name) ? [] : await dumpEntries(t as AnyTable, d);
   return dump as DataplaneDump;
 }
 
@@ -99,7 +106,11 @@ async function push(what: string, entries: unknown[], send: (b: unknown[]) => Pr
 export async function reconcile(d: dp.Dataplane, ports: PortMap, state: DesiredState,
   opts: { maxBatch: number; log?: Logger }): Promise<ReconcileResult> {
   const log = opts.log ?? silentLogger;
-  const plan = diff(await dumpDataplane(d), state, ports);
+  const routes = state.routes instanceof RouteMap && d.routeReconcilePlan && d.routePlanPush ? state.routes.store : null;
+  const skip = new Set<string>(routes ? [routeTable.name] : []);
+  const plan = diff(await dumpDataplane(d, skip), state, ports, skip);
+  const routePlan = routes ? await d.routeReconcilePlan!(routes, ports.ids) : null;
+  if (routePlan) plan.unknownPort.push(...routePlan.unknownPort);
   for (const u of plan.unknownPort) log.warn({ entry: u }, 'reconcile: desired entry names a port the dataplane does not have');
   const steps = [
     ...removeOrder.map((t) => ({ what: `${t.kind} del`, t, entries: plan.del[t.name as TableName] })),
@@ -108,6 +119,15 @@ export async function reconcile(d: dp.Dataplane, ports: PortMap, state: DesiredS
   let pushed = 0;
   let skipped = plan.unknownPort.length;
   for (const { what, t, entries } of steps) {
+    if (routePlan && t === routeTable) {
+      const which = what.endsWith('del') ? 'del' : 'add';
+      if (!(which === 'del' ? routePlan.dels : routePlan.adds)) continue;
+      const r = await d.routePlanPush!(routePlan, which, opts.maxBatch);
+      for (const refused of r.refused) log.warn({ what, entry: refused }, 'reconcile: dataplane refused an entry; skipping it');
+      pushed += r.pushed;
+      skipped += r.refused.length;
+      continue;
+    }
     if (!entries.length) continue;
     const r = await push(what, entries, (b) => sendEntries(t, d, b), opts.maxBatch, log);
     pushed += r.pushed;

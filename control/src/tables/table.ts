@@ -55,8 +55,8 @@ export type Op = 'add' | 'del' | 'mod';
 export interface Change<M = unknown> { kind: string; op: Op; entry: M }
 
 /** Addon methods that push a batch / dump a table (derived from the addon's interface, not listed here). */
-export type BatchMethod = { [K in keyof dp.Dataplane]: dp.Dataplane[K] extends (ops: never[]) => Promise<void> ? K : never }[keyof dp.Dataplane];
-export type DumpMethod = { [K in keyof dp.Dataplane]: dp.Dataplane[K] extends (family?: never) => Promise<unknown[]> ? K : never }[keyof dp.Dataplane];
+export type BatchMethod = { [K in keyof dp.Dataplane]-?: dp.Dataplane[K] extends (ops: never[]) => Promise<void> ? K : never }[keyof dp.Dataplane];
+export type DumpMethod = { [K in keyof dp.Dataplane]-?: dp.Dataplane[K] extends (family?: never) => Promise<unknown[]> ? K : never }[keyof dp.Dataplane];
 
 /** Port names the dataplane has. */
 export interface PortNames { has(name: string): boolean }

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The control-plane bench (`npm run bench -- --control`): how fast linerate
+// is programmed over gRPC, and how it comes back, with a million routes.
+//
+//   add / delete   1M IPv4 /24s (and 500k IPv6 /48s) over gRPC from this
+//                  process (another process than serve), requests encoded
+//                  before the clock starts; batches of 8k..64k; one request
+//                  in flight, or two (a client that pipelines: the next
+//                  batch is decoded while the dataplane applies this one)
+//   list           ListRoutes of the 1M-route table, pages of 64k, counted
+//                  in bytes as they arrive (what serve streams, not what a
+//                  client spends decoding)
+//   memory         serve's RSS with the table installed
+//   restart        kill -9 of serve, a new serve on the same state dir: until
+//                  it has re-attached and reconciled (the dataplane forwards
+//                  all along)
+//   respawn        kill -9 of the dataplane: until serve has started a new one
+//                  and reprogrammed every route
+//
+// Each add/delete figure is the median of `reps` runs, interleaved by batch
+// size, with its spread; nothing is compared against a reference here (no
+// other forwarder is programmed over gRPC), but VPP's ~300k routes/s is the
+// figure the issue quotes.
+
+import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import { loadProto } from '../../control/src/proto';
+import type { Linerate, Recovery } from './forwarders';
+import { median } from './mathx';
+import { ip4, ip4str } from './routes';
+import type { Encoded } from './routeclient';
+
+export interface RateRuns {
+  family: 4 | 6;
+  routes: number;
+  batch: number;
+  in_flight: number;
+  add_routes_per_s: number[];
+  del_routes_per_s: number[];
+  add_median: number;
+  del_median: number;
+}
+
+export interface ControlResult {
+  rates: RateRuns[];
+  list: { routes: number; seconds: number; routes_per_s: number; bytes: number };
+  serve_rss_mb: { empty: number; with_routes: number; routes: number };
+  restart: Recovery;
+  respawn: Recovery;
+}
+
+export interface ControlPlan {
+  routes: number;
+  v6Routes: number;
+  batches: number[];
+  reps: number;
+}
+
+export const controlPlan = (quick: boolean): ControlPlan =>
+  quick ? { routes: 200_000, v6Routes: 100_000, batches: [16384], reps: 2 }
+    : { routes: 1_000_000, v6Routes: 500_000, batches: [8192, 16384, 65536], reps: 3 };
+
+const FILLER = ip4('32.0.0.0');
+const v4Prefix = (i: number): string => `${ip4str((FILLER + i * 256) >>> 0)}/24`;
+const v6Prefix = (i: number): string => `2400:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::/48`;
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+const secs = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e9;
+
+/** Sends the requests with at most `inFlight` outstanding; seconds taken. */
+async function sendAll(lr: Linerate, reqs: Encoded[], inFlight: number): Promise<number> {
+  const t = process.hrtime.bigint();
+  let next = 0;
+  const lanes = Array.from({ length: inFlight }, async () => {
+    while (next < reqs.length) await lr.writer.send(reqs[next++]);
+  });
+  await Promise.all(lanes);
+  return secs(t);
+}
+
+/** ListRoutes of everything, counted as bytes on arrival (identity deserializer). */
+function listRaw(addr: string, pageSize: number): Promise<{ bytes: number; seconds: number }> {
+  const def = (loadProto().services.RouteService.service as unknown as Record<string, { path: string; requestSerialize(r: unknown): Buffer }>).ListRoutes;
+  const client = new grpc.Client(addr, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 });
+  const t = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    let bytes = 0;
+    const call = client.makeServerStreamRequest(def.path, (r: unknown) => def.requestSerialize(r), (b: Buffer) => b,
+      { pageSize, excludeConnected: true });
+    call.on('data', (b: Buffer) => { bytes += b.length; });
+    call.on('error', (e) => { client.close(); reject(e); });
+    call.on('end', () => { client.close(); resolve({ bytes, seconds: secs(t) }); });
+  });
+}
+
+export async function controlBench(lr: Linerate, plan: ControlPlan, say: (s: string) => void): Promise<ControlResult> {
+  const gw = lr.gateways.out;
+  const v6gw = { port: gw.port }; // on-link: the generator has no IPv6 address
+  const rssEmpty = rssMb(lr.servePid);
+  const rates: RateRuns[] = [];
+
+  const measure = async (family: 4 | 6, n: number, batch: number, inFlight: number, reps: number): Promise<RateRuns> => {
+    const prefixes = Array.from({ length: n }, (_, i) => (family === 4 ? v4Prefix(i) : v6Prefix(i)));
+    const adds: Encoded[] = [];
+    const dels: Encoded[] = [];
+    for (let i = 0; i < n; i += batch) {
+      const b = prefixes.slice(i, i + batch);
+      adds.push(lr.writer.addRoutes({ routes: b.map((prefix) => ({ prefix, nextHops: [family === 4 ? gw : v6gw] })) }));
+      dels.push(lr.writer.deleteRoutes({ prefixes: b }));
+    }
+    const run: RateRuns = { family, routes: n, batch, in_flight: inFlight, add_routes_per_s: [], del_routes_per_s: [], add_median: 0, del_median: 0 };
+    for (let r = 0; r < reps; r++) {
+      const a = await sendAll(lr, adds, inFlight);
+      const d = await sendAll(lr, dels, inFlight);
+      run.add_routes_per_s.push(Math.round(n / a));
+      run.del_routes_per_s.push(Math.round(n / d));
+      say(`IPv${family} ${n} routes, batches of ${batch}, ${inFlight} in flight: add ${Math.round(n / a)}/s, delete ${Math.round(n / d)}/s`);
+    }
+    run.add_median = Math.round(median(run.add_routes_per_s));
+    run.del_median = Math.round(median(run.del_routes_per_s));
+    return run;
+  };
+
+  for (const inFlight of [1, 2]) {
+    for (const b of plan.batches) rates.push(await measure(4, plan.routes, b, inFlight, plan.reps));
+  }
+  rates.push(await measure(6, plan.v6Routes, Math.max(...plan.batches), 2, plan.reps));
+
+  // The 1M table stays for the rest.
+  const prefixes = Array.from({ length: plan.routes }, (_, i) => v4Prefix(i));
+  const adds: Encoded[] = [];
+  for (let i = 0; i < prefixes.length; i += 65536) {
+    adds.push(lr.writer.addRoutes({ routes: prefixes.slice(i, i + 65536).map((prefix) => ({ prefix, nextHops: [gw] })) }));
+  }
+  await sendAll(lr, adds, 2);
+  await new Promise((r) => setTimeout(r, 1000));
+  const rssFull = rssMb(lr.servePid);
+  say(`serve RSS: ${rssEmpty} MB empty, ${rssFull} MB with ${plan.routes} routes`);
+
+  const l = await listRaw(lr.address, 65536);
+  const list = { routes: plan.routes, seconds: Number(l.seconds.toFixed(3)), routes_per_s: Math.round(plan.routes / l.seconds), bytes: l.bytes };
+  say(`ListRoutes: ${plan.routes} routes (${(l.bytes / 1e6).toFixed(1)} MB) in ${l.seconds.toFixed(2)} s = ${list.routes_per_s} routes/s`);
+
+  const restart = await lr.restartServe();
+  say(`serve kill -9 + restart: reconciled after ${restart.total_ms} ms (reconcile ${restart.reconcile_ms} ms, pushed ${restart.pushed})`);
+  const respawn = await lr.respawnDataplane();
+  say(`dataplane kill -9: respawned and reprogrammed after ${respawn.total_ms} ms (reconcile ${respawn.reconcile_ms} ms, pushed ${respawn.pushed})`);
+
+  return { rates, list, serve_rss_mb: { empty: rssEmpty, with_routes: rssFull, routes: plan.routes }, restart, respawn };
+}
+
+/** The markdown summary of a control bench. */
+export function controlReport(r: ControlResult): string {
+  const out = ['# linerate control-plane bench', '', '| family | routes | batch | in flight | add routes/s (median; runs) | delete routes/s (median; runs) |', '|---|---|---|---|---|---|'];
+  for (const x of r.rates) {
+    out.push(`| IPv${x.family} | ${x.routes} | ${x.batch} | ${x.in_flight} | ${x.add_median} (${x.add_routes_per_s.join(', ')}) | ${x.del_median} (${x.del_routes_per_s.join(', ')}) |`);
+  }
+  out.push('', `- ListRoutes: ${r.list.routes} routes in ${r.list.seconds} s = ${r.list.routes_per_s} routes/s (${(r.list.bytes / 1e6).toFixed(1)} MB).`);
+  out.push(`- serve RSS: ${r.serve_rss_mb.empty} MB empty, ${r.serve_rss_mb.with_routes} MB with ${r.serve_rss_mb.routes} routes.`);
+  out.push(`- serve kill -9 and restart to reconciled: ${r.restart.total_ms} ms (reconcile ${r.restart.reconcile_ms} ms, ${r.restart.pushed} pushed).`);
+  out.push(`- dataplane kill -9 to respawned and reprogrammed: ${r.respawn.total_ms} ms (reconcile ${r.respawn.reconcile_ms} ms, ${r.respawn.pushed} pushed).`);
+  return out.join('\n') + '\n';
+}
