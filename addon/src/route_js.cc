@@ -122,7 +122,33 @@ Napi::Function RouteBatch::Init(Napi::Env env)
 				   InstanceMethod<&RouteBatch::Inverse>("inverse"),
 				   InstanceMethod<&RouteBatch::ToEntries>("toEntries"),
 				   InstanceMethod<&RouteBatch::ToRoutes>("toRoutes"),
+				   InstanceMethod<&RouteBatch::Release>("release"),
 			   });
+}
+
+void RouteBatch::Account(Napi::Env env)
+{
+	int64_t bytes = 0;
+	if (batch_)
+		bytes = int64_t(batch_->updates.capacity() * sizeof(Update) + batch_->old.capacity() * sizeof(Update) +
+				(batch_->hops.capacity() + batch_->old_hops.capacity()) * sizeof(Hop));
+	if (bytes != accounted_)
+		Napi::MemoryManagement::AdjustExternalMemory(env, bytes - accounted_);
+	accounted_ = bytes;
+}
+
+void RouteBatch::Finalize(Napi::Env env)
+{
+	batch_.reset();
+	Account(env);
+}
+
+/** release(): frees the batch now (the write path is done with it) rather than at the next GC. */
+Napi::Value RouteBatch::Release(const Napi::CallbackInfo &info)
+{
+	batch_ = std::make_shared<Batch>();
+	Account(info.Env());
+	return info.Env().Undefined();
 }
 
 RouteBatch::RouteBatch(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RouteBatch>(info), batch_(std::make_shared<Batch>()) {}
@@ -130,7 +156,9 @@ RouteBatch::RouteBatch(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RouteB
 Napi::Object RouteBatch::Wrap(Napi::Env env, std::shared_ptr<Batch> b)
 {
 	Napi::Object o = Data(env).route_batch.New({});
-	Unwrap(o)->batch_ = std::move(b);
+	RouteBatch *rb = Unwrap(o);
+	rb->batch_ = std::move(b);
+	rb->Account(env);
 	return o;
 }
 

@@ -38,7 +38,14 @@ public:
 
 	std::shared_ptr<routes::Batch> batch_;
 
+	void Finalize(Napi::Env env) override;
+
 private:
+	/** Tells V8 about the batch's C++ memory, so that it collects dropped batches soon enough. */
+	void Account(Napi::Env env);
+	Napi::Value Release(const Napi::CallbackInfo &info);
+	int64_t accounted_ = 0;
+
 	static Napi::Value Decode(const Napi::CallbackInfo &info);
 	static Napi::Value FromRoutes(const Napi::CallbackInfo &info);
 	Napi::Value Length(const Napi::CallbackInfo &info);

@@ -121,6 +121,7 @@ export class Controller {
       if (batch && store.check(batch, a.ports.names, this.limits.maxBatch) !== null) batch = null;
       if (batch) this.routeWrites.fast++;
       else {
+        if (typeof decoded !== 'string') decoded.release();
         this.routeWrites.full++;
         const { changes } = full(this.state, a);
         batch = Batch.fromRoutes(changes.map((c) => {
@@ -130,23 +131,28 @@ export class Controller {
         const why = store.check(batch, a.ports.names, this.limits.maxBatch);
         if (why !== null) throw new ApiError(status.INTERNAL, `route write: the table refuses what the validation accepted (${why})`);
       }
+      const n = batch.length;
       try {
-        await a.dp.routeBatchNative(batch, a.ports.ids);
-      } catch (e) {
-        throw toApiError(e, indexed(ROUTE_LIST_FIELD[method]));
-      }
-      try {
-        await store.commit(batch);
-      } catch (e) {
         try {
-          await a.dp.routeBatchNative(batch.inverse(), a.ports.ids);
-        } catch (u) {
-          this.o.log.error({ err: (u as Error).message }, 'undo failed: the dataplane is ahead of the state until the next reconcile');
+          await a.dp.routeBatchNative(batch, a.ports.ids);
+        } catch (e) {
+          throw toApiError(e, indexed(ROUTE_LIST_FIELD[method]));
         }
-        throw new ApiError(status.INTERNAL, `${(e as Error).message}; the change was undone`);
+        try {
+          await store.commit(batch);
+        } catch (e) {
+          try {
+            await a.dp.routeBatchNative(batch.inverse(), a.ports.ids);
+          } catch (u) {
+            this.o.log.error({ err: (u as Error).message }, 'undo failed: the dataplane is ahead of the state until the next reconcile');
+          }
+          throw new ApiError(status.INTERNAL, `${(e as Error).message}; the change was undone`);
+        }
+      } finally {
+        batch.release();
       }
-      this.o.log.debug({ kind: 'route', n: batch.length }, 'write applied');
-      return batch.length;
+      this.o.log.debug({ kind: 'route', n }, 'write applied');
+      return n;
     });
   }
 

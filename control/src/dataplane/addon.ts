@@ -152,6 +152,8 @@ export interface RouteBatch {
   /** As the addon's RouteEntry objects (the fake dataplane applies these). */
   toEntries(ports: Readonly<Record<string, number>>): RouteEntry[];
   toRoutes(): { op: RouteOp; route: ModelRoute }[];
+  /** Frees the batch's memory now (it is empty afterwards). */
+  release(): void;
 }
 
 export interface RouteBatchClass {
