@@ -53,7 +53,7 @@ enum lr_flow_action {
 #define LR_FLOW_F_MIRROR   0x2  /**< a byte-identical copy of the frame as received to mirror_port */
 
 struct lr_flow {
-	uint8_t op;           /**< enum lr_ctl_op: ADD (insert), DEL, REPLACE (modify) */
+	uint8_t op;           /**< enum lr_ctl_op: ADD, DEL, REPLACE (add or overwrite; counters kept) */
 	uint8_t table;        /**< enum lr_flow_table */
 	uint8_t family;       /**< LR_AF_INET or LR_AF_INET6 (the EtherType) */
 	uint8_t action;       /**< enum lr_flow_action */

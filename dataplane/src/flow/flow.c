@@ -727,6 +727,7 @@ stage_entry(const struct lr_flow *e, uint32_t i, struct lr_ctl_status *st, unsig
 {
 	struct fchange ch;
 	struct frec *r, old;
+	bool replaced = false;
 	int32_t pos;
 	int rc;
 
@@ -748,7 +749,7 @@ stage_entry(const struct lr_flow *e, uint32_t i, struct lr_ctl_status *st, unsig
 		key_of(&r->rule, &ch.u.key);
 		return stage(&ch) < 0 ? BAD(LR_ERR_INTERNAL, "flows[%u]: exact delete failed", i) : LR_OK;
 	}
-	if (e->op == LR_OP_ADD) {
+	if (e->op == LR_OP_ADD || pos < 0) {  /* REPLACE of an absent rule adds it */
 		if (e->table == LR_FLOW_WILDCARD ? ft.n_wild >= ft.max_wild : ft.n_exact >= ft.max_exact)
 			return BAD(LR_ERR_NO_SPACE, "flows[%u]: the %s table is full (%u rules)", i,
 				   e->table == LR_FLOW_WILDCARD ? "wildcard" : "exact",
@@ -772,6 +773,7 @@ stage_entry(const struct lr_flow *e, uint32_t i, struct lr_ctl_status *st, unsig
 	} else {
 		r = REC(pos);
 		old = *r;
+		replaced = true;
 		if (jr_push(pos, LR_OP_REPLACE, &old) < 0)
 			return BAD(LR_ERR_NO_SPACE, "flows[%u]: out of memory", i);
 		r->rule = *e;
@@ -783,18 +785,16 @@ stage_entry(const struct lr_flow *e, uint32_t i, struct lr_ctl_status *st, unsig
 	ch.kind = CH_ACT;
 	ch.slot = (uint32_t)pos;
 	act_of(&old, &ch.u.act.old);
-	if (e->op == LR_OP_ADD)
-		memset(&ch.u.act.old, 0, sizeof(ch.u.act.old));
 	act_of(r, &ch.u.act.new_);
 	if (stage(&ch) < 0)
 		return BAD(LR_ERR_NO_SPACE, "flows[%u]: out of memory", i);
 	if (e->table == LR_FLOW_WILDCARD) {
 		*dirty |= 1u << (e->family == LR_AF_INET6);
-		if (e->op == LR_OP_REPLACE && old.rule.family != e->family)
+		if (replaced && old.rule.family != e->family)
 			*dirty |= 1u << (old.rule.family == LR_AF_INET6);
 		return LR_OK;
 	}
-	if (e->op == LR_OP_REPLACE) {
+	if (replaced) {
 		struct lr_flow_key ok, nk;
 
 		key_of(&old.rule, &ok);
@@ -867,9 +867,9 @@ lr_flow_batch(const struct lr_flow *e, uint32_t n, struct lr_ctl_status *st)
 
 		if (e[i].op == LR_OP_ADD && pos >= 0)
 			return lr_status_set(st, LR_ERR_EXISTS, i, "flows[%u].id: rule %u exists", i, e[i].id);
-		if (e[i].op != LR_OP_ADD && pos < 0)
+		if (e[i].op == LR_OP_DEL && pos < 0)
 			return lr_status_set(st, LR_ERR_NOT_FOUND, i, "flows[%u].id: no rule %u", i, e[i].id);
-		if (e[i].op != LR_OP_ADD && REC(pos)->rule.table != e[i].table)
+		if (pos >= 0 && e[i].op != LR_OP_ADD && REC(pos)->rule.table != e[i].table)
 			return lr_status_set(st, LR_ERR_INVALID, i, "flows[%u].table: rule %u is in the %s table",
 					     i, e[i].id, REC(pos)->rule.table == LR_FLOW_WILDCARD ? "wildcard" : "exact");
 	}

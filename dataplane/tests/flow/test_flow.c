@@ -720,8 +720,16 @@ test_batch_semantics(void)
 	g.op = LR_OP_DEL;
 	CHECK_EQ(batch1(g, &st), LR_ERR_NOT_FOUND);
 	CHECK_STR_HAS(st.msg, "flows[0].id: no rule 77");
+	/* REPLACE of an absent rule adds it (lr_ctl_op); of a rule in the other table is refused */
 	g.op = LR_OP_REPLACE;
-	CHECK_EQ(batch1(g, &st), LR_ERR_NOT_FOUND);
+	CHECK_EQ(batch1(g, &st), LR_OK);
+	CHECK(counters(77, &pk, &by));
+	g.table = LR_FLOW_EXACT;
+	g.op = LR_OP_DEL;
+	CHECK_EQ(batch1(g, &st), LR_ERR_INVALID);
+	CHECK_STR_HAS(st.msg, "flows[0].table: rule 77 is in the wildcard table");
+	g.table = LR_FLOW_WILDCARD;
+	CHECK_EQ(batch1(g, &st), LR_OK);
 
 	/* a full table refuses the batch whole (the capacity is 64) */
 	{
