@@ -16,6 +16,7 @@ const char *const kKeyNames[] = {
 	"table", "id", "priority", "family", "action", "inPort", "proto", "src", "dst",
 	"sportLo", "sportHi", "dportLo", "dportHi", "dscp", "dscpMask", "tcpFlags",
 	"tcpFlagsMask", "outPort", "mirrorPort", "setDscp", "packets", "bytes",
+	"meter", "cir", "cbs", "pir", "pbs", "mode", "yellowDscp", "redDscp",
 };
 
 constexpr size_t kAddrBuf = 64; /* longest textual IPv6 (45) + "/128", with room to spare */
@@ -224,6 +225,20 @@ uint32_t Codec::GetUint(napi_value obj, Key k, uint32_t i, uint32_t lo, uint32_t
 	return uint32_t(d);
 }
 
+uint64_t Codec::GetU64(napi_value obj, Key k, uint32_t i, uint64_t lo, uint64_t hi)
+{
+	napi_value v = Get(obj, k, i);
+	double d;
+	napi_status s = napi_get_value_double(env_, v, &d);
+	if (s == napi_number_expected)
+		Fail(i, std::string(kKeyNames[k]) + " must be a number");
+	Ok(s);
+	if (!(d >= double(lo) && d <= double(hi)) || d != double(uint64_t(d)))
+		Fail(i, std::string(kKeyNames[k]) + " must be an integer in " + std::to_string(lo) + ".." +
+				std::to_string(hi));
+	return uint64_t(d);
+}
+
 uint8_t Codec::GetOp(napi_value obj, uint32_t i)
 {
 	char op[16];
@@ -409,6 +424,25 @@ void Codec::ToFlow(napi_value v, uint32_t i, lr_flow *f)
 		f->flags |= LR_FLOW_F_SET_DSCP;
 		f->set_dscp = uint8_t(GetUint(v, K_SET_DSCP, i, 0, 255, false, 0));
 	}
+	napi_value mt = Get(v, K_METER, i);
+	if (!IsNullish(env_, mt)) {
+		const uint64_t max = uint64_t(1) << 53;
+		char mode[16];
+		f->flags |= LR_FLOW_F_METER;
+		f->cir = GetU64(mt, K_CIR, i, 0, max);
+		f->cbs = GetU64(mt, K_CBS, i, 0, max);
+		f->pir = GetU64(mt, K_PIR, i, 0, max);
+		f->pbs = GetU64(mt, K_PBS, i, 0, max);
+		GetString(mt, K_MODE, i, mode, sizeof(mode), false);
+		if (strcmp(mode, "drop-red") == 0)
+			f->meter_mode = LR_FLOW_METER_DROP_RED;
+		else if (strcmp(mode, "mark") == 0)
+			f->meter_mode = LR_FLOW_METER_MARK;
+		else
+			Fail(i, "meter mode must be 'drop-red' or 'mark'");
+		f->yellow_dscp = uint8_t(GetUint(mt, K_YELLOW_DSCP, i, 0, 255, true, 0));
+		f->red_dscp = uint8_t(GetUint(mt, K_RED_DSCP, i, 0, 255, true, 0));
+	}
 }
 
 napi_value Codec::Obj()
@@ -497,6 +531,18 @@ napi_value Codec::FromFlow(const lr_flow &f)
 		SetUint(o, K_MIRROR_PORT, f.mirror_port);
 	if (f.flags & LR_FLOW_F_SET_DSCP)
 		SetUint(o, K_SET_DSCP, f.set_dscp);
+	if (f.flags & LR_FLOW_F_METER) {
+		napi_value m = Obj();
+		auto num = [&](Key k, uint64_t n) { napi_value x; Ok(napi_create_double(env_, double(n), &x)); Set(m, k, x); };
+		num(K_CIR, f.cir);
+		num(K_CBS, f.cbs);
+		num(K_PIR, f.pir);
+		num(K_PBS, f.pbs);
+		SetStr(m, K_MODE, f.meter_mode == LR_FLOW_METER_MARK ? "mark" : "drop-red");
+		SetUint(m, K_YELLOW_DSCP, f.yellow_dscp);
+		SetUint(m, K_RED_DSCP, f.red_dscp);
+		Set(o, K_METER, m);
+	}
 	SetBig(o, K_PACKETS, f.packets);
 	SetBig(o, K_BYTES, f.bytes);
 	return o;
@@ -516,6 +562,7 @@ napi_value Codec::FromFlowStats(const lr_flow_stats &s)
 	set("exactBytes", big(s.exact_bytes));
 	set("lastBuildNs", big(s.last_build_ns));
 	set("builds", big(s.builds));
+	set("meters", u32(s.meters));
 	return o;
 }
 

@@ -76,6 +76,7 @@ private:
 		K_TABLE, K_ID, K_PRIORITY, K_FAMILY, K_ACTION, K_IN_PORT, K_PROTO, K_SRC, K_DST,
 		K_SPORT_LO, K_SPORT_HI, K_DPORT_LO, K_DPORT_HI, K_DSCP, K_DSCP_MASK, K_TCP_FLAGS,
 		K_TCP_FLAGS_MASK, K_OUT_PORT, K_MIRROR_PORT, K_SET_DSCP, K_PACKETS, K_BYTES,
+		K_METER, K_CIR, K_CBS, K_PIR, K_PBS, K_MODE, K_YELLOW_DSCP, K_RED_DSCP,
 		K_MAX
 	};
 
@@ -86,6 +87,8 @@ private:
 	uint32_t GetUint(napi_value obj, Key k, uint32_t i, uint32_t lo, uint32_t hi, bool optional,
 			 uint32_t def);
 	uint8_t GetOp(napi_value obj, uint32_t i);
+	/** Integer property in [lo, hi] up to 2^53 (rates in bytes per second). */
+	uint64_t GetU64(napi_value obj, Key k, uint32_t i, uint64_t lo, uint64_t hi);
 	void Set(napi_value obj, Key k, napi_value v);
 	void SetUint(napi_value obj, Key k, uint32_t v);
 	void SetStr(napi_value obj, Key k, const char *s);

@@ -51,6 +51,15 @@ enum lr_flow_action {
 /** Modifiers applied before the action (lr_flow.flags). */
 #define LR_FLOW_F_SET_DSCP 0x1  /**< rewrite DSCP to set_dscp (IPv4 checksum updated) */
 #define LR_FLOW_F_MIRROR   0x2  /**< a byte-identical copy of the frame as received to mirror_port */
+#define LR_FLOW_F_METER    0x4  /**< trTCM (RFC 2698, colour-blind) on rte_meter, per worker */
+
+/** What the meter does with the colour (lr_flow.meter_mode). */
+enum lr_flow_meter_mode {
+	LR_FLOW_METER_DROP_RED = 1,  /**< red packets dropped (flow_meter_drop), the rest go on */
+	LR_FLOW_METER_MARK = 2,      /**< yellow get yellow_dscp, red get red_dscp; none dropped */
+};
+
+#define LR_FLOW_METERS 4096      /**< rules with a meter, at most */
 
 struct lr_flow {
 	uint8_t op;           /**< enum lr_ctl_op: ADD, DEL, REPLACE (add or overwrite; counters kept) */
@@ -81,6 +90,12 @@ struct lr_flow {
 	uint8_t set_dscp;     /**< F_SET_DSCP: 0..63 */
 	uint8_t pad[3];
 	uint8_t via[16];      /**< FORWARD: gateway; zero = on-link */
+	uint8_t meter_mode;   /**< F_METER: enum lr_flow_meter_mode */
+	uint8_t yellow_dscp;  /**< F_METER, MARK: 0..63 */
+	uint8_t red_dscp;
+	uint8_t pad2[5];
+	uint64_t cir, cbs;    /**< F_METER: committed rate (bytes/s) and burst (bytes), > 0 */
+	uint64_t pir, pbs;    /**< F_METER: peak rate >= cir, peak burst > 0 */
 	/* dumps only */
 	uint64_t packets;
 	uint64_t bytes;
@@ -96,6 +111,8 @@ struct lr_flow_stats {
 	uint64_t exact_bytes;         /**< memory of the exact-match tables (both copies) */
 	uint64_t last_build_ns;       /**< time the last classifier build took */
 	uint64_t builds;              /**< classifier builds so far */
+	uint32_t meters;              /**< meters in use (of LR_FLOW_METERS) */
+	uint32_t pad;
 };
 
 #ifdef __cplusplus

@@ -227,16 +227,17 @@ flow.command('add <match...>')
   .option('--action <action>', "drop | continue | 'forward PORT [via IP]'", 'continue')
   .option('--mirror <port>', 'send a copy of every matching frame out of this port')
   .option('--set-dscp <n>', 'rewrite the DSCP', intOpt('--set-dscp', 63))
+  .option('--meter <spec>', 'trTCM: cir=RATE,cbs=BYTES,pir=RATE,pbs=BYTES[,mark=YELLOW/RED] (bytes/s; k m g); red dropped unless mark=')
   .option('--modify', 'replace an existing flow of this id instead')
   .action((words: string[], o: { id?: number; priority?: number; exact?: boolean; action: string; mirror?: string; setDscp?: number;
-    modify?: boolean }) => withClient(async (c) => {
+    meter?: string; modify?: boolean }) => withClient(async (c) => {
     let id = o.id;
     if (id === undefined) {
       const all = await c.flow.readAll({});
       id = all.reduce((m, f) => Math.max(m, Number(f.id) + 1), 1);
     }
     const f = flowSpec({ id, match: words.join(' '), action: o.action, priority: o.priority, exact: o.exact, mirror: o.mirror,
-      setDscp: o.setDscp });
+      setDscp: o.setDscp, meter: o.meter });
     await c.flow.write({ updates: [{ type: o.modify ? 'MODIFY' : 'INSERT', flow: f }] });
     process.stdout.write(`flow ${id}\n`);
   }));
@@ -263,7 +264,9 @@ flow.command('list').description('flows with their counters, in id order')
         if (o.json) return JSON.stringify(f);
         const a = f.action;
         const act = !a ? '?' : a.kind === 'FORWARD' ? `forward ${a.port}${a.via ? ` via ${a.via}` : ''}` : a.kind.toLowerCase();
-        const mods = `${a?.mirrorPort ? ` mirror ${a.mirrorPort}` : ''}${a?.setDscp ? ` set-dscp ${a.setDscp.dscp}` : ''}`;
+        const m = a?.meter;
+        const meter = m ? ` meter cir=${m.cir},cbs=${m.cbs},pir=${m.pir},pbs=${m.pbs}${m.mode === 'MARK' ? `,mark=${m.yellowDscp}/${m.redDscp}` : ''}` : '';
+        const mods = `${a?.mirrorPort ? ` mirror ${a.mirrorPort}` : ''}${a?.setDscp ? ` set-dscp ${a.setDscp.dscp}` : ''}${meter}`;
         const where = f.table === 'FLOW_TABLE_EXACT' ? 'exact' : `prio ${f.priority}`;
         return `${String(f.id).padStart(6)}  ${where.padEnd(10)} ${matchText(f.match)} -> ${act}${mods}  [${f.packets} pkts, ${f.bytes} bytes]`;
       });

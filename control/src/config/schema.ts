@@ -122,6 +122,8 @@ const FlowConfig = z.object({
   /** Port that gets a copy of every matching frame. */
   mirror: z.string().min(1).optional(),
   setDscp: count(0, 63).optional(),
+  /** trTCM: "cir=RATE,cbs=BYTES,pir=RATE,pbs=BYTES[,mark=YELLOW/RED]" (bytes/s; k, m, g suffixes). */
+  meter: z.string().min(1).max(256).optional(),
 }).strict();
 
 export const ConfigSchema = z.object({

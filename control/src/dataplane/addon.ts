@@ -88,12 +88,19 @@ export interface FlowEntry {
   via?: string;          // forward: gateway; absent = on-link
   mirrorPort?: number;   // present: mirror a copy of the frame as received
   setDscp?: number;      // present: rewrite the DSCP
+  meter?: FlowMeter;     // present: trTCM per worker
   packets?: bigint;      // dumps: counters summed over workers
   bytes?: bigint;
 }
+/** trTCM (RFC 2698, colour-blind): rates in bytes per second, bursts in bytes. */
+export interface FlowMeter {
+  cir: number; cbs: number; pir: number; pbs: number;
+  mode: 'drop-red' | 'mark';
+  yellowDscp?: number; redDscp?: number;   // mark
+}
 export interface FlowStats {
   wildcardRules: number; exactRules: number; wildcardMax: number; exactMax: number;
-  aclBytes: bigint; exactBytes: bigint; lastBuildNs: bigint; builds: bigint;
+  aclBytes: bigint; exactBytes: bigint; lastBuildNs: bigint; builds: bigint; meters: number;
 }
 
 export interface DataplaneError extends Error {

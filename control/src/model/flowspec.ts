@@ -28,6 +28,8 @@ export interface FlowSpec {
   exact?: boolean;
   mirror?: string;
   setDscp?: number;
+  /** "cir=RATE,cbs=BYTES,pir=RATE,pbs=BYTES[,mark=YELLOW/RED]": rates in bytes/s; k, m, g multiply by 1000. */
+  meter?: string;
 }
 
 const TCP_FLAGS: Readonly<Record<string, number>> = { fin: 1, syn: 2, rst: 4, psh: 8, ack: 16, urg: 32, ece: 64, cwr: 128 };
@@ -121,11 +123,31 @@ export function parseAction(text: string, field: string): api.FlowAction {
   throw invalid(field, `expected drop, continue or forward PORT [via IP], got ${JSON.stringify(text.slice(0, 64))}`);
 }
 
+/** The meter option: without mark=, red packets are dropped. */
+export function parseMeter(text: string, field: string): api.Meter {
+  const m: api.Meter = { mode: 'DROP_RED' };
+  const mult: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9 };
+  for (const part of text.split(',')) {
+    const [k, v] = part.split('=');
+    if (k === 'mark') {
+      const d = /^(\d{1,2})\/(\d{1,2})$/.exec(v ?? '');
+      if (!d) throw invalid(field, 'mark=YELLOW/RED takes two DSCPs, e.g. mark=10/14');
+      Object.assign(m, { mode: 'MARK', yellowDscp: Number(d[1]), redDscp: Number(d[2]) });
+      continue;
+    }
+    const n = /^(\d+(?:\.\d+)?)([kmg]?)$/i.exec(v ?? '');
+    if (!n || !['cir', 'cbs', 'pir', 'pbs'].includes(k)) throw invalid(field, `expected cir=,cbs=,pir=,pbs= and mark=, got ${JSON.stringify(part.slice(0, 32))}`);
+    (m as Record<string, unknown>)[k] = Math.round(Number(n[1]) * mult[n[2].toLowerCase()]);
+  }
+  return m;
+}
+
 /** A spec into a Flow message (not validated yet). */
 export function flowSpec(s: FlowSpec): api.Flow {
   const action = parseAction(s.action, 'action');
   if (s.mirror) action.mirrorPort = s.mirror;
   if (s.setDscp !== undefined) action.setDscp = { dscp: s.setDscp };
+  if (s.meter) action.meter = parseMeter(s.meter, 'meter');
   return {
     id: s.id,
     table: s.exact ? 'FLOW_TABLE_EXACT' : 'FLOW_TABLE_WILDCARD',

@@ -44,6 +44,10 @@ export function flowMsg(f: Flow, c?: { packets?: bigint; bytes?: bigint }): api.
       via: f.via ?? '',
       mirrorPort: f.mirrorPort ?? '',
       setDscp: f.setDscp === undefined ? null : { dscp: f.setDscp },
+      meter: f.meter ? {
+        cir: String(f.meter.cir), cbs: String(f.meter.cbs), pir: String(f.meter.pir), pbs: String(f.meter.pbs),
+        mode: f.meter.mode === 'mark' ? 'MARK' : 'DROP_RED', yellowDscp: f.meter.yellowDscp ?? 0, redDscp: f.meter.redDscp ?? 0,
+      } : null,
     },
     packets: String(c?.packets ?? 0n),
     bytes: String(c?.bytes ?? 0n),

@@ -47,6 +47,8 @@ export interface Flow {
   via?: string;            // forward; absent = on-link
   mirrorPort?: string;
   setDscp?: number;
+  /** trTCM; yellowDscp and redDscp only with mode 'mark'. */
+  meter?: dp.FlowMeter;
 }
 
 /* ---- parsing ---- */
@@ -88,6 +90,30 @@ function parseFlowPrefix(text: string | undefined, field: string, family: Family
   const p = parsePrefix(text, field);
   if (p.family !== family) throw invalid(field, `IPv${p.family} prefix in an IPv${family} flow`);
   return p.prefixLen === 0 ? undefined : p.cidr;
+}
+
+const meterModes: Record<string, dp.FlowMeter['mode']> = { DROP_RED: 'drop-red', MARK: 'mark', 1: 'drop-red', 2: 'mark' };
+
+function parseMeter(m: api.Meter, f: string): dp.FlowMeter {
+  const n = (v: unknown, field: string, min: number): number => {
+    const x = Number(v ?? 0);
+    if (!Number.isSafeInteger(x) || x < min) throw invalid(`${f}.${field}`, `must be an integer >= ${min}`);
+    return x;
+  };
+  const cir = n(m.cir, 'cir', 1), cbs = n(m.cbs, 'cbs', 1), pir = n(m.pir, 'pir', 1), pbs = n(m.pbs, 'pbs', 1);
+  if (pir < cir) throw invalid(`${f}.pir`, `${pir} is below cir ${cir}`);
+  if (cbs > 0xffffffff || pbs > 0xffffffff) throw invalid(`${f}.${cbs > 0xffffffff ? 'cbs' : 'pbs'}`, 'at most 4294967295 bytes');
+  const mode = meterModes[String(m.mode)];
+  if (!mode) throw invalid(`${f}.mode`, 'required: DROP_RED or MARK');
+  const out: dp.FlowMeter = { cir, cbs, pir, pbs, mode };
+  if (mode === 'mark') {
+    for (const k of ['yellowDscp', 'redDscp'] as const) {
+      const d = Number(m[k] ?? 0);
+      if (!Number.isInteger(d) || d < 0 || d > 63) throw invalid(`${f}.${k === 'yellowDscp' ? 'yellow_dscp' : 'red_dscp'}`, 'must be 0..63');
+      out[k] = d;
+    }
+  }
+  return out;
 }
 
 const tableNames: Record<string, FlowTableName> = {
@@ -182,6 +208,7 @@ export function parseFlow(m: api.Flow | null | undefined, f: string, ports: Port
     if (!Number.isInteger(d) || d < 0 || d > 63) throw invalid(`${f}.action.set_dscp.dscp`, 'must be 0..63');
     flow.setDscp = d;
   }
+  if (a!.meter) flow.meter = parseMeter(a!.meter, `${f}.action.meter`);
   return flow;
 }
 
@@ -256,6 +283,11 @@ export function flowFromDp(e: dp.FlowEntry, ports: PortMap): Flow {
   if (e.via && !/^(0\.0\.0\.0|::)$/.test(e.via)) f.via = canonicalIp(e.via);
   if (e.mirrorPort !== undefined) f.mirrorPort = ports.name(e.mirrorPort);
   if (e.setDscp !== undefined) f.setDscp = e.setDscp;
+  if (e.meter) {
+    const { cir, cbs, pir, pbs, mode } = e.meter;
+    f.meter = mode === 'mark' ? { cir, cbs, pir, pbs, mode, yellowDscp: e.meter.yellowDscp ?? 0, redDscp: e.meter.redDscp ?? 0 }
+      : { cir, cbs, pir, pbs, mode };
+  }
   return f;
 }
 
@@ -263,7 +295,8 @@ export function flowFromDp(e: dp.FlowEntry, ports: PortMap): Flow {
 export function flowText(f: Flow): string {
   return JSON.stringify([f.id, f.table, f.priority, f.family, f.inPort, f.proto, f.src, f.dst, f.sport, f.dport,
     f.dscp && [f.dscp.value, f.dscp.mask], f.tcpFlags && [f.tcpFlags.value, f.tcpFlags.mask], f.action, f.outPort, f.via,
-    f.mirrorPort, f.setDscp]);
+    f.mirrorPort, f.setDscp, f.meter && [f.meter.cir, f.meter.cbs, f.meter.pir, f.meter.pbs, f.meter.mode, f.meter.yellowDscp,
+      f.meter.redDscp]]);
 }
 
 export function toFlowEntry(f: Flow, op: dp.BatchOp, ports: PortMap): dp.FlowEntry {
@@ -281,6 +314,7 @@ export function toFlowEntry(f: Flow, op: dp.BatchOp, ports: PortMap): dp.FlowEnt
   if (f.via) e.via = f.via;
   if (f.mirrorPort !== undefined) e.mirrorPort = ports.id(f.mirrorPort);
   if (f.setDscp !== undefined) e.setDscp = f.setDscp;
+  if (f.meter) e.meter = f.meter;
   return e;
 }
 

@@ -84,11 +84,19 @@ describe('flow syntax and validation', () => {
         priority: 9, mirror: 'p1', setDscp: 10 }), 'f', ports, false),
       parseFlow(flowSpec({ id: 5, match: 'src 10.0.0.1 dst 10.0.0.2 tcp sport 1 dport 2', action: 'drop', exact: true }), 'f', ports, false),
       parseFlow(flowSpec({ id: 6, match: 'tcp flags syn/syn,ack and dscp 8/56', action: 'continue' }), 'f', ports, false),
+      parseFlow(flowSpec({ id: 7, match: 'udp', action: 'continue', meter: 'cir=1.25m,cbs=10k,pir=2.5m,pbs=20k,mark=10/14' }), 'f', ports, false),
+      parseFlow(flowSpec({ id: 8, match: 'udp', action: 'continue', meter: 'cir=1000,cbs=1500,pir=1000,pbs=1500' }), 'f', ports, false),
     ];
+    assert.deepEqual(flows[3].meter, { cir: 1250000, cbs: 10000, pir: 2500000, pbs: 20000, mode: 'mark', yellowDscp: 10, redDscp: 14 });
+    assert.deepEqual(flows[4].meter, { cir: 1000, cbs: 1500, pir: 1000, pbs: 1500, mode: 'drop-red' });
+    const m = (meter: string) => refusal(() => parseFlow(flowSpec({ id: 1, match: 'any', action: 'drop', meter }), 'u', ports, false)).message;
+    assert.match(m('cir=10,cbs=10,pir=5,pbs=10'), /^u\.action\.meter\.pir: 5 is below cir 10/);
+    assert.match(m('cir=10,pir=20,pbs=10'), /^u\.action\.meter\.cbs: must be an integer >= 1/);
+    assert.match(m('cir=10,cbs=1,pir=20,pbs=10,mark=70/1'), /^u\.action\.meter\.yellow_dscp: must be 0\.\.63/);
     for (const f of flows) {
       const e = toFlowEntry(f, 'add', map);
       // what the dataplane dumps: every range and prefix spelled out
-      const dumped = { ...e, src: e.src ?? (f.family === 4 ? '0.0.0.0/0' : '::/0'), dst: e.dst ?? (f.family === 4 ? '0.0.0.0/0' : '::/0'),
+      const dumped = { ...e, meter: e.meter && { yellowDscp: 0, redDscp: 0, ...e.meter }, src: e.src ?? (f.family === 4 ? '0.0.0.0/0' : '::/0'), dst: e.dst ?? (f.family === 4 ? '0.0.0.0/0' : '::/0'),
         sportLo: e.sportLo ?? 0, sportHi: e.sportHi ?? 65535, dportLo: e.dportLo ?? 0, dportHi: e.dportHi ?? 65535,
         dscp: e.dscp ?? 0, dscpMask: e.dscpMask ?? 0, tcpFlags: e.tcpFlags ?? 0, tcpFlagsMask: e.tcpFlagsMask ?? 0, packets: 3n, bytes: 300n };
       assert.equal(flowText(flowFromDp(dumped, map)), flowText(f), `flow ${f.id}`);

@@ -39,6 +39,8 @@
 
 int lr_flow_id = -1;
 struct lr_flow_ctr *lr_flow_ctr[LR_MAX_WORKERS];
+struct rte_meter_trtcm_profile *lr_flow_meter_prof;
+struct rte_meter_trtcm *lr_flow_meter[LR_MAX_WORKERS];
 
 /* ---- ACL layouts (the stage fills the same structs, see flow_acl.h) ---- */
 #include "flow_acl.h"
@@ -47,6 +49,7 @@ struct lr_flow_ctr *lr_flow_ctr[LR_MAX_WORKERS];
 struct frec {
 	struct lr_flow rule;   /* as given (op, counters unused) */
 	uint32_t nh;           /* FORWARD: next-hop value held, else LR_NH_NONE */
+	uint16_t meter;        /* F_METER: meter index + 1, else 0 */
 	uint8_t live;          /* in the published tables */
 	uint8_t dying;         /* deleted by the batch in progress */
 };
@@ -83,6 +86,8 @@ static struct {
 	uint64_t acl_bytes[2];           /* heap growth of each published context */
 	uint64_t last_build_ns, builds;
 	uint64_t gen;
+	uint16_t mfree[LR_FLOW_METERS];  /* free meter indexes (a stack) */
+	uint32_t n_mfree;
 } ft;
 
 #define REC(pos) ((struct frec *)lr_keyed_rec(&ft.ids, (pos)))
@@ -180,7 +185,11 @@ lr_flow_fini(void)
 	for (i = 0; i < LR_MAX_WORKERS; i++) {
 		rte_free(lr_flow_ctr[i]);
 		lr_flow_ctr[i] = NULL;
+		rte_free(lr_flow_meter[i]);
+		lr_flow_meter[i] = NULL;
 	}
+	rte_free(lr_flow_meter_prof);
+	lr_flow_meter_prof = NULL;
 	if (ft.ids.h != NULL) {
 		uint32_t it = 0;
 		const void *key;
@@ -237,11 +246,22 @@ lr_flow_init(uint32_t wild, uint32_t exact, unsigned workers)
 	for (i = 0; i < ft.workers; i++) {
 		lr_flow_ctr[i] = rte_zmalloc("lr_flow_ctr", sizeof(struct lr_flow_ctr) * slots,
 					     RTE_CACHE_LINE_SIZE);
-		if (lr_flow_ctr[i] == NULL) {
+		lr_flow_meter[i] = rte_zmalloc("lr_flow_meter", sizeof(struct rte_meter_trtcm) * LR_FLOW_METERS,
+					       RTE_CACHE_LINE_SIZE);
+		if (lr_flow_ctr[i] == NULL || lr_flow_meter[i] == NULL) {
 			rc = -ENOMEM;
 			goto fail;
 		}
 	}
+	lr_flow_meter_prof = rte_zmalloc("lr_flow_meter_prof",
+					 sizeof(struct rte_meter_trtcm_profile) * LR_FLOW_METERS, 0);
+	if (lr_flow_meter_prof == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < LR_FLOW_METERS; i++)
+		ft.mfree[i] = (uint16_t)(LR_FLOW_METERS - 1 - i);
+	ft.n_mfree = LR_FLOW_METERS;
 	rc = lr_tset_register(&t);
 	if (rc < 0)
 		goto fail;
@@ -314,9 +334,9 @@ validate(const struct lr_flow *e, uint32_t i, uint16_t n_ports, struct lr_ctl_st
 			   i, e->table);
 	if (e->action < LR_FLOW_CONTINUE || e->action > LR_FLOW_FORWARD)
 		return BAD(LR_ERR_INVALID, "flows[%u].action: unknown action %u", i, e->action);
-	if (e->flags & ~(uint32_t)(LR_FLOW_F_SET_DSCP | LR_FLOW_F_MIRROR))
+	if (e->flags & ~(uint32_t)(LR_FLOW_F_SET_DSCP | LR_FLOW_F_MIRROR | LR_FLOW_F_METER))
 		return BAD(LR_ERR_INVALID, "flows[%u].flags: unknown bits 0x%x", i,
-			   e->flags & ~(uint32_t)(LR_FLOW_F_SET_DSCP | LR_FLOW_F_MIRROR));
+			   e->flags & ~(uint32_t)(LR_FLOW_F_SET_DSCP | LR_FLOW_F_MIRROR | LR_FLOW_F_METER));
 	if (e->vlan != LR_FLOW_ANY_VLAN)
 		return BAD(LR_ERR_UNSUPPORTED, "flows[%u].vlan: VLAN-tagged frames are not parsed yet", i);
 	if (e->in_port != LR_FLOW_ANY_PORT && e->in_port >= n_ports)
@@ -382,6 +402,23 @@ validate(const struct lr_flow *e, uint32_t i, uint16_t n_ports, struct lr_ctl_st
 		return BAD(LR_ERR_NOT_FOUND, "flows[%u].mirror_port: no port %u", i, e->mirror_port);
 	if ((e->flags & LR_FLOW_F_SET_DSCP) && e->set_dscp > 0x3f)
 		return BAD(LR_ERR_INVALID, "flows[%u].set_dscp: DSCP is 0..63, got %u", i, e->set_dscp);
+	if (e->flags & LR_FLOW_F_METER) {
+		if (e->meter_mode != LR_FLOW_METER_DROP_RED && e->meter_mode != LR_FLOW_METER_MARK)
+			return BAD(LR_ERR_INVALID, "flows[%u].meter_mode: must be 1 (drop red) or 2 (mark), got %u",
+				   i, e->meter_mode);
+		if (e->cir == 0 || e->cbs == 0 || e->pbs == 0)
+			return BAD(LR_ERR_INVALID, "flows[%u].%s: must be above 0", i,
+				   e->cir == 0 ? "cir" : e->cbs == 0 ? "cbs" : "pbs");
+		if (e->pir < e->cir)
+			return BAD(LR_ERR_INVALID, "flows[%u].pir: %" PRIu64 " is below cir %" PRIu64, i,
+				   e->pir, e->cir);
+		if (e->cbs > UINT32_MAX || e->pbs > UINT32_MAX)
+			return BAD(LR_ERR_INVALID, "flows[%u].%s: at most %u bytes", i,
+				   e->cbs > UINT32_MAX ? "cbs" : "pbs", UINT32_MAX);
+		if (e->meter_mode == LR_FLOW_METER_MARK && (e->yellow_dscp > 0x3f || e->red_dscp > 0x3f))
+			return BAD(LR_ERR_INVALID, "flows[%u].%s_dscp: DSCP is 0..63", i,
+				   e->yellow_dscp > 0x3f ? "yellow" : "red");
+	}
 	return LR_OK;
 }
 
@@ -410,6 +447,44 @@ act_of(const struct frec *r, struct lr_flow_act *a)
 	a->set_dscp = r->rule.set_dscp;
 	a->mirror_port = r->rule.mirror_port;
 	a->nh = r->nh;
+	if (r->meter != 0) {
+		a->meter = (uint16_t)(r->meter - 1);
+		a->meter_mode = r->rule.meter_mode;
+		a->yellow_dscp = r->rule.yellow_dscp;
+		a->red_dscp = r->rule.red_dscp;
+	}
+}
+
+/* F_METER: a fresh meter index (never live) with its profile and state. */
+static int
+meter_get(const struct lr_flow *e, uint16_t *meter)
+{
+	struct rte_meter_trtcm_params p = {
+		.cir = e->cir, .pir = e->pir, .cbs = e->cbs, .pbs = e->pbs,
+	};
+	uint16_t idx;
+	unsigned w;
+
+	*meter = 0;
+	if (!(e->flags & LR_FLOW_F_METER))
+		return 0;
+	if (ft.n_mfree == 0)
+		return -ENOSPC;
+	idx = ft.mfree[ft.n_mfree - 1];
+	if (rte_meter_trtcm_profile_config(&lr_flow_meter_prof[idx], &p) < 0)
+		return -EINVAL;
+	for (w = 0; w < ft.workers; w++)
+		rte_meter_trtcm_config(&lr_flow_meter[w][idx], &lr_flow_meter_prof[idx]);
+	ft.n_mfree--;
+	*meter = (uint16_t)(idx + 1);
+	return 0;
+}
+
+static void
+meter_put(uint16_t meter)
+{
+	if (meter != 0)
+		ft.mfree[ft.n_mfree++] = (uint16_t)(meter - 1);
 }
 
 /* FORWARD: the adjacency of (out_port, via), with a reference. */
@@ -672,6 +747,7 @@ revert(void)
 		case LR_OP_ADD:
 			if (r->nh != LR_NH_NONE)
 				lr_nh_put(r->nh);
+			meter_put(r->meter);
 			if (r->rule.table == LR_FLOW_WILDCARD)
 				ft.n_wild--;
 			else
@@ -681,6 +757,7 @@ revert(void)
 		case LR_OP_REPLACE:
 			if (r->nh != LR_NH_NONE)
 				lr_nh_put(r->nh);
+			meter_put(r->meter);
 			*r = j->old;
 			break;
 		case LR_OP_DEL:
@@ -706,12 +783,16 @@ release(void)
 		const struct fjr *j = &ft.jr[i];
 		struct frec *r = REC(j->pos);
 
-		if (j->op == LR_OP_REPLACE && j->old.nh != LR_NH_NONE)
-			lr_nh_put(j->old.nh);
+		if (j->op == LR_OP_REPLACE) {
+			if (j->old.nh != LR_NH_NONE)
+				lr_nh_put(j->old.nh);
+			meter_put(j->old.meter);
+		}
 		if (j->op != LR_OP_DEL)
 			continue;
 		if (r->nh != LR_NH_NONE)
 			lr_nh_put(r->nh);
+		meter_put(r->meter);
 		/* no worker reaches the slot any more: its counters start at zero
 		 * for whoever gets it next */
 		for (w = 0; w < ft.workers; w++)
@@ -760,6 +841,7 @@ stage_entry(const struct lr_flow *e, uint32_t i, struct lr_ctl_status *st, unsig
 		r = REC(pos);
 		r->rule = *e;
 		r->nh = LR_NH_NONE;
+		r->meter = 0;
 		if (jr_push(pos, LR_OP_ADD, NULL) < 0) {
 			lr_keyed_del_pos(&ft.ids, pos);
 			return BAD(LR_ERR_NO_SPACE, "flows[%u]: out of memory", i);
@@ -778,10 +860,16 @@ stage_entry(const struct lr_flow *e, uint32_t i, struct lr_ctl_status *st, unsig
 			return BAD(LR_ERR_NO_SPACE, "flows[%u]: out of memory", i);
 		r->rule = *e;
 		r->nh = LR_NH_NONE;
+		r->meter = 0;
 	}
 	r->rule.packets = r->rule.bytes = 0;
 	if (nh_get(e, &r->nh) < 0)
 		return BAD(LR_ERR_NO_SPACE, "flows[%u].out_port: no room for the next hop", i);
+	rc = meter_get(e, &r->meter);
+	if (rc == -ENOSPC)
+		return BAD(LR_ERR_NO_SPACE, "flows[%u].flags: all %u meters are in use", i, LR_FLOW_METERS);
+	if (rc < 0)
+		return BAD(LR_ERR_INVALID, "flows[%u].cir: rte_meter refuses these rates", i);
 	ch.kind = CH_ACT;
 	ch.slot = (uint32_t)pos;
 	act_of(&old, &ch.u.act.old);
@@ -966,6 +1054,7 @@ lr_flow_get_stats(struct lr_flow_stats *s)
 				 (sizeof(struct lr_flow_key) + 2 * sizeof(void *));
 	s->last_build_ns = ft.last_build_ns;
 	s->builds = ft.builds;
+	s->meters = lr_flow_id < 0 ? 0 : LR_FLOW_METERS - ft.n_mfree;
 }
 
 static int

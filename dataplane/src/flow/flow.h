@@ -29,6 +29,7 @@
 
 #include <rte_acl.h>
 #include <rte_hash.h>
+#include <rte_meter.h>
 
 #include "lr_ctl.h"
 
@@ -48,10 +49,12 @@ struct lr_flow_act {
 	uint8_t action;        /**< enum lr_flow_action */
 	uint8_t flags;         /**< LR_FLOW_F_* */
 	uint8_t set_dscp;
-	uint8_t pad;
+	uint8_t meter_mode;
 	uint16_t mirror_port;
-	uint16_t pad2;
+	uint16_t meter;        /**< F_METER: meter index (profile, per-worker state) */
 	uint32_t nh;           /**< FORWARD: next-hop value (ip-forward's meta) */
+	uint8_t yellow_dscp, red_dscp;
+	uint16_t pad;
 };
 
 /** One copy of the flow tables, as the stage reads it. */
@@ -74,6 +77,14 @@ extern int lr_flow_id;
 
 /** Counters by worker index, then by slot (read by dumps, written by the stage). */
 extern struct lr_flow_ctr *lr_flow_ctr[LR_MAX_WORKERS];
+
+/**
+ * Meters by index: the profile (written once, before any published rule
+ * names the index) and each worker's trTCM state. An index is reused only
+ * after the grace period of the batch that released it.
+ */
+extern struct rte_meter_trtcm_profile *lr_flow_meter_prof;
+extern struct rte_meter_trtcm *lr_flow_meter[LR_MAX_WORKERS];
 
 /**
  * Creates the tables: `wild` wildcard rules, `exact` exact flows, counters

@@ -10,8 +10,10 @@
  *  3. the misses go through rte_acl_classify, one call per family;
  *  4. a hit counts (packets, bytes of the frame as received, this worker's
  *     counters), mirrors the frame as received (a copy, byte-identical),
- *     sets DSCP, then continues to ip-lookup, drops (flow_drop) or jumps to
- *     ip-forward with the rule's next hop. A miss continues unchanged.
+ *     sets DSCP, meters (trTCM, colour-blind, this worker's state: red
+ *     dropped as flow_meter_drop, or yellow/red DSCP-marked), then continues
+ *     to ip-lookup, drops (flow_drop) or jumps to ip-forward with the
+ *     rule's next hop. A miss continues unchanged.
  * With both tables empty the stage returns at once. The meta word is kept
  * for packets that continue (ip-lookup's contract). Ports are read from the
  * first fragment only; IPv6 extension headers are not walked (the next
@@ -24,6 +26,7 @@
 #include <rte_hash.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_meter.h>
 
 #include "flow.h"
 #include "flow_acl.h"
@@ -127,6 +130,8 @@ flow_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 	struct flow_priv *fp = priv;
 	const struct lr_flow_copy *c;
 	struct lr_flow_ctr *ctr;
+	struct rte_meter_trtcm *mst;
+	uint64_t now = 0;
 	struct lr_flow_key ek[LR_BURST_MAX];
 	const void *ekp[LR_BURST_MAX];
 	union { struct lr_facl4_key k4; struct lr_facl6_key k6; } ak[LR_BURST_MAX];
@@ -146,6 +151,7 @@ flow_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 	if (unlikely(fp->fwd_id == 0))
 		fp->fwd_id = lr_stage_id("ip-forward") + 1;
 	ctr = lr_flow_ctr[b->w->idx];
+	mst = lr_flow_meter[b->w->idx];
 	in_be = rte_cpu_to_be_16(b->in_port);
 	for (i = 0; i < n; i++) {
 		make_keys(v->m[i], v->meta[i] == LR_IP_META_V6, in_be, &ek[i], &ak[i]);
@@ -198,6 +204,20 @@ flow_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 		}
 		if (a->flags & LR_FLOW_F_SET_DSCP)
 			set_dscp(m, a->set_dscp);
+		if (a->flags & LR_FLOW_F_METER) {
+			enum rte_color col;
+
+			if (now == 0)
+				now = rte_rdtsc();
+			col = rte_meter_trtcm_color_blind_check(&mst[a->meter], &lr_flow_meter_prof[a->meter],
+								now, m->pkt_len);
+			if (col == RTE_COLOR_RED && a->meter_mode == LR_FLOW_METER_DROP_RED) {
+				lr_burst_drop(b, m, LR_DROP_FLOW_METER);
+				continue;
+			}
+			if (col != RTE_COLOR_GREEN && a->meter_mode == LR_FLOW_METER_MARK)
+				set_dscp(m, col == RTE_COLOR_YELLOW ? a->yellow_dscp : a->red_dscp);
+		}
 		switch (a->action) {
 		case LR_FLOW_DROP:
 			lr_burst_drop(b, m, LR_DROP_FLOW_DROP);

@@ -747,6 +747,86 @@ test_batch_semantics(void)
 	check_copies();
 }
 
+/* trTCM: a burst far above tiny rates: cbs worth green, pbs worth yellow, the rest red. */
+static void
+test_meter(void)
+{
+	struct lr_ctl_status st;
+	struct lr_flow f;
+	struct pkt p = { LR_AF_INET, "10.5.0.1", "10.5.0.2", IPPROTO_UDP, 1, 2, 0, 0, 58 };
+	const uint32_t len = LR_ETH_HLEN + 20 + 8 + 58;  /* 100 bytes */
+	struct rte_mbuf *m[10];
+	struct outcome o;
+	unsigned i, yellow = 0, red = 0, green = 0;
+
+	/* drop red: 2 packets of committed burst, 4 of peak burst */
+	f = rule(LR_AF_INET, 1, 1, LR_FLOW_CONTINUE);
+	f.flags = LR_FLOW_F_METER;
+	f.meter_mode = LR_FLOW_METER_DROP_RED;
+	f.cir = 10;
+	f.pir = 20;
+	f.cbs = 2 * len;
+	f.pbs = 4 * len;
+	REQUIRE(batch1(f, &st) == LR_OK);
+	{
+		struct lr_flow_stats s;
+
+		lr_flow_get_stats(&s);
+		CHECK_EQ(s.meters, 1);
+	}
+	for (i = 0; i < 10; i++)
+		m[i] = frame(&p);
+	run_stage(&o, m, 10, 0);
+	CHECK_EQ(o.v.n, 4);           /* within the peak burst */
+	CHECK_EQ(o.b.n_drop, 6);
+	CHECK_EQ(o.rs.drops[LR_DROP_FLOW_METER], 6);
+	free_outcome(&o);
+
+	/* mark: MODIFY gets a fresh meter (full buckets); green untouched, yellow AF11, red AF13 */
+	f.op = LR_OP_REPLACE;
+	f.meter_mode = LR_FLOW_METER_MARK;
+	f.yellow_dscp = 10;
+	f.red_dscp = 14;
+	REQUIRE(batch1(f, &st) == LR_OK);
+	for (i = 0; i < 10; i++)
+		m[i] = frame(&p);
+	run_stage(&o, m, 10, 0);
+	CHECK_EQ(o.v.n, 10);
+	for (i = 0; i < o.v.n; i++) {
+		struct rte_ipv4_hdr *h = rte_pktmbuf_mtod_offset(o.v.m[i], struct rte_ipv4_hdr *, LR_ETH_HLEN);
+		uint16_t c = h->hdr_checksum;
+
+		switch (h->type_of_service >> 2) {
+		case 0: green++; break;
+		case 10: yellow++; break;
+		case 14: red++; break;
+		default: CHECK(false);
+		}
+		h->hdr_checksum = 0;
+		CHECK_EQ(rte_ipv4_cksum(h), c);
+	}
+	CHECK_EQ(green, 2);
+	CHECK_EQ(yellow, 2);
+	CHECK_EQ(red, 6);
+	free_outcome(&o);
+
+	/* bad meters are named */
+	f.op = LR_OP_ADD;
+	f.id = 2;
+	f.pir = 5;
+	CHECK_EQ(batch1(f, &st), LR_ERR_INVALID);
+	CHECK_STR_HAS(st.msg, "flows[0].pir: 5 is below cir 10");
+	f.pir = 20;
+	f.cbs = 0;
+	CHECK_EQ(batch1(f, &st), LR_ERR_INVALID);
+	CHECK_STR_HAS(st.msg, "flows[0].cbs: must be above 0");
+	f.cbs = 100;
+	f.meter_mode = 3;
+	CHECK_EQ(batch1(f, &st), LR_ERR_INVALID);
+	CHECK_STR_HAS(st.msg, "flows[0].meter_mode");
+	del_all();
+}
+
 static void
 test_no_leaks(void)
 {
@@ -756,6 +836,7 @@ test_no_leaks(void)
 	lr_flow_get_stats(&s);
 	CHECK_EQ(s.wildcard_rules, 0);
 	CHECK_EQ(s.exact_rules, 0);
+	CHECK_EQ(s.meters, 0);
 	CHECK(s.builds > 0);
 	CHECK(c->acl[0] == NULL && c->acl[1] == NULL);
 	CHECK_EQ(c->n_wild, 0);
@@ -848,6 +929,7 @@ main(int argc, char **argv)
 	test_exact_and_actions();
 	test_exact_ipv6_bulk();
 	test_batch_semantics();
+	test_meter();
 	test_no_leaks();
 	CHECK_EQ(rte_mempool_in_use_count(mp), 0);
 
