@@ -206,6 +206,28 @@ describe('integration: flow tables', function () {
     await clearFlows();
   });
 
+  it('meter: a burst far above the rates is green for cbs, yellow up to pbs, red beyond (marked or dropped)', async () => {
+    const base: PacketSpec = { kind: 'udp4', src_mac: w(0).hostMac, dst_mac: p0Mac, src: HOST0_V4, dst: '198.51.100.40', payload_len: 58 };
+    const frameLen = 100; // 14 + 20 + 8 + 58
+    const meter = (mode: 'MARK' | 'DROP_RED'): api.Meter => ({ cir: 10, cbs: frameLen, pir: 20, pbs: 2 * frameLen, mode, yellowDscp: 10, redDscp: 14 });
+    await client().flow.write({ updates: [insert(wild(60, 1, { dst: '198.51.100.40/32' }, { kind: 'CONTINUE', meter: meter('MARK') }))] });
+    const specs = Array.from({ length: 6 }, (_, i) => ({ ...base, tag: `m${i}` }));
+    let res = await send(specs, 6);
+    const dscps = specs.map((p) => tagged(res.captured, p.tag, w(1).host).map((f) => parseInt(f.hex.slice(30, 32), 16) >> 2));
+    assert.deepEqual(dscps, [[0], [10], [14], [14], [14], [14]], 'green, yellow, then red (MARK)');
+    // DROP_RED (a MODIFY: a fresh meter with full buckets)
+    await client().flow.write({ updates: [{ type: 'MODIFY', flow: wild(60, 1, { dst: '198.51.100.40/32' }, { kind: 'CONTINUE', meter: meter('DROP_RED') }) }] });
+    const drops0 = BigInt((await client().stats.getStats({})).ports.find((p) => p.name === 'p0')!.drops.flow_meter_drop ?? '0');
+    res = await send(specs.map((p) => ({ ...p, tag: `d${p.tag}` })), 2);
+    assert.equal(res.captured.filter((f) => f.iface === w(1).host && f.decoded.tag?.startsWith('dm')).length, 2, 'green and yellow pass');
+    const drops1 = BigInt((await client().stats.getStats({})).ports.find((p) => p.name === 'p0')!.drops.flow_meter_drop ?? '0');
+    assert.equal(drops1 - drops0, 4n, 'four red dropped as flow_meter_drop');
+    const [f] = await client().flow.readAll({});
+    assert.equal(f.action?.meter?.mode, 'DROP_RED');
+    assert.equal(f.packets, '12', 'every metered packet counted, dropped or not');
+    await clearFlows();
+  });
+
   it('ROLLBACK_ON_ERROR: a bad update fails the batch naming its field, nothing is left behind', async () => {
     await client().flow.write({ updates: [insert(wild(40, 1, {}, { kind: 'CONTINUE' }))] });
     const before = await dataplaneFlowIds();
