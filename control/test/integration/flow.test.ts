@@ -18,6 +18,9 @@
  * itself with a second control connection.
  */
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CLI } from '../helpers/env';
 import { dumpOnFailure, requireIntegration, startRig, stopRigAndCheckClean, type Rig } from '../helpers/fixture';
 import { rejection, Status } from '../helpers/grpc';
 import * as pkt from '../helpers/pkt';
@@ -226,6 +229,37 @@ describe('integration: flow tables', function () {
     assert.equal(f.action?.meter?.mode, 'DROP_RED');
     assert.equal(f.packets, '12', 'every metered packet counted, dropped or not');
     await clearFlows();
+  });
+
+  it('CLI: flow add with the readable syntax, list with counters, stats, del; a bad rule names its field', async () => {
+    const cli = async (...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> => {
+      try {
+        const r = await promisify(execFile)(process.execPath, [CLI, '--addr', `127.0.0.1:${rig!.serve.grpcPort}`, ...args], { timeout: 30000 });
+        return { ...r, code: 0 };
+      } catch (e) {
+        const x = e as { stdout: string; stderr: string; code: number };
+        return { stdout: x.stdout, stderr: x.stderr, code: x.code };
+      }
+    };
+    let r = await cli('flow', 'add', '--id', '70', '--priority', '10', 'ip dst 198.51.100.50/32 and udp dport 1000-2000', '--action', 'drop');
+    assert.equal(r.code, 0, r.stderr);
+    r = await cli('flow', 'add', '--priority', '10', 'ip dst 198.51.100.51', '--action', 'forward p2 via 10.1.2.2', '--mirror', 'p1');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'flow 71');
+    const res = await send([{ kind: 'udp4', src_mac: w(0).hostMac, dst_mac: p0Mac, src: HOST0_V4, dst: '198.51.100.50', dport: 1000, tag: 'cli' }],
+      undefined, 1);
+    assert.equal(tagged(res.captured, 'cli').filter((f) => f.iface !== w(0).host).length, 0, 'dropped by the CLI rule');
+    r = await cli('flow', 'list');
+    assert.match(r.stdout, /70 {2}prio 10 +ip dst 198\.51\.100\.50\/32 and udp and dport 1000-2000 -> drop {2}\[1 pkts, \d+ bytes\]/);
+    assert.match(r.stdout, /71 {2}prio 10 +ip dst 198\.51\.100\.51\/32 -> forward p2 via 10\.1\.2\.2 mirror p1 {2}\[0 pkts, 0 bytes\]/);
+    r = await cli('flow', 'stats');
+    assert.match(r.stdout, /^wildcard: 2\/65536 rules, classifier [\d.]+ MB, last build [\d.]+ ms/);
+    r = await cli('flow', 'add', '--id', '72', 'udp dport 9-1', '--action', 'drop');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /INVALID_ARGUMENT: updates\[0\]\.flow\.match\.dst_port: range 9-1 is reversed/);
+    r = await cli('flow', 'del', '70', '71');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await client().flow.readAll({})).length, 0);
   });
 
   it('ROLLBACK_ON_ERROR: a bad update fails the batch naming its field, nothing is left behind', async () => {
