@@ -15,6 +15,10 @@ namespace {
 const char *const kKeyNames[] = {
 	"op", "prefix", "nextHops", "connected", "portId", "via", "weight",
 	"address", "prefixLen", "mac", "state", "ageSeconds", "mtu", "adminUp",
+	"table", "id", "priority", "family", "action", "inPort", "proto", "src", "dst",
+	"sportLo", "sportHi", "dportLo", "dportHi", "dscp", "dscpMask", "tcpFlags",
+	"tcpFlagsMask", "outPort", "mirrorPort", "setDscp", "packets", "bytes",
+	"meter", "cir", "cbs", "pir", "pbs", "mode", "yellowDscp", "redDscp",
 };
 
 constexpr size_t kAddrBuf = 64; /* longest textual IPv6 (45) + "/128", with room to spare */
@@ -221,6 +225,20 @@ uint32_t Codec::GetUint(napi_value obj, Key k, uint32_t i, uint32_t lo, uint32_t
 	return uint32_t(d);
 }
 
+uint64_t Codec::GetU64(napi_value obj, Key k, uint32_t i, uint64_t lo, uint64_t hi)
+{
+	napi_value v = Get(obj, k, i);
+	double d;
+	napi_status s = napi_get_value_double(env_, v, &d);
+	if (s == napi_number_expected)
+		Fail(i, std::string(kKeyNames[k]) + " must be a number");
+	Ok(s);
+	if (!(d >= double(lo) && d <= double(hi)) || d != double(uint64_t(d)))
+		Fail(i, std::string(kKeyNames[k]) + " must be an integer in " + std::to_string(lo) + ".." +
+				std::to_string(hi));
+	return uint64_t(d);
+}
+
 uint8_t Codec::GetOp(napi_value obj, uint32_t i)
 {
 	char op[16];
@@ -319,6 +337,114 @@ void Codec::ToPortSet(napi_value v, uint32_t i, lr_port_set *p)
 		Fail(i, "adminUp must be a boolean");
 }
 
+void Codec::GetFlowPrefix(napi_value v, Key k, uint32_t i, uint8_t family, uint8_t *addr, uint8_t *plen)
+{
+	char buf[kAddrBuf];
+	uint8_t fam;
+	memset(addr, 0, 16);
+	*plen = 0;
+	if (!GetString(v, k, i, buf, sizeof(buf), true))
+		return;
+	if (!ParsePrefix(buf, addr, &fam, plen))
+		Fail(i, std::string(kKeyNames[k]) + " \"" + buf + "\" is not an IPv4 or IPv6 prefix (addr/len)");
+	if (fam != family)
+		Fail(i, std::string(kKeyNames[k]) + " \"" + buf + "\" is not of the flow's family");
+}
+
+/*
+ * A flow: absent match fields match anything (in_port, proto, prefixes
+ * /0, ports 0..65535, DSCP and TCP flags unmasked); mirrorPort and setDscp
+ * turn their modifier on. A delete reads only table and id.
+ */
+void Codec::ToFlow(napi_value v, uint32_t i, lr_flow *f)
+{
+	entry_ = v;
+	char buf[kAddrBuf];
+	f->op = GetOp(v, i);
+	GetString(v, K_TABLE, i, buf, sizeof(buf), false);
+	if (strcmp(buf, "wildcard") == 0)
+		f->table = LR_FLOW_WILDCARD;
+	else if (strcmp(buf, "exact") == 0)
+		f->table = LR_FLOW_EXACT;
+	else
+		Fail(i, "table must be 'wildcard' or 'exact'");
+	f->id = GetUint(v, K_ID, i, 0, UINT32_MAX, false, 0);
+	f->in_port = LR_FLOW_ANY_PORT;
+	f->vlan = LR_FLOW_ANY_VLAN;
+	f->mirror_port = LR_FLOW_ANY_PORT;
+	f->sport_hi = f->dport_hi = 0xffff;
+	if (f->op == LR_OP_DEL)
+		return;
+	f->family = uint8_t(GetUint(v, K_FAMILY, i, 4, 6, false, 0));
+	if (f->family != LR_AF_INET && f->family != LR_AF_INET6)
+		Fail(i, "family must be 4 or 6");
+	f->priority = GetUint(v, K_PRIORITY, i, 0, UINT32_MAX, true, 0);
+	GetString(v, K_ACTION, i, buf, sizeof(buf), false);
+	if (strcmp(buf, "continue") == 0)
+		f->action = LR_FLOW_CONTINUE;
+	else if (strcmp(buf, "drop") == 0)
+		f->action = LR_FLOW_DROP;
+	else if (strcmp(buf, "forward") == 0)
+		f->action = LR_FLOW_FORWARD;
+	else
+		Fail(i, "action must be 'continue', 'drop' or 'forward'");
+	f->in_port = uint16_t(GetUint(v, K_IN_PORT, i, 0, UINT16_MAX, true, LR_FLOW_ANY_PORT));
+	f->proto = uint8_t(GetUint(v, K_PROTO, i, 0, 255, true, 0));
+	{
+		napi_value p = Get(v, K_PROTO, i);
+		f->proto_mask = IsNullish(env_, p) ? 0 : 0xff;
+	}
+	GetFlowPrefix(v, K_SRC, i, f->family, f->src, &f->src_plen);
+	GetFlowPrefix(v, K_DST, i, f->family, f->dst, &f->dst_plen);
+	f->sport_lo = uint16_t(GetUint(v, K_SPORT_LO, i, 0, UINT16_MAX, true, 0));
+	f->sport_hi = uint16_t(GetUint(v, K_SPORT_HI, i, 0, UINT16_MAX, true, UINT16_MAX));
+	f->dport_lo = uint16_t(GetUint(v, K_DPORT_LO, i, 0, UINT16_MAX, true, 0));
+	f->dport_hi = uint16_t(GetUint(v, K_DPORT_HI, i, 0, UINT16_MAX, true, UINT16_MAX));
+	f->dscp = uint8_t(GetUint(v, K_DSCP, i, 0, 255, true, 0));
+	f->dscp_mask = uint8_t(GetUint(v, K_DSCP_MASK, i, 0, 255, true, 0));
+	f->tcp_flags = uint8_t(GetUint(v, K_TCP_FLAGS, i, 0, 255, true, 0));
+	f->tcp_flags_mask = uint8_t(GetUint(v, K_TCP_FLAGS_MASK, i, 0, 255, true, 0));
+	if (f->action == LR_FLOW_FORWARD) {
+		f->out_port = uint16_t(GetUint(v, K_OUT_PORT, i, 0, UINT16_MAX, false, 0));
+		if (GetString(v, K_VIA, i, buf, sizeof(buf), true)) {
+			uint8_t fam;
+			if (!ParseAddr(buf, f->via, &fam))
+				Fail(i, std::string("via \"") + buf + "\" is not an IP address");
+			if (fam != f->family)
+				Fail(i, std::string("via \"") + buf + "\" is not of the flow's family");
+		}
+	}
+	napi_value mp = Get(v, K_MIRROR_PORT, i);
+	if (!IsNullish(env_, mp)) {
+		f->flags |= LR_FLOW_F_MIRROR;
+		f->mirror_port = uint16_t(GetUint(v, K_MIRROR_PORT, i, 0, UINT16_MAX, false, 0));
+	}
+	napi_value sd = Get(v, K_SET_DSCP, i);
+	if (!IsNullish(env_, sd)) {
+		f->flags |= LR_FLOW_F_SET_DSCP;
+		f->set_dscp = uint8_t(GetUint(v, K_SET_DSCP, i, 0, 255, false, 0));
+	}
+	napi_value mt = Get(v, K_METER, i);
+	if (!IsNullish(env_, mt)) {
+		const uint64_t max = uint64_t(1) << 53;
+		char mode[16];
+		f->flags |= LR_FLOW_F_METER;
+		f->cir = GetU64(mt, K_CIR, i, 0, max);
+		f->cbs = GetU64(mt, K_CBS, i, 0, max);
+		f->pir = GetU64(mt, K_PIR, i, 0, max);
+		f->pbs = GetU64(mt, K_PBS, i, 0, max);
+		GetString(mt, K_MODE, i, mode, sizeof(mode), false);
+		if (strcmp(mode, "drop-red") == 0)
+			f->meter_mode = LR_FLOW_METER_DROP_RED;
+		else if (strcmp(mode, "mark") == 0)
+			f->meter_mode = LR_FLOW_METER_MARK;
+		else
+			Fail(i, "meter mode must be 'drop-red' or 'mark'");
+		f->yellow_dscp = uint8_t(GetUint(mt, K_YELLOW_DSCP, i, 0, 255, true, 0));
+		f->red_dscp = uint8_t(GetUint(mt, K_RED_DSCP, i, 0, 255, true, 0));
+	}
+}
+
 napi_value Codec::Obj()
 {
 	napi_value o;
@@ -355,6 +481,89 @@ void Codec::SetBool(napi_value obj, Key k, bool b)
 	napi_value v;
 	Ok(napi_get_boolean(env_, b, &v));
 	Set(obj, k, v);
+}
+
+void Codec::SetBig(napi_value obj, Key k, uint64_t n)
+{
+	napi_value v;
+	Ok(napi_create_bigint_uint64(env_, n, &v));
+	Set(obj, k, v);
+}
+
+napi_value Codec::FromFlow(const lr_flow &f)
+{
+	char buf[kAddrBuf];
+	static const uint8_t zero[16] = {0};
+	napi_value o = Obj();
+	auto prefix = [&](Key k, const uint8_t *a, uint8_t plen) {
+		FormatAddr(f.family, a, buf);
+		size_t len = strlen(buf);
+		snprintf(buf + len, sizeof(buf) - len, "/%u", unsigned(plen));
+		SetStr(o, k, buf);
+	};
+	SetStr(o, K_TABLE, f.table == LR_FLOW_EXACT ? "exact" : "wildcard");
+	SetUint(o, K_ID, f.id);
+	SetUint(o, K_PRIORITY, f.priority);
+	SetUint(o, K_FAMILY, f.family);
+	SetStr(o, K_ACTION, f.action == LR_FLOW_DROP ? "drop" : f.action == LR_FLOW_FORWARD ? "forward" : "continue");
+	if (f.in_port != LR_FLOW_ANY_PORT)
+		SetUint(o, K_IN_PORT, f.in_port);
+	if (f.proto_mask != 0)
+		SetUint(o, K_PROTO, f.proto);
+	prefix(K_SRC, f.src, f.src_plen);
+	prefix(K_DST, f.dst, f.dst_plen);
+	SetUint(o, K_SPORT_LO, f.sport_lo);
+	SetUint(o, K_SPORT_HI, f.sport_hi);
+	SetUint(o, K_DPORT_LO, f.dport_lo);
+	SetUint(o, K_DPORT_HI, f.dport_hi);
+	SetUint(o, K_DSCP, f.dscp);
+	SetUint(o, K_DSCP_MASK, f.dscp_mask);
+	SetUint(o, K_TCP_FLAGS, f.tcp_flags);
+	SetUint(o, K_TCP_FLAGS_MASK, f.tcp_flags_mask);
+	if (f.action == LR_FLOW_FORWARD) {
+		SetUint(o, K_OUT_PORT, f.out_port);
+		if (memcmp(f.via, zero, 16) != 0) {
+			FormatAddr(f.family, f.via, buf);
+			SetStr(o, K_VIA, buf);
+		}
+	}
+	if (f.flags & LR_FLOW_F_MIRROR)
+		SetUint(o, K_MIRROR_PORT, f.mirror_port);
+	if (f.flags & LR_FLOW_F_SET_DSCP)
+		SetUint(o, K_SET_DSCP, f.set_dscp);
+	if (f.flags & LR_FLOW_F_METER) {
+		napi_value m = Obj();
+		auto num = [&](Key k, uint64_t n) { napi_value x; Ok(napi_create_double(env_, double(n), &x)); Set(m, k, x); };
+		num(K_CIR, f.cir);
+		num(K_CBS, f.cbs);
+		num(K_PIR, f.pir);
+		num(K_PBS, f.pbs);
+		SetStr(m, K_MODE, f.meter_mode == LR_FLOW_METER_MARK ? "mark" : "drop-red");
+		SetUint(m, K_YELLOW_DSCP, f.yellow_dscp);
+		SetUint(m, K_RED_DSCP, f.red_dscp);
+		Set(o, K_METER, m);
+	}
+	SetBig(o, K_PACKETS, f.packets);
+	SetBig(o, K_BYTES, f.bytes);
+	return o;
+}
+
+napi_value Codec::FromFlowStats(const lr_flow_stats &s)
+{
+	napi_value o = Obj();
+	auto set = [&](const char *name, napi_value v) { Ok(napi_set_named_property(env_, o, name, v)); };
+	auto u32 = [&](uint32_t n) { napi_value v; Ok(napi_create_uint32(env_, n, &v)); return v; };
+	auto big = [&](uint64_t n) { napi_value v; Ok(napi_create_bigint_uint64(env_, n, &v)); return v; };
+	set("wildcardRules", u32(s.wildcard_rules));
+	set("exactRules", u32(s.exact_rules));
+	set("wildcardMax", u32(s.wildcard_max));
+	set("exactMax", u32(s.exact_max));
+	set("aclBytes", big(s.acl_bytes));
+	set("exactBytes", big(s.exact_bytes));
+	set("lastBuildNs", big(s.last_build_ns));
+	set("builds", big(s.builds));
+	set("meters", u32(s.meters));
+	return o;
 }
 
 napi_value Codec::FromRoute(const lr_route &r)

@@ -57,6 +57,7 @@ public:
 	void ToAddr(napi_value v, uint32_t i, lr_addr *out);
 	void ToNeigh(napi_value v, uint32_t i, lr_neigh *out);
 	void ToPortSet(napi_value v, uint32_t i, lr_port_set *out);
+	void ToFlow(napi_value v, uint32_t i, lr_flow *out);
 
 	/* C -> JS (dump replies, port list, hello). */
 	napi_value FromRoute(const lr_route &r);
@@ -64,11 +65,18 @@ public:
 	napi_value FromNeigh(const lr_neigh &n);
 	napi_value FromPortInfo(const lr_port_info &p);
 	napi_value FromHello(const lr_ctl_hello_rep &h);
+	napi_value FromFlow(const lr_flow &f);
+	napi_value FromFlowStats(const lr_flow_stats &s);
 
 private:
 	enum Key {
 		K_OP, K_PREFIX, K_NEXTHOPS, K_CONNECTED, K_PORT_ID, K_VIA, K_WEIGHT,
 		K_ADDRESS, K_PREFIX_LEN, K_MAC, K_STATE, K_AGE, K_MTU, K_ADMIN_UP,
+		/* flows */
+		K_TABLE, K_ID, K_PRIORITY, K_FAMILY, K_ACTION, K_IN_PORT, K_PROTO, K_SRC, K_DST,
+		K_SPORT_LO, K_SPORT_HI, K_DPORT_LO, K_DPORT_HI, K_DSCP, K_DSCP_MASK, K_TCP_FLAGS,
+		K_TCP_FLAGS_MASK, K_OUT_PORT, K_MIRROR_PORT, K_SET_DSCP, K_PACKETS, K_BYTES,
+		K_METER, K_CIR, K_CBS, K_PIR, K_PBS, K_MODE, K_YELLOW_DSCP, K_RED_DSCP,
 		K_MAX
 	};
 
@@ -79,10 +87,15 @@ private:
 	uint32_t GetUint(napi_value obj, Key k, uint32_t i, uint32_t lo, uint32_t hi, bool optional,
 			 uint32_t def);
 	uint8_t GetOp(napi_value obj, uint32_t i);
+	/** Integer property in [lo, hi] up to 2^53 (rates in bytes per second). */
+	uint64_t GetU64(napi_value obj, Key k, uint32_t i, uint64_t lo, uint64_t hi);
 	void Set(napi_value obj, Key k, napi_value v);
 	void SetUint(napi_value obj, Key k, uint32_t v);
 	void SetStr(napi_value obj, Key k, const char *s);
 	void SetBool(napi_value obj, Key k, bool b);
+	void SetBig(napi_value obj, Key k, uint64_t n);
+	/** Optional prefix property into addr/plen (absent: /0); its family must be @p family. */
+	void GetFlowPrefix(napi_value obj, Key k, uint32_t i, uint8_t family, uint8_t *addr, uint8_t *plen);
 	napi_value Str(const char *s);
 	napi_value Obj();
 	void ClearException();

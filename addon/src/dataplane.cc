@@ -556,6 +556,9 @@ Napi::Function Dataplane::Init(Napi::Env env)
 				   InstanceMethod<&Dataplane::NeighBatch>("neighBatch"),
 				   InstanceMethod<&Dataplane::NeighDump>("neighDump"),
 				   InstanceMethod<&Dataplane::StatsClear>("statsClear"),
+				   InstanceMethod<&Dataplane::FlowBatch>("flowBatch"),
+				   InstanceMethod<&Dataplane::FlowDump>("flowDump"),
+				   InstanceMethod<&Dataplane::FlowStats>("flowStats"),
 			   });
 }
 
@@ -875,6 +878,28 @@ Napi::Value Dataplane::NeighDump(const Napi::CallbackInfo &info)
 	if (!ok)
 		return RejectNow(std::move(req), info.Env(), {LR_ERR_INVALID, -1, "family must be 0, 4 or 6"});
 	return Submit(std::move(req));
+}
+
+Napi::Value Dataplane::FlowBatch(const Napi::CallbackInfo &info)
+{
+	return Batch<lr_flow, &Codec::ToFlow>(info, LR_CTL_FLOW_BATCH);
+}
+
+Napi::Value Dataplane::FlowDump(const Napi::CallbackInfo &info)
+{
+	uint8_t family;
+	bool ok = DumpFamily(info, &family);
+	auto req = std::make_unique<ListRequest<lr_flow>>(info.Env(), LR_CTL_FLOW_DUMP, true, family,
+							  &Codec::FromFlow);
+	if (!ok)
+		return RejectNow(std::move(req), info.Env(), {LR_ERR_INVALID, -1, "family must be 0, 4 or 6"});
+	return Submit(std::move(req));
+}
+
+Napi::Value Dataplane::FlowStats(const Napi::CallbackInfo &info)
+{
+	return Submit(std::make_unique<ListRequest<lr_flow_stats>>(info.Env(), LR_CTL_FLOW_STATS, false, 0,
+								   &Codec::FromFlowStats));
 }
 
 } // namespace lr

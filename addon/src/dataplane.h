@@ -46,6 +46,9 @@ private:
 	Napi::Value NeighBatch(const Napi::CallbackInfo &info);
 	Napi::Value NeighDump(const Napi::CallbackInfo &info);
 	Napi::Value StatsClear(const Napi::CallbackInfo &info);
+	Napi::Value FlowBatch(const Napi::CallbackInfo &info);
+	Napi::Value FlowDump(const Napi::CallbackInfo &info);
+	Napi::Value FlowStats(const Napi::CallbackInfo &info);
 
 	template <typename T, void (Codec::*To)(napi_value, uint32_t, T *)>
 	Napi::Value Batch(const Napi::CallbackInfo &info, uint16_t type);

@@ -46,6 +46,14 @@ export interface LinerateClient {
   dataplane: {
     getDataplane: Unary<api.GetDataplaneRequest, api.Dataplane__Output>;
   };
+  flow: {
+    write: Unary<api.WriteFlowsRequest, api.WriteFlowsResponse__Output>;
+    /** Pages of flows with counters; iterate with for await. */
+    read(req?: api.ReadFlowsRequest): AsyncIterable<api.ReadFlowsResponse__Output>;
+    /** Every matching flow in one array. */
+    readAll(req?: api.ReadFlowsRequest): Promise<api.Flow__Output[]>;
+    getFlowStats: Unary<api.GetFlowStatsRequest, api.FlowStats__Output>;
+  };
   /** grpc.health.v1.Health/Check: "SERVING", "NOT_SERVING", ... */
   healthCheck(service?: string, opts?: { deadlineMs?: number }): Promise<string>;
   /** Resolves once the channel is connected. */
@@ -125,9 +133,11 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
   const neighbor = new services.NeighborService(addr, creds, shared);
   const stats = new services.StatsService(addr, creds, shared);
   const dataplane = new services.DataplaneService(addr, creds, shared);
+  const flow = new services.FlowService(addr, creds, shared);
   const health = new (healthClientCtor())(addr, creds, shared);
 
   const listRoutes = (req: api.ListRoutesRequest = {}): AsyncIterable<api.ListRoutesResponse__Output> => route.ListRoutes(req, md());
+  const readFlows = (req: api.ReadFlowsRequest = {}): AsyncIterable<api.ReadFlowsResponse__Output> => flow.Read(req, md());
 
   return {
     port: {
@@ -158,6 +168,16 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
       watchStats: (req = {}) => stats.WatchStats(req, md()),
     },
     dataplane: { getDataplane: unary(dataplane, 'GetDataplane', md) },
+    flow: {
+      write: unary(flow, 'Write', md),
+      read: readFlows,
+      async readAll(req = {}) {
+        const out: api.Flow__Output[] = [];
+        for await (const page of readFlows(req)) out.push(...page.flows);
+        return out;
+      },
+      getFlowStats: unary(flow, 'GetFlowStats', md),
+    },
     async healthCheck(service = '', opts = {}) {
       const res = await unary<{ service: string }, { status: string }>(health, 'Check', md)({ service }, opts);
       return res.status;
@@ -165,7 +185,7 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
     waitReady: (timeoutMs) =>
       new Promise((resolve, reject) => port.waitForReady(Date.now() + timeoutMs, (e) => (e ? reject(e) : resolve()))),
     close() {
-      for (const c of [route, neighbor, stats, dataplane, health]) c.close();
+      for (const c of [route, neighbor, stats, dataplane, flow, health]) c.close();
       port.close();
     },
   };

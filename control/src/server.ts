@@ -25,6 +25,7 @@ import { startMetrics } from './metrics';
 import { DesiredState } from './model/state';
 import { loadProto } from './proto';
 import { dataplaneService } from './services/dataplane';
+import { flowService } from './services/flow';
 import { guardService, receiveLimit } from './services/guard';
 import { neighborService } from './services/neighbor';
 import { portService } from './services/port';
@@ -185,6 +186,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   }));
   server.addService(...guardService(services.NeighborService.service, neighborService(controller, log)));
   server.addService(...guardService(services.StatsService.service, statsService(controller, log)));
+  server.addService(...guardService(services.FlowService.service, flowService(controller, log)));
   server.addService(...guardService(services.DataplaneService.service,
     dataplaneService(controller, supervisor, { name: config.name, ctlPath: paths.ctlPath }, log)));
   health.addToServer(server);

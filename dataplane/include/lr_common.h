@@ -71,7 +71,9 @@ enum lr_status {
 	X(UNHANDLED,      "unhandled",      "no stage of the pipeline took the packet (a bug)") \
 	X(MARTIAN_SOURCE, "martian_source", "source is 0/8, 127/8, 240/4, ::, ::1 or one of our own addresses (RFC 1812 5.3.7)") \
 	X(RPF_FAILED,     "rpf_failed",     "unicast RPF: no route back to the source through the input port (RFC 3704)") \
-	X(DIRECTED_BROADCAST, "directed_broadcast", "to a connected subnet's broadcast address (RFC 2644)")
+	X(DIRECTED_BROADCAST, "directed_broadcast", "to a connected subnet's broadcast address (RFC 2644)") \
+	X(FLOW_DROP,      "flow_drop",      "a flow rule's action is drop") \
+	X(FLOW_METER,     "flow_meter_drop", "red under a flow rule's meter (trTCM)")
 
 enum lr_drop_reason {
 #define LR_DROP_ENUM_(sym, name, help) LR_DROP_##sym,

@@ -26,6 +26,7 @@
 
 #include <stdint.h>
 #include "lr_common.h"
+#include "lr_flow.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,6 +51,9 @@ enum lr_ctl_type {
 	LR_CTL_NEIGH_DUMP = 8,   /**< req: lr_ctl_dump_req; rep: lr_ctl_dump_rep + count x lr_neigh */
 	LR_CTL_STATS_CLEAR = 9,  /**< req: -; rep: - (zeroes software counters) */
 	LR_CTL_PORT_SET = 10,    /**< req: count x lr_port_set; rep: - (admin state, MTU) */
+	LR_CTL_FLOW_BATCH = 11,  /**< req: count x lr_flow (lr_flow.h); rep: - */
+	LR_CTL_FLOW_DUMP = 12,   /**< req: lr_ctl_dump_req; rep: lr_ctl_dump_rep + count x lr_flow (with counters) */
+	LR_CTL_FLOW_STATS = 13,  /**< req: -; rep: 1 x lr_flow_stats */
 	LR_CTL_REPLY = 0x8000,
 };
 

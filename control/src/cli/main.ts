@@ -16,6 +16,7 @@ import { createLab, destroyLab } from '../lab/lab';
 import { createLogger } from '../log';
 import { demoConfigPath } from '../paths';
 import { startServer } from '../server';
+import { flowSpec, matchText } from '../model/flowspec';
 import { neighborsTable, portsTable, routeLine, statsScreen } from './format';
 
 const program = new Command();
@@ -210,6 +211,76 @@ neigh.command('list').description('static, learned and incomplete entries')
     const { neighbors } = await c.neighbor.listNeighbors({ family: familyOpt(o.family), port: o.port ?? '' });
     if (o.json) json(neighbors);
     else process.stdout.write(neighborsTable(neighbors) + '\n');
+  }));
+
+// ---------------------------------------------------------------- flow
+const flow = program.command('flow').description('flow tables: wildcard rules and exact-match flows');
+const intOpt = (name: string, max: number) => (v: string): number => {
+  if (!/^\d+$/.test(v) || Number(v) > max) throw new Error(`${name} must be an integer 0..${max}`);
+  return Number(v);
+};
+flow.command('add <match...>')
+  .description("insert a flow, e.g. flow add --id 7 --priority 10 'ip src 10.0.0.0/8 and tcp dport 443' --action drop")
+  .option('--id <n>', 'rule id (default: one above the highest in use)', intOpt('--id', 0xffffffff))
+  .option('--priority <n>', 'wildcard priority 0..65535, higher wins (ties: lower id)', intOpt('--priority', 65535))
+  .option('--exact', 'exact-match (5-tuple) table')
+  .option('--action <action>', "drop | continue | 'forward PORT [via IP]'", 'continue')
+  .option('--mirror <port>', 'send a copy of every matching frame out of this port')
+  .option('--set-dscp <n>', 'rewrite the DSCP', intOpt('--set-dscp', 63))
+  .option('--meter <spec>', 'trTCM: cir=RATE,cbs=BYTES,pir=RATE,pbs=BYTES[,mark=YELLOW/RED] (bytes/s; k m g); red dropped unless mark=')
+  .option('--modify', 'replace an existing flow of this id instead')
+  .action((words: string[], o: { id?: number; priority?: number; exact?: boolean; action: string; mirror?: string; setDscp?: number;
+    meter?: string; modify?: boolean }) => withClient(async (c) => {
+    let id = o.id;
+    if (id === undefined) {
+      const all = await c.flow.readAll({});
+      id = all.reduce((m, f) => Math.max(m, Number(f.id) + 1), 1);
+    }
+    const f = flowSpec({ id, match: words.join(' '), action: o.action, priority: o.priority, exact: o.exact, mirror: o.mirror,
+      setDscp: o.setDscp, meter: o.meter });
+    await c.flow.write({ updates: [{ type: o.modify ? 'MODIFY' : 'INSERT', flow: f }] });
+    process.stdout.write(`flow ${id}\n`);
+  }));
+flow.command('del <id...>').description('delete flows by id')
+  .option('--exact', 'they are in the exact-match table')
+  .option('--continue-on-error', 'delete the ones that exist, report the others')
+  .action((ids: string[], o: { exact?: boolean; continueOnError?: boolean }) => withClient(async (c) => {
+    const r = await c.flow.write({
+      atomicity: o.continueOnError ? 'CONTINUE_ON_ERROR' : 'ROLLBACK_ON_ERROR',
+      updates: ids.map((id) => ({ type: 'DELETE', flow: { id: intOpt('id', 0xffffffff)(id), table: o.exact ? 'FLOW_TABLE_EXACT' : 'FLOW_TABLE_WILDCARD' } })),
+    });
+    r.statuses.forEach((s, i) => { if (s.code) process.stderr.write(`${ids[i]}: ${status[s.code] ?? s.code}: ${s.message}\n`); });
+    process.stdout.write(`deleted ${r.applied}\n`);
+    if (r.statuses.some((s) => s.code)) process.exitCode = 1;
+  }));
+flow.command('list').description('flows with their counters, in id order')
+  .addOption(new Option('--table <t>', 'only this table').choices(['wildcard', 'exact']))
+  .addOption(new Option('--family <n>', 'IP version').choices(['4', '6']))
+  .option('--json', 'one JSON object per line')
+  .action((o: { table?: string; family?: string; json?: boolean }) => withClient(async (c) => {
+    const table = o.table === 'wildcard' ? 'FLOW_TABLE_WILDCARD' : o.table === 'exact' ? 'FLOW_TABLE_EXACT' : 'FLOW_TABLE_UNSPECIFIED';
+    for await (const page of c.flow.read({ table, family: familyOpt(o.family), pageSize: 4096 })) {
+      const lines = page.flows.map((f) => {
+        if (o.json) return JSON.stringify(f);
+        const a = f.action;
+        const act = !a ? '?' : a.kind === 'FORWARD' ? `forward ${a.port}${a.via ? ` via ${a.via}` : ''}` : a.kind.toLowerCase();
+        const m = a?.meter;
+        const meter = m ? ` meter cir=${m.cir},cbs=${m.cbs},pir=${m.pir},pbs=${m.pbs}${m.mode === 'MARK' ? `,mark=${m.yellowDscp}/${m.redDscp}` : ''}` : '';
+        const mods = `${a?.mirrorPort ? ` mirror ${a.mirrorPort}` : ''}${a?.setDscp ? ` set-dscp ${a.setDscp.dscp}` : ''}${meter}`;
+        const where = f.table === 'FLOW_TABLE_EXACT' ? 'exact' : `prio ${f.priority}`;
+        return `${String(f.id).padStart(6)}  ${where.padEnd(10)} ${matchText(f.match)} -> ${act}${mods}  [${f.packets} pkts, ${f.bytes} bytes]`;
+      });
+      if (lines.length && !process.stdout.write(lines.join('\n') + '\n')) await new Promise((r) => process.stdout.once('drain', r));
+    }
+  }));
+flow.command('stats').description('table sizes, classifier memory and build time').option('--json', 'JSON output')
+  .action((o: { json?: boolean }) => withClient(async (c) => {
+    const s = await c.flow.getFlowStats({});
+    if (o.json) return json(s);
+    const mb = (b: string): string => (Number(b) / 1e6).toFixed(1);
+    process.stdout.write(`wildcard: ${s.wildcardRules}/${s.wildcardMax} rules, classifier ${mb(s.aclBytes)} MB, ` +
+      `last build ${s.lastBuildMs.toFixed(1)} ms (${s.builds} builds)\n` +
+      `exact:    ${s.exactRules}/${s.exactMax} flows, ${mb(s.exactBytes)} MB\n`);
   }));
 
 // ---------------------------------------------------------------- stats

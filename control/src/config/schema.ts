@@ -10,6 +10,8 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { defaultDataplaneBinary } from '../paths';
 import { parseInterfaceAddress, parseIp, parseMac, parsePrefix } from '../model/net';
+import { flowSpec } from '../model/flowspec';
+import { parseFlow } from '../tables/flow';
 
 const ifName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, 'interface name: 1-15 characters [A-Za-z0-9_.-]');
 const nsName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'namespace name: 1-64 characters [A-Za-z0-9_.-]');
@@ -106,6 +108,24 @@ export const LabNamespace = z.object({
   gateways: z.array(z.string()).default([]),
 }).strict();
 
+/** A flow rule in the readable syntax (model/flowspec.ts), e.g. match: "ip src 10.0.0.0/8 and tcp dport 443". */
+const FlowConfig = z.object({
+  /** Rule id (the key; unique over both tables). */
+  id: count(0, 0xffffffff),
+  /** Wildcard rules: 0..65535, higher wins (ties: lower id). */
+  priority: count(0, 65535).optional(),
+  match: z.string().min(1).max(1024),
+  /** drop | continue | forward PORT [via IP] */
+  action: z.string().min(1).max(256),
+  /** The exact-match (5-tuple) table instead of the wildcard one. */
+  exact: z.boolean().optional(),
+  /** Port that gets a copy of every matching frame. */
+  mirror: z.string().min(1).optional(),
+  setDscp: count(0, 63).optional(),
+  /** trTCM: "cir=RATE,cbs=BYTES,pir=RATE,pbs=BYTES[,mark=YELLOW/RED]" (bytes/s; k, m, g suffixes). */
+  meter: z.string().min(1).max(256).optional(),
+}).strict();
+
 export const ConfigSchema = z.object({
   /** Instance name: socket, stats file and EAL file prefix derive from it. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,22}$/, 'name: 1-23 characters [A-Za-z0-9_-]'),
@@ -132,6 +152,9 @@ export const ConfigSchema = z.object({
     routes4: count(1024, 1 << 24).optional(),
     routes6: count(1024, 1 << 22).optional(),
     neighbors: count(64, 1 << 20).optional(),
+    /** Flow table capacities (dataplane defaults: 65536 wildcard rules, 65536 exact flows). */
+    flows: count(64, 1 << 20).optional(),
+    flowsExact: count(64, 1 << 24).optional(),
     /** Sleep of an idle worker in µs (0 = pure busy polling). */
     idleSleepUs: count(0, 100000).default(0),
     /** false adds --no-pci (vdevs only). */
@@ -158,6 +181,8 @@ export const ConfigSchema = z.object({
   router: RouterConfig.default({ allowClassE: false, dropOwnSource: false, icmpRate: 100 }),
   routes: z.array(RouteConfig).default([]),
   neighbors: z.array(NeighborConfig).default([]),
+  /** Initial flow rules (FlowService), as routes: used while the state dir is empty. */
+  flows: z.array(FlowConfig).default([]),
   lab: z.object({ namespaces: z.array(LabNamespace).min(1) }).strict().optional(),
 }).strict().superRefine((cfg, ctx) => {
   const check = (p: (string | number)[], fn: () => unknown): void => {
@@ -206,6 +231,12 @@ export const ConfigSchema = z.object({
     check(['neighbors', i, 'address'], () => parseIp(n.address, ''));
     check(['neighbors', i, 'mac'], () => parseMac(n.mac, ''));
     knownPort(['neighbors', i, 'port'], n.port);
+  });
+  const flowIds = new Set<number>();
+  cfg.flows.forEach((f, i) => {
+    if (flowIds.has(f.id)) ctx.addIssue({ code: 'custom', path: ['flows', i, 'id'], message: `duplicate flow id ${f.id}` });
+    flowIds.add(f.id);
+    check(['flows', i], () => parseFlow(flowSpec(f), 'flow', names, false));
   });
   cfg.lab?.namespaces.forEach((ns, i) => {
     ns.addresses.forEach((a, j) => check(['lab', 'namespaces', i, 'addresses', j], () => parseInterfaceAddress(a, '')));

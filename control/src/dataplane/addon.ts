@@ -66,6 +66,43 @@ export interface NeighEntry {
   ageSeconds?: number;   // dumps
 }
 
+/** Flow tables (lr_flow.h): a wildcard rule (rte_acl) or an exact 5-tuple flow (rte_hash). */
+export type FlowTableName = 'wildcard' | 'exact';
+export type FlowAction = 'continue' | 'drop' | 'forward';
+export interface FlowEntry {
+  op?: BatchOp;          // batches only; 'del' reads table and id
+  table: FlowTableName;
+  id: number;            // rule id: one key space over both tables
+  family?: Family;       // required but for 'del'
+  priority?: number;     // wildcard: 0..65535, higher wins; ties: lower id wins
+  action?: FlowAction;   // required but for 'del'
+  inPort?: number;       // absent: any port
+  proto?: number;        // absent: any protocol
+  src?: string;          // prefix "10.0.0.0/8"; absent: /0 (dumps: always set)
+  dst?: string;
+  sportLo?: number; sportHi?: number;  // inclusive; absent: 0 / 65535
+  dportLo?: number; dportHi?: number;
+  dscp?: number; dscpMask?: number;
+  tcpFlags?: number; tcpFlagsMask?: number;
+  outPort?: number;      // forward
+  via?: string;          // forward: gateway; absent = on-link
+  mirrorPort?: number;   // present: mirror a copy of the frame as received
+  setDscp?: number;      // present: rewrite the DSCP
+  meter?: FlowMeter;     // present: trTCM per worker
+  packets?: bigint;      // dumps: counters summed over workers
+  bytes?: bigint;
+}
+/** trTCM (RFC 2698, colour-blind): rates in bytes per second, bursts in bytes. */
+export interface FlowMeter {
+  cir: number; cbs: number; pir: number; pbs: number;
+  mode: 'drop-red' | 'mark';
+  yellowDscp?: number; redDscp?: number;   // mark
+}
+export interface FlowStats {
+  wildcardRules: number; exactRules: number; wildcardMax: number; exactMax: number;
+  aclBytes: bigint; exactBytes: bigint; lastBuildNs: bigint; builds: bigint; meters: number;
+}
+
 export interface DataplaneError extends Error {
   code: number;          // gRPC status code
   index?: number;        // failing batch entry
@@ -100,6 +137,10 @@ export interface Dataplane {
   neighBatch(ops: NeighEntry[]): Promise<void>;
   neighDump(family?: 0 | Family): Promise<NeighEntry[]>;
   statsClear(): Promise<void>;
+  flowBatch(ops: FlowEntry[]): Promise<void>;
+  flowDump(family?: 0 | Family): Promise<FlowEntry[]>;
+  /** One entry: the tables' sizes and the last classifier build. */
+  flowStats(): Promise<FlowStats[]>;
 }
 
 /* Stats memory snapshot: every counter is a bigint (64-bit counters). */

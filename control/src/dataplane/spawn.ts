@@ -83,6 +83,8 @@ export function dataplaneArgs(r: Resolved): string[] {
   if (d.routes4 !== undefined) app.push('--routes4', String(d.routes4));
   if (d.routes6 !== undefined) app.push('--routes6', String(d.routes6));
   if (d.neighbors !== undefined) app.push('--neighbors', String(d.neighbors));
+  if (d.flows !== undefined) app.push('--flows', String(d.flows));
+  if (d.flowsExact !== undefined) app.push('--flows-exact', String(d.flowsExact));
   // The control socket belongs to whoever runs serve unless the config says otherwise.
   app.push('--ctl-uid', String(d.ctlUid ?? process.getuid?.() ?? 0));
   if (d.ctlGid !== undefined) app.push('--ctl-gid', String(d.ctlGid));

@@ -4,6 +4,7 @@
  * the order they go in is each table's declared `order`, not this list's.
  */
 import { addressTable } from './address';
+import { flowTable } from './flow';
 import { neighborTable } from './neighbor';
 import { routeTable } from './route';
 import type { AnyTable, DpEntryOf, EntryOf, TableMap } from './table';
@@ -12,6 +13,7 @@ export const tables = [
   addressTable,
   neighborTable,
   routeTable,
+  flowTable,
 ] as const;
 
 export type RegisteredTable = (typeof tables)[number];

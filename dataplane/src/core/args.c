@@ -17,7 +17,7 @@ enum {
 	OPT_NAME = 256, OPT_CTL, OPT_STATS, OPT_PORT, OPT_RXQ, OPT_PORT_RXQ,
 	OPT_RXD, OPT_TXD, OPT_MBUFS, OPT_BURST, OPT_IDLE_SLEEP, OPT_ROUTES4,
 	OPT_ROUTES6, OPT_NEIGHBORS, OPT_ALLOW_CLASS_E, OPT_DROP_OWN_SOURCE, OPT_PORT_RPF,
-	OPT_ICMP_RATE, OPT_CTL_UID, OPT_CTL_GID, OPT_CTL_TIMEOUT, OPT_CTL_IDLE, OPT_PORT_MAC, OPT_HELP,
+	OPT_ICMP_RATE, OPT_CTL_UID, OPT_CTL_GID, OPT_CTL_TIMEOUT, OPT_CTL_IDLE, OPT_PORT_MAC, OPT_FLOWS, OPT_FLOWS_EXACT, OPT_HELP,
 };
 
 static const struct option lr_opts[] = {
@@ -35,6 +35,8 @@ static const struct option lr_opts[] = {
 	{ "routes4", required_argument, NULL, OPT_ROUTES4 },
 	{ "routes6", required_argument, NULL, OPT_ROUTES6 },
 	{ "neighbors", required_argument, NULL, OPT_NEIGHBORS },
+	{ "flows", required_argument, NULL, OPT_FLOWS },
+	{ "flows-exact", required_argument, NULL, OPT_FLOWS_EXACT },
 	{ "allow-class-e", no_argument, NULL, OPT_ALLOW_CLASS_E },
 	{ "drop-own-source", no_argument, NULL, OPT_DROP_OWN_SOURCE },
 	{ "port-rpf", required_argument, NULL, OPT_PORT_RPF },
@@ -67,6 +69,8 @@ lr_args_usage(const char *prog, void *stream)
 		"  --routes4 N            IPv4 FIB capacity (default 1048576)\n"
 		"  --routes6 N            IPv6 FIB capacity (default 65536)\n"
 		"  --neighbors N          neighbor table capacity (default 16384)\n"
+		"  --flows N              wildcard flow rules, rte_acl (default 65536)\n"
+		"  --flows-exact N        exact-match flows, rte_hash (default 65536)\n"
 		"  --allow-class-e        forward IPv4 sources in 240/4 (default: martian, dropped)\n"
 		"  --drop-own-source      drop packets whose source is one of our addresses\n"
 		"  --port-rpf NAME=MODE   unicast RPF on a port (RFC 3704): strict, loose or off\n"
@@ -199,6 +203,8 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 	a->routes4 = 1u << 20;
 	a->routes6 = 1u << 16;
 	a->neighbors = 1u << 14;
+	a->flows = 1u << 16;
+	a->flows_exact = 1u << 16;
 	a->icmp_rate = 100;
 	a->ctl_gid = -1;
 	a->ctl_timeout_ms = 5000;
@@ -291,6 +297,12 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 			break;
 		case OPT_NEIGHBORS:
 			NUM_OPT(neighbors, 64, 1u << 20, "--neighbors");
+			break;
+		case OPT_FLOWS:
+			NUM_OPT(flows, 64, 1u << 20, "--flows");
+			break;
+		case OPT_FLOWS_EXACT:
+			NUM_OPT(flows_exact, 64, 1u << 24, "--flows-exact");
 			break;
 		case OPT_ALLOW_CLASS_E:
 			a->allow_class_e = 1;

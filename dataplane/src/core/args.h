@@ -43,6 +43,8 @@ struct lr_args {
 	uint32_t routes4;          /**< IPv4 FIB capacity (rules) */
 	uint32_t routes6;          /**< IPv6 FIB capacity (rules) */
 	uint32_t neighbors;        /**< neighbor table capacity */
+	uint32_t flows;            /**< wildcard flow rules (rte_acl) */
+	uint32_t flows_exact;      /**< exact-match flows (rte_hash) */
 	uint8_t allow_class_e;     /**< forward IPv4 sources in 240/4 */
 	uint8_t drop_own_source;   /**< drop sources that are our own addresses */
 	uint32_t icmp_rate;        /**< ICMP errors per second per port, 0 = none */
