@@ -67,8 +67,9 @@ program
   .option('--run-dir <dir>', 'control socket and dataplane log directory (overrides the config)')
   .option('--stop-dataplane', 'on exit also stop the dataplane (and remove the lab)')
   .option('--no-spawn', 'never start linerate-dp; wait for one to answer on the control socket')
+  .option('--metrics-listen <host:port>', 'Prometheus /metrics address ("" = off, port 0 = any free port; overrides the config)')
   .action(async (o: { config?: string; demo?: boolean; listen?: string; insecure?: boolean; stateDir?: string; runDir?: string;
-    stopDataplane?: boolean; spawn: boolean }) => {
+    stopDataplane?: boolean; spawn: boolean; metricsListen?: string }) => {
     const log = createLogger();
     let config: Config;
     try {
@@ -94,6 +95,7 @@ program
       config,
       log,
       listen: o.listen,
+      metricsListen: o.metricsListen,
       insecure: o.insecure,
       reloadOnSighup: true, // certificates and token file
       stateDir: o.stateDir ?? (o.demo ? path.join(demoDir, 'state') : undefined),
@@ -240,13 +242,17 @@ program.command('stats').description('counters and rates (Mpps per port, queue a
 
 // ---------------------------------------------------------------- dataplane
 const dataplane = program.command('dataplane').description('the dataplane process');
-dataplane.command('status').description('attachment state, pid, boot id').option('--json', 'JSON output')
+dataplane.command('status').description('attachment state, pid, boot id, packet pool use, /metrics address').option('--json', 'JSON output')
   .action((o: { json?: boolean }) => withClient(async (c) => {
     const d = await c.dataplane.getDataplane({});
     if (o.json) return json(d);
+    const size = Number(d.mbufsSize);
+    const used = Number(d.mbufsInUse);
     process.stdout.write(`${d.attached ? 'attached' : 'NOT attached'} to ${d.name} pid ${d.pid} boot ${BigInt(d.bootId).toString(16)}` +
       ` (${d.ports} ports, ${d.workers} workers); desired: ${d.routes} routes, ${d.neighbors} neighbors, ${d.addresses} addresses;` +
-      ` attaches ${d.attaches}, spawns ${d.spawns}\n`);
+      ` attaches ${d.attaches}, spawns ${d.spawns}\n` +
+      `mbufs: ${used} in use of ${size}${size ? ` (${((used / size) * 100).toFixed(1)} %)` : ''}\n` +
+      `metrics: ${d.metricsAddress ? `http://${d.metricsAddress}/metrics` : 'off'}\n`);
   }));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
