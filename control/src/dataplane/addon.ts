@@ -115,7 +115,7 @@ export interface PortHwStats {
 export interface StatsSnapshot {
   tscHz: bigint; bootId: bigint; startTimeNs: bigint; heartbeatNs: bigint;
   pid: number; nPorts: number; nWorkers: number;
-  /** The packet pool: mbufs in it and in use (per-lcore caches count as in use). */
+  /** The packet pool: mbufs in it and in use (rte_mempool_in_use_count: per-lcore caches count as free). */
   mbufs: { size: bigint; inUse: bigint };
   takenNs: bigint;   // CLOCK_MONOTONIC-based process.hrtime.bigint() at the copy
   slow: Record<string, bigint>;   // LR_SLOW_COUNTERS fields, snake_case as in lr_stats.h

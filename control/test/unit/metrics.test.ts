@@ -9,7 +9,9 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { DEFAULT_METRICS_LISTEN, parseConfig } from '../../src/config/schema';
+import { ROOT } from '../helpers/env';
 import { parsePrometheusText, sampleValue } from '../helpers/promtext';
 import { baseConfig, type Harness, startHarness } from './helpers';
 
@@ -91,6 +93,31 @@ describe('Prometheus /metrics', function () {
       assert.equal((await h.client.dataplane.getDataplane({})).attached, true);
     } finally {
       busy.close();
+    }
+  });
+});
+
+describe('Grafana dashboard (control/grafana/linerate.json)', () => {
+  it('queries only series that /metrics exports', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const dash = require(path.join(ROOT, 'control', 'grafana', 'linerate.json')) as { panels: { title: string; targets: { expr: string }[] }[] };
+    const h = await startHarness();
+    try {
+      const fams = parsePrometheusText((await httpGet(h.server.metricsAddress)).body);
+      // Declared families: a drop reason's series appears once it counts something.
+      const names = new Set([...fams.keys(), ...[...fams.values()].flatMap((f) => f.samples.map((s) => s.name))]);
+      let n = 0;
+      for (const p of dash.panels) {
+        for (const t of p.targets) {
+          for (const m of t.expr.match(/\blinerate_[a-z_]+/g) ?? []) {
+            assert.ok(names.has(m), `panel "${p.title}" queries ${m}, which /metrics does not export`);
+            n++;
+          }
+        }
+      }
+      assert.ok(n >= 20, `only ${n} series references`);
+    } finally {
+      await h.close();
     }
   });
 });

@@ -97,7 +97,8 @@ lr_stats_poll(void)
 	if (lr_shm == NULL || lr_stats_pool == NULL)
 		return;
 	lr_shm->mbufs_size = lr_stats_pool->size;
-	/* counts the per-lcore caches as in use: what a leak grows too */
+	/* mbufs in per-lcore caches count as available; in RX rings, TX rings,
+	 * our own rings and the slow path as in use (a leak grows this) */
 	lr_shm->mbufs_in_use = rte_mempool_in_use_count(lr_stats_pool);
 }
 
