@@ -45,6 +45,7 @@ export interface LinerateClient {
   };
   dataplane: {
     getDataplane: Unary<api.GetDataplaneRequest, api.Dataplane__Output>;
+    getDataplaneLog(req?: api.GetDataplaneLogRequest): grpc.ClientReadableStream<api.DataplaneLog__Output>;
   };
   /** grpc.health.v1.Health/Check: "SERVING", "NOT_SERVING", ... */
   healthCheck(service?: string, opts?: { deadlineMs?: number }): Promise<string>;
@@ -157,7 +158,10 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
       getStats: unary(stats, 'GetStats', md),
       watchStats: (req = {}) => stats.WatchStats(req, md()),
     },
-    dataplane: { getDataplane: unary(dataplane, 'GetDataplane', md) },
+    dataplane: {
+      getDataplane: unary(dataplane, 'GetDataplane', md),
+      getDataplaneLog: (req = {}) => dataplane.GetDataplaneLog(req, md()),
+    },
     async healthCheck(service = '', opts = {}) {
       const res = await unary<{ service: string }, { status: string }>(health, 'Check', md)({ service }, opts);
       return res.status;

@@ -176,7 +176,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     ...opts.timings,
   });
 
-  const metricsInfo = { name: config.name, ctlPath: paths.ctlPath, address: '' };
+  const metricsInfo = { name: config.name, ctlPath: paths.ctlPath, logPath: paths.logPath, address: '' };
   // A full batch (65536 routes with next hops) is well over gRPC's 4 MiB default; the
   // limit is the largest valid batch (arithmetic in receiveLimit), nothing more.
   const recvLimit = receiveLimit(addon.limits.maxBatch, addon.limits.maxEcmp);

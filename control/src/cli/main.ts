@@ -255,6 +255,19 @@ dataplane.command('status').description('attachment state, pid, boot id, packet 
       `metrics: ${d.metricsAddress ? `http://${d.metricsAddress}/metrics` : 'off'}\n`);
   }));
 
+dataplane.command('log').description('the dataplane\'s log (its output, kept by serve in runDir/dataplane.log)')
+  .option('-n, --lines <n>', 'lines of history (max 10000)', '100')
+  .option('-f, --follow', 'keep printing lines as the dataplane writes them (Ctrl-C stops)')
+  .action((o: { lines: string; follow?: boolean }) => withClient(async (c) => {
+    const stream = c.dataplane.getDataplaneLog({ lines: Number(o.lines), follow: !!o.follow });
+    process.once('SIGINT', () => stream.cancel());
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (m: api.DataplaneLog__Output) => { if (m.lines.length) process.stdout.write(m.lines.join('\n') + '\n'); });
+      stream.on('error', (e: { code?: number }) => (e.code === status.CANCELLED ? resolve() : reject(e)));
+      stream.on('end', resolve);
+    });
+  }));
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`${e instanceof ConfigError ? e.message : describeError(e)}\n`);
   process.exit(1);

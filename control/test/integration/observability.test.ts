@@ -3,8 +3,9 @@
  * vdevs run by the real `linerate serve`, after real packets (scapy):
  * Prometheus /metrics (strictly parsed, equal to `linerate stats --json`),
  * DPDK telemetry through Debian's dpdk-telemetry.py, the packet pool in
- * `linerate dataplane status`, and gRPC health going NOT_SERVING while the
- * dataplane is gone.
+ * `linerate dataplane status`, the dataplane's log through `linerate
+ * dataplane log` (and followed across a respawn), and gRPC health going
+ * NOT_SERVING while the dataplane is gone.
  *
  *   w0.host (tests) ── veth ── p0 ┐
  *                                 linerate-dp
@@ -232,8 +233,21 @@ describe('integration: observability (metrics, telemetry, pool, health)', functi
     assert.equal(bad['/linerate/port'], null, 'an unknown port is refused, not a crash');
   });
 
-  it('reports NOT_SERVING while the dataplane is gone, SERVING once respawned', async () => {
+  it('shows the dataplane\'s own log through `linerate dataplane log`', async () => {
+    const out = await cli('dataplane', 'log', '-n', '50');
+    assert.match(out, new RegExp(`LINERATE: ${rig!.serve.opts.name} ready: 2 port\\(s\\), 1 worker\\(s\\)`));
+    assert.match(out, /^=== \d{4}-\d\d-\d\dT\S+ \S*linerate-dp /m, 'the spawn header serve writes');
+    assert.equal((await cli('dataplane', 'log', '-n', '1')).trimEnd().split('\n').length, 1);
+  });
+
+  it('reports NOT_SERVING while the dataplane is gone, SERVING once respawned (the log follows it)', async () => {
     const old = await client().dataplane.getDataplane({});
+    // Follow the log across the respawn: the new dataplane's "ready" line arrives on the stream.
+    const follow = client().dataplane.getDataplaneLog({ lines: 1, follow: true });
+    const followed: string[] = [];
+    follow.on('data', (m: { lines: string[] }) => followed.push(...m.lines));
+    follow.on('error', () => undefined);
+    await sleep(500);
     process.kill(old.pid, 'SIGKILL');
     await waitFor('old dataplane to exit', () => !isAlive(old.pid), 5000);
     await waitFor('health NOT_SERVING', async () => (await client().healthCheck('', { deadlineMs: 1000 })) === 'NOT_SERVING', 10000, 20);
@@ -242,6 +256,9 @@ describe('integration: observability (metrics, telemetry, pool, health)', functi
     const now = await client().dataplane.getDataplane({});
     assert.notEqual(now.pid, old.pid);
     rig!.pids.add(now.pid);
+    await waitFor('the respawned dataplane\'s ready line on the followed log', () => followed.some((l) => / ready: 2 port/.test(l)), 10000);
+    assert.ok(followed.some((l) => l.startsWith('=== ')), `spawn header in ${JSON.stringify(followed)}`);
+    follow.cancel();
   });
 
   describe('cleanup', () => {
