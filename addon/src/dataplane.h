@@ -43,6 +43,9 @@ private:
 	Napi::Value NeighBatch(const Napi::CallbackInfo &info);
 	Napi::Value NeighDump(const Napi::CallbackInfo &info);
 	Napi::Value StatsClear(const Napi::CallbackInfo &info);
+	Napi::Value CaptureStart(const Napi::CallbackInfo &info);
+	Napi::Value CaptureStop(const Napi::CallbackInfo &info);
+	Napi::Value CaptureInfo(const Napi::CallbackInfo &info);
 
 	template <typename T, void (Codec::*To)(napi_value, uint32_t, T *)>
 	Napi::Value Batch(const Napi::CallbackInfo &info, uint16_t type);

@@ -47,6 +47,10 @@ export interface LinerateClient {
     getDataplane: Unary<api.GetDataplaneRequest, api.Dataplane__Output>;
     getDataplaneLog(req?: api.GetDataplaneLogRequest): grpc.ClientReadableStream<api.DataplaneLog__Output>;
   };
+  capture: {
+    /** The pcapng bytes in chunks (the last carries the final counters). */
+    capture(req: api.CaptureRequest): grpc.ClientReadableStream<api.CaptureChunk__Output>;
+  };
   /** grpc.health.v1.Health/Check: "SERVING", "NOT_SERVING", ... */
   healthCheck(service?: string, opts?: { deadlineMs?: number }): Promise<string>;
   /** Resolves once the channel is connected. */
@@ -126,6 +130,7 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
   const neighbor = new services.NeighborService(addr, creds, shared);
   const stats = new services.StatsService(addr, creds, shared);
   const dataplane = new services.DataplaneService(addr, creds, shared);
+  const capture = new services.CaptureService(addr, creds, shared);
   const health = new (healthClientCtor())(addr, creds, shared);
 
   const listRoutes = (req: api.ListRoutesRequest = {}): AsyncIterable<api.ListRoutesResponse__Output> => route.ListRoutes(req, md());
@@ -158,6 +163,7 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
       getStats: unary(stats, 'GetStats', md),
       watchStats: (req = {}) => stats.WatchStats(req, md()),
     },
+    capture: { capture: (req) => capture.Capture(req, md()) },
     dataplane: {
       getDataplane: unary(dataplane, 'GetDataplane', md),
       getDataplaneLog: (req = {}) => dataplane.GetDataplaneLog(req, md()),

@@ -25,6 +25,7 @@ import { createLogger, type Logger } from './log';
 import { startMetrics } from './metrics';
 import { DesiredState } from './model/state';
 import { loadProto } from './proto';
+import { captureService } from './services/capture';
 import { dataplaneService } from './services/dataplane';
 import { guardService, receiveLimit } from './services/guard';
 import { neighborService } from './services/neighbor';
@@ -43,7 +44,7 @@ export interface ServerOptions {
   listen?: string;
   log?: Logger;
   /** The addon module (default: build/addon). Tests may pass a fake. */
-  addon?: Pick<AddonModule, 'Dataplane' | 'StatsReader' | 'limits'>;
+  addon?: Pick<AddonModule, 'Dataplane' | 'StatsReader' | 'limits' | 'dropReasons'>;
   /** serve --insecure: allow plaintext on a non-loopback address (as grpc.insecure: true). */
   insecure?: boolean;
   /** Call reload() on SIGHUP until stop() (serve does; tests may). */
@@ -191,6 +192,8 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   server.addService(...guardService(services.StatsService.service, statsService(controller, log)));
   server.addService(...guardService(services.DataplaneService.service,
     dataplaneService(controller, supervisor, metricsInfo, log)));
+  server.addService(...guardService(services.CaptureService.service,
+    captureService(controller, { runDir: paths.runDir, dropReasons: addon.dropReasons }, log)));
   health.addToServer(server);
   // Reflection also describes grpc.health.v1 so that grpcurl can call it.
   const healthDefinition = protoLoader.loadSync(healthProtoPath);

@@ -5,6 +5,7 @@
  * and token options as the config's grpc section). A failed call prints
  * the gRPC status name and message and exits non-zero.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
@@ -238,6 +239,54 @@ program.command('stats').description('counters and rates (Mpps per port, queue a
       stream.on('error', (e: { code?: number }) => (e.code === status.CANCELLED ? resolve() : reject(e))); // Ctrl-C
       stream.on('end', resolve);
     });
+  }));
+
+// ---------------------------------------------------------------- capture
+program.command('capture <port>').description('capture a port\'s frames (or what a drop reason discarded) to pcapng')
+  .requiredOption('-w, --write <file>', 'pcapng file to write, - for stdout (e.g. | tshark -r -)')
+  .option('--queue <q>', 'only this queue')
+  .addOption(new Option('--direction <dir>', 'received, sent or both').choices(['rx', 'tx', 'both']))
+  .option('--filter <expr>', 'tcpdump (pcap-filter) expression')
+  .option('--count <n>', 'stop after n frames (default: until Ctrl-C)')
+  .option('--snaplen <bytes>', 'bytes kept per frame (default 65535)')
+  .option('--drops <reason>', 'capture the frames this drop reason discarded (e.g. bad_checksum) instead')
+  .option('--rate <fps>', 'frames per second at most (default 10000)')
+  .action((portName: string, o: { write: string; queue?: string; direction?: string; filter?: string; count?: string;
+    snaplen?: string; drops?: string; rate?: string }) => withClient(async (c) => {
+    const int = (v: string | undefined, what: string): number | undefined => {
+      if (v === undefined) return undefined;
+      if (!/^\d+$/.test(v)) throw new Error(`--${what}: not a number: ${v}`);
+      return Number(v);
+    };
+    const dir = { rx: 'CAPTURE_DIRECTION_RX', tx: 'CAPTURE_DIRECTION_TX', both: 'CAPTURE_DIRECTION_BOTH' } as const;
+    const req: api.CaptureRequest = {
+      port: portName, filter: o.filter ?? '', count: String(int(o.count, 'count') ?? 0), snaplen: int(o.snaplen, 'snaplen') ?? 0,
+      rate: int(o.rate, 'rate') ?? 0, dropReason: o.drops ?? '',
+      direction: o.direction ? dir[o.direction as keyof typeof dir] : 'CAPTURE_DIRECTION_UNSPECIFIED',
+      ...(o.queue !== undefined ? { queue: int(o.queue, 'queue') } : {}),
+    };
+    const toStdout = o.write === '-';
+    const out = toStdout ? null : fs.openSync(o.write, 'w');
+    const stream = c.capture.capture(req);
+    process.once('SIGINT', () => stream.cancel());
+    let last: api.CaptureCounters__Output | null = null;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.on('data', (m: api.CaptureChunk__Output) => {
+          if (m.data.length) {
+            if (out !== null) fs.writeSync(out, m.data);
+            else if (!process.stdout.write(m.data)) { stream.pause(); process.stdout.once('drain', () => stream.resume()); }
+          }
+          if (m.counters) last = m.counters;
+        });
+        stream.on('error', (e: { code?: number }) => (e.code === status.CANCELLED ? resolve() : reject(e)));
+        stream.on('end', resolve);
+      });
+    } finally {
+      if (out !== null) fs.closeSync(out);
+    }
+    const l = last as api.CaptureCounters__Output | null;
+    if (l) process.stderr.write(`${l.written} frame(s) written; ${l.matched} matched, ${l.ringFull} lost to a full ring, ${l.rateLimited} over the rate cap\n`);
   }));
 
 // ---------------------------------------------------------------- dataplane

@@ -91,6 +91,30 @@ export interface Dataplane {
   neighBatch(ops: NeighEntry[]): Promise<void>;
   neighDump(family?: 0 | Family): Promise<NeighEntry[]>;
   statsClear(): Promise<void>;
+  /** Starts a capture (lr_capture_start); rejects INVALID_ARGUMENT naming "capture.<field>", FAILED_PRECONDITION while one runs. */
+  captureStart(c: CaptureStart): Promise<CaptureInfo>;
+  /** Stops the running capture (the file is complete once this resolves). */
+  captureStop(): Promise<CaptureInfo>;
+  captureInfo(): Promise<CaptureInfo>;
+}
+
+/** A capture as the dataplane takes it (lr_ctl.h lr_capture_start). */
+export interface CaptureStart {
+  portId: number;
+  queue?: number;          // absent = every queue
+  rx: boolean;
+  tx: boolean;
+  dropReason?: number;     // index in dropReasons: capture what it dropped (rx/tx false)
+  snaplen: number;         // 0 = 65535
+  rate: number;            // frames/s, 0 = 10000
+  count: number;           // 0 = until stopped
+  filter: string;          // tcpdump expression
+  path: string;            // pcapng file the dataplane creates
+}
+export interface CaptureInfo {
+  state: 'idle' | 'running' | 'done';
+  id: number;
+  written: bigint; matched: bigint; ringFull: bigint; rateLimited: bigint;
 }
 
 /* Stats memory snapshot: every counter is a bigint (64-bit counters). */

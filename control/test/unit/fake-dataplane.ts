@@ -156,7 +156,7 @@ export class FakeDataplane {
 }
 
 /** An AddonModule-shaped object bound to a world. */
-export function fakeAddon(world: FakeWorld): Pick<dp.AddonModule, 'Dataplane' | 'StatsReader' | 'limits'> {
+export function fakeAddon(world: FakeWorld): Pick<dp.AddonModule, 'Dataplane' | 'StatsReader' | 'limits' | 'dropReasons'> {
   return {
     Dataplane: class extends FakeDataplane { constructor() { super(world); } },
     StatsReader: class implements dp.StatsReader {
@@ -164,5 +164,6 @@ export function fakeAddon(world: FakeWorld): Pick<dp.AddonModule, 'Dataplane' | 
       close(): void { /* nothing mapped */ }
     } as unknown as new (p: string) => dp.StatsReader,
     limits: fakeLimits,
+    dropReasons: ['truncated', 'no_route', 'bad_checksum'],
   };
 }
