@@ -77,17 +77,43 @@ export function captureService(ctl: Controller, o: { runDir: string; dropReasons
     return { portId: port.portId, queue, rx, tx, dropReason, snaplen: r.snaplen, rate: r.rate, count: Number(count), filter: r.filter, path: file };
   };
 
+  /** Captures this serve streams; a running one the dataplane reports beyond these is an orphan. */
+  let active = 0;
+
+  /**
+   * A capture left running by a serve that died mid-stream (the dataplane
+   * keeps it until its count): stopped, and the files of other serves'
+   * captures removed, so that the next capture can start.
+   */
+  const stopOrphan = async (a: ReturnType<Controller['attached']>): Promise<boolean> => {
+    if (active > 0) return false;
+    const i = await a.dp.captureInfo();
+    if (i.state !== 'running') return false;
+    await a.dp.captureStop();
+    for (const f of fs.readdirSync(o.runDir)) {
+      if (/^capture-\d+-[0-9a-f]+\.pcapng$/.test(f) && !f.startsWith(`capture-${process.pid}-`)) fs.rmSync(path.join(o.runDir, f), { force: true });
+    }
+    log.warn({ id: i.id, written: i.written.toString() }, 'stopped a capture no client streams any more (its serve went away)');
+    return true;
+  };
+
   const run = async (call: Call): Promise<void> => {
     const file = path.join(o.runDir, `capture-${process.pid}-${crypto.randomBytes(4).toString('hex')}.pcapng`);
     const start = validate(call.request, file);
     const a = ctl.attached();
     let info: CaptureInfo;
     try {
-      info = await a.dp.captureStart(start);
+      try {
+        info = await a.dp.captureStart(start);
+      } catch (e) {
+        if ((e as { code?: number }).code !== status.FAILED_PRECONDITION || !(await stopOrphan(a))) throw e;
+        info = await a.dp.captureStart(start);
+      }
     } catch (e) {
       fs.rmSync(file, { force: true });
       throw fieldError(e);
     }
+    active++;
     const id = info.id;
     log.info({ id, port: call.request.port, filter: call.request.filter, drop: call.request.dropReason || undefined }, 'capture started');
     let pos = 0;
@@ -116,6 +142,7 @@ export function captureService(ctl: Controller, o: { runDir: string; dropReasons
     const finish = (err?: unknown): void => {
       if (ended) return;
       ended = true;
+      active--;
       clearInterval(timer);
       fs.rmSync(file, { force: true });
       if (err) failStream(call, err);

@@ -40,7 +40,7 @@ tx_send(struct lr_worker *w, uint16_t port, struct rte_mbuf **m, uint16_t n,
 	uint64_t bytes = 0;
 	uint16_t sent, k;
 
-	const struct lr_tap *tap = lr_tap;
+	const struct lr_tap *tap = __atomic_load_n(&lr_tap, __ATOMIC_ACQUIRE);
 
 	for (k = 0; k < n; k++)
 		bytes += m[k]->pkt_len;  /* before: a sent mbuf is the driver's */
@@ -109,7 +109,7 @@ poll_rxq(struct lr_worker *w, const struct lr_tset *ts, const struct lr_worker_r
 	n = rte_eth_rx_burst(q->dpdk_id, q->queue, v->m, w->burst);
 	if (n == 0)
 		return 0;
-	tap = lr_tap;
+	tap = __atomic_load_n(&lr_tap, __ATOMIC_ACQUIRE);
 	if (unlikely(tap != NULL))
 		tap->rx(w->idx, q->port, q->queue, v->m, n);
 	v->n = n;
