@@ -14,7 +14,7 @@ SUDO=""
 #    tshark for the packet tests, iproute2 for veth/netns, ethtool (offloads
 #    off on test veths), iputils-ping (end-to-end ping test), openssl (test
 #    certificates) and lua5.3 (luac -p of the bare-metal kit's Pktgen-DPDK script).
-DEBS=(libdpdk-dev dpdk dpdk-dev dpdk-doc cmake g++ gcc make pkg-config python3-scapy tshark iproute2 procps ethtool iputils-ping openssl lua5.3)
+DEBS=(libdpdk-dev libpcap-dev dpdk dpdk-dev dpdk-doc cmake g++ gcc make pkg-config python3-scapy tshark iproute2 procps ethtool iputils-ping openssl lua5.3)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

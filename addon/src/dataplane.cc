@@ -167,6 +167,58 @@ private:
 };
 
 /**
+ * Packet capture (LR_CTL_CAPTURE_*): an optional lr_capture_start request,
+ * one lr_capture_info in the reply, resolved as
+ * {state, id, written, matched, ringFull, rateLimited} (counters bigint).
+ */
+class CaptureRequest : public Request {
+public:
+	CaptureRequest(Napi::Env env, uint16_t type) : Request(env, false), type_(type)
+	{
+		msg_.resize(sizeof(lr_ctl_hdr));
+	}
+	void SetStart(const lr_capture_start &c)
+	{
+		msg_.resize(sizeof(lr_ctl_hdr) + sizeof(c));
+		memcpy(msg_.data() + sizeof(lr_ctl_hdr), &c, sizeof(c));
+		count_ = 1;
+	}
+
+	void Execute(CtlConn &conn) override
+	{
+		std::vector<uint8_t> body;
+		uint32_t n = 0;
+		status_ = conn.Transact(msg_, type_, count_, body, n);
+		if (status_.ok() && (n != 1 || body.size() != sizeof(rep_)))
+			status_ = Status::Error(LR_ERR_INTERNAL, "malformed capture reply: " + std::to_string(body.size()) +
+									  " bytes");
+		if (status_.ok())
+			memcpy(&rep_, body.data(), sizeof(rep_));
+	}
+
+protected:
+	bool Resolve(Napi::Env env) override
+	{
+		static const char *const states[] = {"idle", "running", "done"};
+		Napi::Object o = Napi::Object::New(env);
+		o.Set("state", rep_.state < 3 ? states[rep_.state] : "unknown");
+		o.Set("id", Napi::Number::New(env, rep_.id));
+		o.Set("written", Napi::BigInt::New(env, rep_.written));
+		o.Set("matched", Napi::BigInt::New(env, rep_.matched));
+		o.Set("ringFull", Napi::BigInt::New(env, rep_.ring_full));
+		o.Set("rateLimited", Napi::BigInt::New(env, rep_.rate_limited));
+		deferred_.Resolve(o);
+		return true;
+	}
+
+private:
+	uint16_t type_;
+	uint32_t count_ = 0;
+	std::vector<uint8_t> msg_;
+	lr_capture_info rep_{};
+};
+
+/**
  * A list reply: count x T after the status, preceded by lr_ctl_dump_rep for
  * paged dumps, which are requested again from the returned cursor until
  * done. Each page is turned into JS objects as it arrives, so only one page
@@ -559,6 +611,9 @@ Napi::Function Dataplane::Init(Napi::Env env)
 				   InstanceMethod<&Dataplane::FlowBatch>("flowBatch"),
 				   InstanceMethod<&Dataplane::FlowDump>("flowDump"),
 				   InstanceMethod<&Dataplane::FlowStats>("flowStats"),
+				   InstanceMethod<&Dataplane::CaptureStart>("captureStart"),
+				   InstanceMethod<&Dataplane::CaptureStop>("captureStop"),
+				   InstanceMethod<&Dataplane::CaptureInfo>("captureInfo"),
 			   });
 }
 
@@ -829,6 +884,54 @@ Napi::Value Dataplane::NeighBatch(const Napi::CallbackInfo &info)
 Napi::Value Dataplane::StatsClear(const Napi::CallbackInfo &info)
 {
 	return Submit(std::make_unique<MsgRequest>(info.Env(), LR_CTL_STATS_CLEAR, false));
+}
+
+/** captureStart({portId, queue?, rx, tx, dropReason?, snaplen, rate, count, filter, path}). */
+Napi::Value Dataplane::CaptureStart(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto req = std::make_unique<CaptureRequest>(env, LR_CTL_CAPTURE_START);
+	if (info.Length() < 1 || !info[0].IsObject())
+		return RejectNow(std::move(req), env, InputError{LR_ERR_INVALID, -1, "expected a capture object"});
+	Napi::Object o = info[0].As<Napi::Object>();
+	auto num = [&](const char *k, double dflt) {
+		Napi::Value v = o.Get(k);
+		return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : dflt;
+	};
+	auto str = [&](const char *k) {
+		Napi::Value v = o.Get(k);
+		return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+	};
+	lr_capture_start c;
+	memset(&c, 0, sizeof(c));
+	c.port_id = uint16_t(num("portId", 0));
+	c.queue = uint16_t(num("queue", LR_CAPTURE_ANY_QUEUE));
+	c.dirs = uint8_t((o.Get("rx").ToBoolean() ? LR_CAPTURE_RX : 0) | (o.Get("tx").ToBoolean() ? LR_CAPTURE_TX : 0));
+	c.drop_reason = uint8_t(num("dropReason", LR_CAPTURE_NO_DROP));
+	c.snaplen = uint32_t(num("snaplen", 0));
+	c.rate = uint32_t(num("rate", 0));
+	c.count = uint64_t(num("count", 0));
+	std::string filter = str("filter"), path = str("path");
+	if (filter.size() >= sizeof(c.filter))
+		return RejectNow(std::move(req), env,
+				 InputError{LR_ERR_INVALID, -1, "capture.filter: longer than " +
+									std::to_string(sizeof(c.filter) - 1) + " bytes"});
+	if (path.size() >= sizeof(c.path))
+		return RejectNow(std::move(req), env, InputError{LR_ERR_INVALID, -1, "capture.path: too long"});
+	memcpy(c.filter, filter.data(), filter.size());
+	memcpy(c.path, path.data(), path.size());
+	req->SetStart(c);
+	return Submit(std::move(req));
+}
+
+Napi::Value Dataplane::CaptureStop(const Napi::CallbackInfo &info)
+{
+	return Submit(std::make_unique<CaptureRequest>(info.Env(), LR_CTL_CAPTURE_STOP));
+}
+
+Napi::Value Dataplane::CaptureInfo(const Napi::CallbackInfo &info)
+{
+	return Submit(std::make_unique<CaptureRequest>(info.Env(), LR_CTL_CAPTURE_INFO));
 }
 
 Napi::Value Dataplane::PortList(const Napi::CallbackInfo &info)

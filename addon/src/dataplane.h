@@ -49,6 +49,9 @@ private:
 	Napi::Value FlowBatch(const Napi::CallbackInfo &info);
 	Napi::Value FlowDump(const Napi::CallbackInfo &info);
 	Napi::Value FlowStats(const Napi::CallbackInfo &info);
+	Napi::Value CaptureStart(const Napi::CallbackInfo &info);
+	Napi::Value CaptureStop(const Napi::CallbackInfo &info);
+	Napi::Value CaptureInfo(const Napi::CallbackInfo &info);
 
 	template <typename T, void (Codec::*To)(napi_value, uint32_t, T *)>
 	Napi::Value Batch(const Napi::CallbackInfo &info, uint16_t type);

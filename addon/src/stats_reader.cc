@@ -141,6 +141,12 @@ Napi::Value StatsReader::Snapshot(const Napi::CallbackInfo &info)
 	o.Set("pid", num(s.pid));
 	o.Set("nPorts", num(s.n_ports));
 	o.Set("nWorkers", num(s.n_workers));
+	{
+		Napi::Object mb = Napi::Object::New(env);
+		mb.Set("size", big(s.mbufs_size));
+		mb.Set("inUse", big(s.mbufs_in_use));
+		o.Set("mbufs", mb);
+	}
 	o.Set("takenNs", Napi::BigInt::New(env, t0 + (t1 - t0) / 2));
 
 	Napi::Object slow = Napi::Object::New(env);

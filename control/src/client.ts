@@ -45,6 +45,11 @@ export interface LinerateClient {
   };
   dataplane: {
     getDataplane: Unary<api.GetDataplaneRequest, api.Dataplane__Output>;
+    getDataplaneLog(req?: api.GetDataplaneLogRequest): grpc.ClientReadableStream<api.DataplaneLog__Output>;
+  };
+  capture: {
+    /** The pcapng bytes in chunks (the last carries the final counters). */
+    capture(req: api.CaptureRequest): grpc.ClientReadableStream<api.CaptureChunk__Output>;
   };
   flow: {
     write: Unary<api.WriteFlowsRequest, api.WriteFlowsResponse__Output>;
@@ -134,6 +139,7 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
   const stats = new services.StatsService(addr, creds, shared);
   const dataplane = new services.DataplaneService(addr, creds, shared);
   const flow = new services.FlowService(addr, creds, shared);
+  const capture = new services.CaptureService(addr, creds, shared);
   const health = new (healthClientCtor())(addr, creds, shared);
 
   const listRoutes = (req: api.ListRoutesRequest = {}): AsyncIterable<api.ListRoutesResponse__Output> => route.ListRoutes(req, md());
@@ -167,7 +173,11 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
       getStats: unary(stats, 'GetStats', md),
       watchStats: (req = {}) => stats.WatchStats(req, md()),
     },
-    dataplane: { getDataplane: unary(dataplane, 'GetDataplane', md) },
+    capture: { capture: (req) => capture.Capture(req, md()) },
+    dataplane: {
+      getDataplane: unary(dataplane, 'GetDataplane', md),
+      getDataplaneLog: (req = {}) => dataplane.GetDataplaneLog(req, md()),
+    },
     flow: {
       write: unary(flow, 'Write', md),
       read: readFlows,
@@ -185,7 +195,7 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
     waitReady: (timeoutMs) =>
       new Promise((resolve, reject) => port.waitForReady(Date.now() + timeoutMs, (e) => (e ? reject(e) : resolve()))),
     close() {
-      for (const c of [route, neighbor, stats, dataplane, flow, health]) c.close();
+      for (const c of [route, neighbor, stats, dataplane, flow, capture, health]) c.close();
       port.close();
     },
   };

@@ -12,6 +12,7 @@ import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-
 import { ReflectionService } from '@grpc/reflection';
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { type Config, ConfigError, type Resolved, resolvePaths } from './config/schema';
 import { checkPlaintext, clearStaleSocket, loadTls, readToken, ReloadableServerCredentials, tokenInterceptor,
@@ -24,6 +25,7 @@ import { createLogger, type Logger } from './log';
 import { startMetrics } from './metrics';
 import { DesiredState } from './model/state';
 import { loadProto } from './proto';
+import { captureService } from './services/capture';
 import { dataplaneService } from './services/dataplane';
 import { flowService } from './services/flow';
 import { guardService, receiveLimit } from './services/guard';
@@ -43,11 +45,13 @@ export interface ServerOptions {
   listen?: string;
   log?: Logger;
   /** The addon module (default: build/addon). Tests may pass a fake. */
-  addon?: Pick<AddonModule, 'Dataplane' | 'StatsReader' | 'limits'>;
+  addon?: Pick<AddonModule, 'Dataplane' | 'StatsReader' | 'limits' | 'dropReasons'>;
   /** serve --insecure: allow plaintext on a non-loopback address (as grpc.insecure: true). */
   insecure?: boolean;
   /** Call reload() on SIGHUP until stop() (serve does; tests may). */
   reloadOnSighup?: boolean;
+  /** Override config.metrics.listen ("" = off, port 0 = any free port). */
+  metricsListen?: string;
   /** Override config.dataplane.spawn. */
   spawn?: boolean;
   /**
@@ -69,6 +73,8 @@ export interface LinerateServer {
   supervisor: Supervisor;
   health: HealthImplementation;
   log: Logger;
+  /** "host:port" /metrics is served on, "" when off or when its address could not be bound. */
+  metricsAddress: string;
   waitAttached(timeoutMs: number): Promise<Attachment>;
   /**
    * Reads the TLS files and the token file again; new connections and calls
@@ -172,6 +178,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     ...opts.timings,
   });
 
+  const metricsInfo = { name: config.name, ctlPath: paths.ctlPath, logPath: paths.logPath, address: '' };
   // A full batch (65536 routes with next hops) is well over gRPC's 4 MiB default; the
   // limit is the largest valid batch (arithmetic in receiveLimit), nothing more.
   const recvLimit = receiveLimit(addon.limits.maxBatch, addon.limits.maxEcmp);
@@ -188,7 +195,9 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   server.addService(...guardService(services.StatsService.service, statsService(controller, log)));
   server.addService(...guardService(services.FlowService.service, flowService(controller, log)));
   server.addService(...guardService(services.DataplaneService.service,
-    dataplaneService(controller, supervisor, { name: config.name, ctlPath: paths.ctlPath }, log)));
+    dataplaneService(controller, supervisor, metricsInfo, log)));
+  server.addService(...guardService(services.CaptureService.service,
+    captureService(controller, { runDir: paths.runDir, dropReasons: addon.dropReasons }, log)));
   health.addToServer(server);
   // Reflection also describes grpc.health.v1 so that grpcurl can call it.
   const healthDefinition = protoLoader.loadSync(healthProtoPath);
@@ -227,9 +236,17 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   if (opts.reloadOnSighup) process.on('SIGHUP', onSighup);
 
   let metrics: http.Server | undefined;
-  if (config.metrics) {
-    metrics = await startMetrics(config.metrics.listen, controller, supervisor);
-    log.info({ address: config.metrics.listen }, 'metrics on /metrics');
+  const metricsListen = config.metrics.enabled ? (opts.metricsListen ?? config.metrics.listen) : '';
+  if (metricsListen !== '') {
+    try {
+      metrics = await startMetrics(metricsListen, controller, supervisor);
+      const a = metrics.address() as AddressInfo;
+      metricsInfo.address = `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+      log.info({ address: metricsInfo.address }, 'Prometheus metrics on /metrics');
+    } catch (e) {
+      // Observability must not take the control plane down: run without it, loudly.
+      log.error({ address: metricsListen, err: (e as Error).message }, 'cannot serve /metrics; running without it');
+    }
   }
 
   if (opts.beforeAttach) {
@@ -256,6 +273,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     supervisor: sup,
     health,
     log,
+    get metricsAddress() { return metricsInfo.address; },
     waitAttached: (ms) => sup.waitAttached(ms),
     reload,
     async stop(o = {}) {

@@ -54,6 +54,9 @@ enum lr_ctl_type {
 	LR_CTL_FLOW_BATCH = 11,  /**< req: count x lr_flow (lr_flow.h); rep: - */
 	LR_CTL_FLOW_DUMP = 12,   /**< req: lr_ctl_dump_req; rep: lr_ctl_dump_rep + count x lr_flow (with counters) */
 	LR_CTL_FLOW_STATS = 13,  /**< req: -; rep: 1 x lr_flow_stats */
+	LR_CTL_CAPTURE_START = 14, /**< req: lr_capture_start; rep: lr_capture_info */
+	LR_CTL_CAPTURE_STOP = 15,  /**< req: -; rep: lr_capture_info (final counts; idle: the last capture's) */
+	LR_CTL_CAPTURE_INFO = 16,  /**< req: -; rep: lr_capture_info */
 	LR_CTL_REPLY = 0x8000,
 };
 
@@ -118,6 +121,52 @@ struct lr_port_set {
 	uint16_t mtu;                /**< 0 = unchanged */
 	uint8_t admin_up;            /**< 0 down, 1 up, 0xff unchanged */
 	uint8_t pad[3];
+};
+
+/*
+ * Packet capture (dataplane/src/obs/capture.c): one at a time. The workers
+ * copy the matching frames (rte_pcapng_copy) into a bounded ring, within a
+ * rate cap; the main lcore writes them to `path` as pcapng. A full ring or
+ * the cap costs the capture frames (counted), never the forwarded ones.
+ */
+#define LR_CAPTURE_FILTER_LEN 256
+#define LR_CAPTURE_ANY_QUEUE  0xffff  /**< lr_capture_start.queue: every queue */
+#define LR_CAPTURE_NO_DROP    0xff    /**< lr_capture_start.drop_reason: capture traffic, not drops */
+#define LR_CAPTURE_SNAPLEN_MAX 65535
+#define LR_CAPTURE_RATE_DEFAULT 10000 /**< frames per second, all workers */
+#define LR_CAPTURE_RATE_MAX   1000000
+
+enum lr_capture_dir {
+	LR_CAPTURE_RX = 1,            /**< as received, before any stage */
+	LR_CAPTURE_TX = 2,            /**< as sent, rewritten */
+};
+
+struct lr_capture_start {
+	uint16_t port_id;             /**< linerate port index */
+	uint16_t queue;               /**< RX queue (TX: the worker's queue), LR_CAPTURE_ANY_QUEUE */
+	uint8_t dirs;                 /**< lr_capture_dir bits; 0 with a drop_reason */
+	uint8_t drop_reason;          /**< enum lr_drop_reason: capture the frames it dropped; LR_CAPTURE_NO_DROP */
+	uint16_t pad;
+	uint32_t snaplen;             /**< bytes kept per frame, 0 = LR_CAPTURE_SNAPLEN_MAX */
+	uint32_t rate;                /**< frames per second cap, 0 = LR_CAPTURE_RATE_DEFAULT */
+	uint64_t count;               /**< stop after this many frames written, 0 = until CAPTURE_STOP */
+	char filter[LR_CAPTURE_FILTER_LEN]; /**< tcpdump (pcap-filter) expression, "" = every frame */
+	char path[LR_PATH_LEN];       /**< pcapng file to create (must not exist), owned by --ctl-uid */
+};
+
+enum lr_capture_state {
+	LR_CAPTURE_IDLE = 0,          /**< none ever started */
+	LR_CAPTURE_RUNNING = 1,
+	LR_CAPTURE_DONE = 2,          /**< count reached or stopped: the file is complete and closed */
+};
+
+struct lr_capture_info {
+	uint32_t state;               /**< enum lr_capture_state */
+	uint32_t id;                  /**< of the capture, 1 for the first */
+	uint64_t written;             /**< frames in the file */
+	uint64_t matched;             /**< frames copied by the workers (filter passed) */
+	uint64_t ring_full;           /**< matching frames not captured: ring or copy pool full */
+	uint64_t rate_limited;        /**< matching frames not captured: over the rate cap */
 };
 
 /** An address owned by a port: answered for in ARP/ND, and its subnet is on-link. */

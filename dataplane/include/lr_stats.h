@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 #define LR_STATS_MAGIC   0x4c525354u /* "LRST" */
-#define LR_STATS_VERSION 3
+#define LR_STATS_VERSION 4
 
 #define LR_STATS_ALIGNED __attribute__((aligned(LR_CACHE_LINE)))
 
@@ -124,6 +124,8 @@ struct lr_stats_shm {
 	uint32_t n_ports;
 	uint32_t n_workers;
 	uint32_t pad;
+	uint64_t mbufs_size;            /**< mbufs in the packet pool */
+	uint64_t mbufs_in_use;          /**< of which in use (rte_mempool_in_use_count): a leak grows this */
 	struct lr_stats_slowpath slow;
 	struct lr_stats_port ports[LR_MAX_PORTS];
 	struct lr_stats_rxq rxq[LR_MAX_PORTS][LR_MAX_QUEUES];

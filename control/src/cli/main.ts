@@ -5,6 +5,7 @@
  * and token options as the config's grpc section). A failed call prints
  * the gRPC status name and message and exits non-zero.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
@@ -68,8 +69,9 @@ program
   .option('--run-dir <dir>', 'control socket and dataplane log directory (overrides the config)')
   .option('--stop-dataplane', 'on exit also stop the dataplane (and remove the lab)')
   .option('--no-spawn', 'never start linerate-dp; wait for one to answer on the control socket')
+  .option('--metrics-listen <host:port>', 'Prometheus /metrics address ("" = off, port 0 = any free port; overrides the config)')
   .action(async (o: { config?: string; demo?: boolean; listen?: string; insecure?: boolean; stateDir?: string; runDir?: string;
-    stopDataplane?: boolean; spawn: boolean }) => {
+    stopDataplane?: boolean; spawn: boolean; metricsListen?: string }) => {
     const log = createLogger();
     let config: Config;
     try {
@@ -95,6 +97,7 @@ program
       config,
       log,
       listen: o.listen,
+      metricsListen: o.metricsListen,
       insecure: o.insecure,
       reloadOnSighup: true, // certificates and token file
       stateDir: o.stateDir ?? (o.demo ? path.join(demoDir, 'state') : undefined),
@@ -309,15 +312,80 @@ program.command('stats').description('counters and rates (Mpps per port, queue a
     });
   }));
 
+// ---------------------------------------------------------------- capture
+program.command('capture <port>').description('capture a port\'s frames (or what a drop reason discarded) to pcapng')
+  .requiredOption('-w, --write <file>', 'pcapng file to write, - for stdout (e.g. | tshark -r -)')
+  .option('--queue <q>', 'only this queue')
+  .addOption(new Option('--direction <dir>', 'received, sent or both').choices(['rx', 'tx', 'both']))
+  .option('--filter <expr>', 'tcpdump (pcap-filter) expression')
+  .option('--count <n>', 'stop after n frames (default: until Ctrl-C)')
+  .option('--snaplen <bytes>', 'bytes kept per frame (default 65535)')
+  .option('--drops <reason>', 'capture the frames this drop reason discarded (e.g. bad_checksum) instead')
+  .option('--rate <fps>', 'frames per second at most (default 10000)')
+  .action((portName: string, o: { write: string; queue?: string; direction?: string; filter?: string; count?: string;
+    snaplen?: string; drops?: string; rate?: string }) => withClient(async (c) => {
+    const int = (v: string | undefined, what: string): number | undefined => {
+      if (v === undefined) return undefined;
+      if (!/^\d+$/.test(v)) throw new Error(`--${what}: not a number: ${v}`);
+      return Number(v);
+    };
+    const dir = { rx: 'CAPTURE_DIRECTION_RX', tx: 'CAPTURE_DIRECTION_TX', both: 'CAPTURE_DIRECTION_BOTH' } as const;
+    const req: api.CaptureRequest = {
+      port: portName, filter: o.filter ?? '', count: String(int(o.count, 'count') ?? 0), snaplen: int(o.snaplen, 'snaplen') ?? 0,
+      rate: int(o.rate, 'rate') ?? 0, dropReason: o.drops ?? '',
+      direction: o.direction ? dir[o.direction as keyof typeof dir] : 'CAPTURE_DIRECTION_UNSPECIFIED',
+      ...(o.queue !== undefined ? { queue: int(o.queue, 'queue') } : {}),
+    };
+    const toStdout = o.write === '-';
+    const out = toStdout ? null : fs.openSync(o.write, 'w');
+    const stream = c.capture.capture(req);
+    process.once('SIGINT', () => stream.cancel());
+    let last: api.CaptureCounters__Output | null = null;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.on('data', (m: api.CaptureChunk__Output) => {
+          if (m.data.length) {
+            if (out !== null) fs.writeSync(out, m.data);
+            else if (!process.stdout.write(m.data)) { stream.pause(); process.stdout.once('drain', () => stream.resume()); }
+          }
+          if (m.counters) last = m.counters;
+        });
+        stream.on('error', (e: { code?: number }) => (e.code === status.CANCELLED ? resolve() : reject(e)));
+        stream.on('end', resolve);
+      });
+    } finally {
+      if (out !== null) fs.closeSync(out);
+    }
+    const l = last as api.CaptureCounters__Output | null;
+    if (l) process.stderr.write(`${l.written} frame(s) written; ${l.matched} matched, ${l.ringFull} lost to a full ring, ${l.rateLimited} over the rate cap\n`);
+  }));
+
 // ---------------------------------------------------------------- dataplane
 const dataplane = program.command('dataplane').description('the dataplane process');
-dataplane.command('status').description('attachment state, pid, boot id').option('--json', 'JSON output')
+dataplane.command('status').description('attachment state, pid, boot id, packet pool use, /metrics address').option('--json', 'JSON output')
   .action((o: { json?: boolean }) => withClient(async (c) => {
     const d = await c.dataplane.getDataplane({});
     if (o.json) return json(d);
+    const size = Number(d.mbufsSize);
+    const used = Number(d.mbufsInUse);
     process.stdout.write(`${d.attached ? 'attached' : 'NOT attached'} to ${d.name} pid ${d.pid} boot ${BigInt(d.bootId).toString(16)}` +
       ` (${d.ports} ports, ${d.workers} workers); desired: ${d.routes} routes, ${d.neighbors} neighbors, ${d.addresses} addresses;` +
-      ` attaches ${d.attaches}, spawns ${d.spawns}\n`);
+      ` attaches ${d.attaches}, spawns ${d.spawns}\n` +
+      `mbufs: ${used} in use of ${size}${size ? ` (${((used / size) * 100).toFixed(1)} %)` : ''}\n` +
+      `metrics: ${d.metricsAddress ? `http://${d.metricsAddress}/metrics` : 'off'}\n`);
+  }));
+
+dataplane.command('log').description('the dataplane\'s log (its output, kept by serve in runDir/dataplane.log)')
+  .option('-n, --lines <n>', 'lines of history (max 10000)', '100')
+  .option('-f, --follow', 'keep printing lines as the dataplane writes them (Ctrl-C stops)')
+  .action((o: { lines: string; follow?: boolean }) => withClient(async (c) => {
+    const stream = c.dataplane.getDataplaneLog({ lines: Number(o.lines), follow: !!o.follow });
+    process.once('SIGINT', () => stream.cancel());
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (m: api.DataplaneLog__Output) => { if (m.lines.length) process.stdout.write(m.lines.join('\n') + '\n'); });
+      stream.on('error', (e: { code?: number }) => (e.code === status.CANCELLED ? resolve() : reject(e)));
+      stream.on('end', resolve);
+    });
   }));
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -26,6 +26,8 @@ const fileMode = z.union([
   z.number().int().min(0).max(0o777, 'at most 0o777: write the mode as a quoted octal string such as "0660"'),
 ]);
 const filePath = z.string().min(1).max(4096);
+/** Default address of serve's Prometheus /metrics: loopback only; 9464 is the port OpenTelemetry's Prometheus exporter uses. */
+export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9464';
 
 export const TlsConfig = z.object({
   /** PEM certificate chain and private key of the server. */
@@ -130,8 +132,16 @@ export const ConfigSchema = z.object({
   /** Instance name: socket, stats file and EAL file prefix derive from it. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,22}$/, 'name: 1-23 characters [A-Za-z0-9_-]'),
   grpc: GrpcConfig.default(() => ({ listen: '127.0.0.1:50051', socketMode: 0o660, insecure: false })),
-  /** Prometheus /metrics endpoint, off unless set. */
-  metrics: z.object({ listen }).strict().optional(),
+  /**
+   * Prometheus /metrics endpoint: on by default on loopback. `enabled: false`
+   * or `listen: ''` turns it off; port 0 picks a free port (logged, and in
+   * `linerate dataplane status`). It is never fatal: when the address cannot
+   * be bound, serve logs the error and runs without it.
+   */
+  metrics: z.object({
+    enabled: z.boolean().default(true),
+    listen: z.union([z.literal(''), listen]).default(DEFAULT_METRICS_LISTEN),
+  }).strict().default(() => ({ enabled: true, listen: DEFAULT_METRICS_LISTEN })),
   /** Desired state (snapshot + journal); default /var/lib/linerate/NAME. */
   stateDir: z.string().min(1).optional(),
   /** Control socket and dataplane log; default /run/linerate/NAME. */

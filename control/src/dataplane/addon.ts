@@ -141,6 +141,30 @@ export interface Dataplane {
   flowDump(family?: 0 | Family): Promise<FlowEntry[]>;
   /** One entry: the tables' sizes and the last classifier build. */
   flowStats(): Promise<FlowStats[]>;
+  /** Starts a capture (lr_capture_start); rejects INVALID_ARGUMENT naming "capture.<field>", FAILED_PRECONDITION while one runs. */
+  captureStart(c: CaptureStart): Promise<CaptureInfo>;
+  /** Stops the running capture (the file is complete once this resolves). */
+  captureStop(): Promise<CaptureInfo>;
+  captureInfo(): Promise<CaptureInfo>;
+}
+
+/** A capture as the dataplane takes it (lr_ctl.h lr_capture_start). */
+export interface CaptureStart {
+  portId: number;
+  queue?: number;          // absent = every queue
+  rx: boolean;
+  tx: boolean;
+  dropReason?: number;     // index in dropReasons: capture what it dropped (rx/tx false)
+  snaplen: number;         // 0 = 65535
+  rate: number;            // frames/s, 0 = 10000
+  count: number;           // 0 = until stopped
+  filter: string;          // tcpdump expression
+  path: string;            // pcapng file the dataplane creates
+}
+export interface CaptureInfo {
+  state: 'idle' | 'running' | 'done';
+  id: number;
+  written: bigint; matched: bigint; ringFull: bigint; rateLimited: bigint;
 }
 
 /* Stats memory snapshot: every counter is a bigint (64-bit counters). */
@@ -165,6 +189,8 @@ export interface PortHwStats {
 export interface StatsSnapshot {
   tscHz: bigint; bootId: bigint; startTimeNs: bigint; heartbeatNs: bigint;
   pid: number; nPorts: number; nWorkers: number;
+  /** The packet pool: mbufs in it and in use (rte_mempool_in_use_count: per-lcore caches count as free). */
+  mbufs: { size: bigint; inUse: bigint };
   takenNs: bigint;   // CLOCK_MONOTONIC-based process.hrtime.bigint() at the copy
   slow: Record<string, bigint>;   // LR_SLOW_COUNTERS fields, snake_case as in lr_stats.h
   ports: PortHwStats[];

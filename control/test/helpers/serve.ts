@@ -55,6 +55,8 @@ export class Serve {
   readonly pidPath: string;
   readonly logPath: string;
   grpcPort = 0;
+  /** Port of serve's /metrics on 127.0.0.1 (its own per test: serves never collide). */
+  metricsPort = 0;
   proc: ChildProcess | undefined;
   client: TestClient | undefined;
   /** serve's stdout + stderr, for failure messages. */
@@ -79,6 +81,7 @@ export class Serve {
     const cfg = {
       name: this.opts.name,
       grpc: { listen: `127.0.0.1:${this.grpcPort}` },
+      metrics: { listen: `127.0.0.1:${this.metricsPort}` },
       runDir: this.runDir,
       dataplane: { binary: DP_BIN, lcores: '0,1', rxQueues: 1, idleSleepUs: this.opts.idleSleepUs ?? 50,
         // Test-sized tables: the 1M-route default takes ~1.4 GB of hugepages.
@@ -95,6 +98,7 @@ export class Serve {
   async start(timeoutMs = 60000): Promise<void> {
     if (!this.grpcPort) {
       this.grpcPort = await freePort();
+      this.metricsPort = await freePort();
       this.writeConfig();
     }
     const args = [CLI, 'serve', '--config', this.configPath, '--state-dir', this.stateDir, '--listen', `127.0.0.1:${this.grpcPort}`, ...(this.opts.serveArgs ?? [])];

@@ -96,6 +96,7 @@ export class FakeWorld {
       tscHz: 1_000_000_000n, bootId: this.bootId, startTimeNs: 0n,
       heartbeatNs: this.heartbeatNs ?? BigInt(Date.now()) * 1_000_000n,
       pid: this.pid, nPorts: this.ports.length, nWorkers: 1, takenNs: process.hrtime.bigint(),
+      mbufs: { size: 8192n, inUse: 1024n },
       slow: { punt_rx: 0n, arp_request_rx: 0n },
       ports: this.ports.map((p) => ({
         name: p.name, ipackets: this.rxPackets, opackets: this.rxPackets, ibytes: this.rxPackets * 64n, obytes: this.rxPackets * 64n,
@@ -159,7 +160,7 @@ export class FakeDataplane {
 }
 
 /** An AddonModule-shaped object bound to a world. */
-export function fakeAddon(world: FakeWorld): Pick<dp.AddonModule, 'Dataplane' | 'StatsReader' | 'limits'> {
+export function fakeAddon(world: FakeWorld): Pick<dp.AddonModule, 'Dataplane' | 'StatsReader' | 'limits' | 'dropReasons'> {
   return {
     Dataplane: class extends FakeDataplane { constructor() { super(world); } },
     StatsReader: class implements dp.StatsReader {
@@ -167,5 +168,6 @@ export function fakeAddon(world: FakeWorld): Pick<dp.AddonModule, 'Dataplane' | 
       close(): void { /* nothing mapped */ }
     } as unknown as new (p: string) => dp.StatsReader,
     limits: fakeLimits,
+    dropReasons: ['truncated', 'no_route', 'bad_checksum'],
   };
 }

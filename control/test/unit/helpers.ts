@@ -34,7 +34,7 @@ export interface Harness {
 
 /** Transport options of startHarness: server options (listen, insecure, ...) and the client's. */
 export interface HarnessTransport {
-  server?: Pick<ServerOptions, 'listen' | 'insecure' | 'reloadOnSighup' | 'log'>;
+  server?: Pick<ServerOptions, 'listen' | 'insecure' | 'reloadOnSighup' | 'log' | 'metricsListen'>;
   client?: ClientOptions;
 }
 
@@ -52,6 +52,7 @@ export async function startHarness(over: Partial<ConfigInput> = {}, world = new 
     stateDir: path.join(dir, 'state'),
     runDir,
     listen: '127.0.0.1:0',
+    metricsListen: '127.0.0.1:0',
     log: silentLogger,
     addon: fakeAddon(world),
     spawn: false,

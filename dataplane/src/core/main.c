@@ -110,6 +110,7 @@ main_loop(void)
 		now = rte_rdtsc();
 		if (now >= next_port) {
 			lr_port_poll();
+			lr_stats_poll();
 			next_port = now + hz / 1000 * PORT_POLL_MS;
 		}
 		if (now >= next_timer) {
@@ -213,6 +214,7 @@ main(int argc, char **argv)
 		LR_LOG(ERR, "cannot create a pool of %u mbufs: %s", mbufs, rte_strerror(rte_errno));
 		goto out;
 	}
+	lr_stats_watch_pool(mp);
 	if (lr_port_configure_all(&a, mp, n_workers) < 0)
 		goto out;
 
@@ -273,6 +275,7 @@ out:
 	lr_module_fini_all();
 	lr_tset_fini();
 	rte_free(rcu);
+	lr_stats_watch_pool(NULL);
 	rte_mempool_free(mp);
 	lr_stats_destroy(true);
 	if (eal) {

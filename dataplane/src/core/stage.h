@@ -72,6 +72,7 @@ struct lr_burst {
 	struct rte_mbuf *punt[LR_BURST_MAX];
 	struct rte_mbuf *err[LR_BURST_MAX];    /**< dropped, and punted to answer with an error */
 	struct rte_mbuf *drop[LR_BURST_MAX];
+	uint8_t drop_reason[LR_BURST_MAX];  /**< of drop[i] (what a drop capture selects on) */
 	struct lr_vec *jump;           /**< LR_STAGE_MAX vectors (the worker's) */
 	void *const *priv;             /**< per-stage private state of this worker */
 };
@@ -109,6 +110,7 @@ const struct lr_stage *lr_stage_get(unsigned i);
 static inline void
 lr_burst_drop(struct lr_burst *b, struct rte_mbuf *m, unsigned reason)
 {
+	b->drop_reason[b->n_drop] = (uint8_t)reason;
 	b->drop[b->n_drop++] = m;
 	b->rs->drops[reason]++;
 }

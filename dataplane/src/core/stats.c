@@ -3,6 +3,7 @@
  * Stats memory: a tmpfs file mapped shared, read-only for the addon.
  * Readable by its owner (root or the control plane's uid) and, when one is
  * configured, a group: counters and port names are not for every local user.
+ * The main lcore also publishes the packet pool's use here (lr_stats_poll).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,11 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <rte_mempool.h>
+
 #include "log.h"
 #include "stats.h"
 
 struct lr_stats_shm *lr_shm;
 static char lr_stats_file[LR_PATH_LEN];
+static struct rte_mempool *lr_stats_pool;
 
 int
 lr_stats_create(const char *path, uint64_t boot_id, uint64_t start_ns, uint64_t tsc_hz)
@@ -78,6 +82,24 @@ lr_stats_set_owner(uint32_t uid, int64_t gid)
 		return -1;
 	}
 	return 0;
+}
+
+void
+lr_stats_watch_pool(struct rte_mempool *mp)
+{
+	lr_stats_pool = mp;
+	lr_stats_poll();
+}
+
+void
+lr_stats_poll(void)
+{
+	if (lr_shm == NULL || lr_stats_pool == NULL)
+		return;
+	lr_shm->mbufs_size = lr_stats_pool->size;
+	/* mbufs in per-lcore caches count as available; in RX rings, TX rings,
+	 * our own rings and the slow path as in use (a leak grows this) */
+	lr_shm->mbufs_in_use = rte_mempool_in_use_count(lr_stats_pool);
 }
 
 void

@@ -27,6 +27,14 @@ int lr_stats_create(const char *path, uint64_t boot_id, uint64_t start_ns, uint6
  */
 int lr_stats_set_owner(uint32_t uid, int64_t gid);
 
+struct rte_mempool;
+
+/** The packet pool whose use lr_stats_poll() publishes (mbufs_size, mbufs_in_use). */
+void lr_stats_watch_pool(struct rte_mempool *mp);
+
+/** Main lcore, periodically: refreshes the header's pool fields. */
+void lr_stats_poll(void);
+
 /** Makes the memory valid for readers: writes magic last. */
 void lr_stats_publish(void);
 

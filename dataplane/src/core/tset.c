@@ -201,3 +201,10 @@ lr_tset_versions(void)
 {
 	return ts.versions;
 }
+
+void
+lr_tset_synchronize(void)
+{
+	if (ts.rcu != NULL)
+		rte_rcu_qsbr_synchronize(ts.rcu, RTE_QSBR_THRID_INVALID);
+}

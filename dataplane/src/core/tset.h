@@ -95,6 +95,13 @@ void lr_tset_abort(void);
  */
 int lr_tset_commit(void);
 
+/**
+ * Waits until every worker has passed a quiescent state (main lcore): what
+ * a writer of any other worker-read pointer (the capture tap) waits for
+ * before freeing what the old value pointed to.
+ */
+void lr_tset_synchronize(void);
+
 /** Versions published so far. */
 uint64_t lr_tset_versions(void);
 

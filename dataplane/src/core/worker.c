@@ -25,6 +25,7 @@
 
 struct lr_worker *lr_workers[LR_MAX_WORKERS];
 unsigned lr_n_workers;
+const struct lr_tap *volatile lr_tap;
 static uint32_t lr_worker_running;
 
 /*
@@ -39,8 +40,12 @@ tx_send(struct lr_worker *w, uint16_t port, struct rte_mbuf **m, uint16_t n,
 	uint64_t bytes = 0;
 	uint16_t sent, k;
 
+	const struct lr_tap *tap = __atomic_load_n(&lr_tap, __ATOMIC_ACQUIRE);
+
 	for (k = 0; k < n; k++)
 		bytes += m[k]->pkt_len;  /* before: a sent mbuf is the driver's */
+	if (unlikely(tap != NULL))
+		tap->tx(w->idx, port, m, n);
 	sent = rte_eth_tx_burst(lr_port_rt[port].dpdk_id, (uint16_t)w->idx, m, n);
 	if (unlikely(sent < n)) {
 		unsigned lost = n - sent;
@@ -97,12 +102,16 @@ poll_rxq(struct lr_worker *w, const struct lr_tset *ts, const struct lr_worker_r
 {
 	struct lr_vec *v = &w->vec;
 	struct lr_burst b;
+	const struct lr_tap *tap;
 	uint64_t bytes = 0;
 	uint16_t n, i;
 
 	n = rte_eth_rx_burst(q->dpdk_id, q->queue, v->m, w->burst);
 	if (n == 0)
 		return 0;
+	tap = __atomic_load_n(&lr_tap, __ATOMIC_ACQUIRE);
+	if (unlikely(tap != NULL))
+		tap->rx(w->idx, q->port, q->queue, v->m, n);
 	v->n = n;
 	b.w = w;
 	b.ts = ts;
@@ -140,8 +149,11 @@ poll_rxq(struct lr_worker *w, const struct lr_tset *ts, const struct lr_worker_r
 	}
 	if (b.n_out != 0)
 		lr_burst_flush_tx(&b);
-	if (b.n_drop != 0)
+	if (b.n_drop != 0) {
+		if (unlikely(tap != NULL))
+			tap->drop(w->idx, q->port, q->queue, b.drop, b.drop_reason, b.n_drop);
 		rte_pktmbuf_free_bulk(b.drop, b.n_drop);
+	}
 	b.rs->rx_packets += n;
 	b.rs->rx_bytes += bytes;
 	w->st->rx_packets += n;

@@ -63,6 +63,27 @@ struct lr_worker {
 	struct lr_vec jump[LR_STAGE_MAX];  /**< packets sent ahead to stage i */
 } __rte_cache_aligned;
 
+/**
+ * Packet tap: while lr_tap is non-NULL (obs/capture.c sets it from the main
+ * lcore, and waits a grace period, lr_tset_synchronize(), after clearing
+ * it), each worker hands it every burst it receives, sends and drops, with
+ * the mbufs unchanged and still its own. Off, it costs one load and one
+ * predictable branch per burst. The callbacks must not keep, free or
+ * modify the mbufs, nor block.
+ */
+struct lr_tap {
+	/** Received on (port, queue), before any stage. */
+	void (*rx)(unsigned worker, uint16_t port, uint16_t queue, struct rte_mbuf *const *m, uint16_t n);
+	/** About to be sent on port through TX queue `worker`, rewritten. */
+	void (*tx)(unsigned worker, uint16_t port, struct rte_mbuf *const *m, uint16_t n);
+	/** Dropped by the pipeline (reason[i] = enum lr_drop_reason of m[i]), about to be freed. */
+	void (*drop)(unsigned worker, uint16_t port, uint16_t queue, struct rte_mbuf *const *m,
+		     const uint8_t *reason, uint16_t n);
+};
+
+/** The tap in force, NULL when nothing captures. */
+extern const struct lr_tap *volatile lr_tap;
+
 extern struct lr_worker *lr_workers[LR_MAX_WORKERS];
 extern unsigned lr_n_workers;
 
