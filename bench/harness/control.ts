@@ -57,7 +57,7 @@ export interface ControlPlan {
 }
 
 export const controlPlan = (quick: boolean): ControlPlan =>
-  quick ? { routes: 200_000, v6Routes: 100_000, batches: [16384], reps: 2 }
+  quick ? { routes: 262_144, v6Routes: 131_072, batches: [16384, 65536], reps: 2 }
     : { routes: 1_000_000, v6Routes: 500_000, batches: [8192, 16384, 65536], reps: 3 };
 
 const FILLER = ip4('32.0.0.0');

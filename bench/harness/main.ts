@@ -80,6 +80,9 @@ async function waitQuiet(quietS: number): Promise<void> {
 /** --control: the control-plane bench alone (bench/harness/control.ts). */
 async function runControl(quick: boolean, out: string, quietS: number): Promise<number> {
   await waitQuiet(quietS);
+  // As on a real host: the control plane (this client, serve, the dataplane's main lcore) on the
+  // housekeeping CPU, never on the forwarding worker's (children inherit the affinity).
+  const pinned = pinSelf(GEN_CPU);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lrp-control-'));
   onCleanup('temp dir', () => rmSync(dir, { recursive: true, force: true }));
   const plan = controlPlan(quick);
@@ -89,7 +92,8 @@ async function runControl(quick: boolean, out: string, quietS: number): Promise<
   process.on('SIGTERM', stopAll);
   const say = (s: string): void => { process.stderr.write(`${s}\n`); };
   try {
-    say(`linerate control bench${quick ? ' (quick)' : ''}: ${plan.routes} IPv4 routes, ${plan.v6Routes} IPv6, batches ${plan.batches.join('/')}, ${plan.reps} runs each`);
+    say(`linerate control bench${quick ? ' (quick)' : ''}: ${plan.routes} IPv4 routes, ${plan.v6Routes} IPv6, batches ${plan.batches.join('/')}, ${plan.reps} runs each; ` +
+      `client, serve and the dataplane's main lcore on CPU ${GEN_CPU}${pinned ? '' : ' (taskset missing: not pinned)'}, the worker on CPU ${FWD_CPU}`);
     await lr.start();
     const r = await controlBench(lr, plan, say);
     mkdirSync(out, { recursive: true });
