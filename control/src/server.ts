@@ -17,6 +17,7 @@ import { type Config, ConfigError, type Resolved, resolvePaths } from './config/
 import { checkPlaintext, clearStaleSocket, loadTls, readToken, ReloadableServerCredentials, tokenInterceptor,
   unixPath } from './transport';
 import { Controller } from './controller';
+import { addressInUse, claimInstance } from './instance';
 import { type AddonModule, loadAddon } from './dataplane/addon';
 import { spawnSpec } from './dataplane/spawn';
 import { type Attachment, Supervisor, type SupervisorOptions } from './dataplane/supervisor';
@@ -129,6 +130,8 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   let token = tokenFile !== undefined ? readToken(tokenFile) : null;
   if (plaintextWarning) log.warn(plaintextWarning);
 
+  // Another serve of the same name or run dir would take over this one's dataplane.
+  const releaseInstance = claimInstance(paths, opts.spawn ?? config.dataplane.spawn);
   const store = new StateStore(paths.stateDir, { log });
   let state: DesiredState;
   try {
@@ -143,6 +146,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     }
   } catch (e) {
     store.close();
+    releaseInstance();
     throw e;
   }
 
@@ -198,8 +202,9 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   } catch (e) {
     server.forceShutdown();
     store.close();
+    releaseInstance();
     if (e instanceof ConfigError) throw e;
-    throw new Error(`cannot listen on ${listen}: ${(e as Error).message}`);
+    throw new Error(addressInUse(listen, e as Error) ?? `cannot listen on ${listen}: ${(e as Error).message}`);
   }
   const address = sockFile !== null ? listen : `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
   log.info({ address, tls: tlsCfg ? (tlsCfg.ca ? 'mutual' : 'server') : 'off', token: token !== null,
@@ -224,7 +229,15 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
 
   let metrics: http.Server | undefined;
   if (config.metrics) {
-    metrics = await startMetrics(config.metrics.listen, controller, supervisor);
+    try {
+      metrics = await startMetrics(config.metrics.listen, controller, supervisor);
+    } catch (e) {
+      server.forceShutdown();
+      process.off('SIGHUP', onSighup);
+      store.close();
+      releaseInstance();
+      throw new Error(addressInUse(config.metrics.listen, e as Error) ?? `metrics: cannot listen on ${config.metrics.listen}: ${(e as Error).message}`);
+    }
     log.info({ address: config.metrics.listen }, 'metrics on /metrics');
   }
 
@@ -236,6 +249,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
       process.off('SIGHUP', onSighup);
       metrics?.close();
       store.close();
+      releaseInstance();
       throw e;
     }
   }
@@ -276,6 +290,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
           paths.filePrefix), { recursive: true, force: true });
       }
       store.close();
+      releaseInstance();
     },
   };
 }
