@@ -121,7 +121,7 @@ cmd_image() {
   # deployment files, which the image does not hold (a change to them then
   # reuses the cached build).
   log "docker build $IMAGE (cached layers are reused)"
-  { git ls-files -z --cached --others --exclude-standard -- . ':!node_modules' ':!control/test' ':!bench/test' \
+  { git ls-files -z --cached --others --exclude-standard -- . ':!node_modules' ':!control/test' ':!bench/test' ':!bench/container' \
       ':!*.md' ':!control/deploy'; printf 'control/deploy/Dockerfile\0'; } \
     | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
     | tar --null -T - -cf - \
