@@ -49,6 +49,13 @@ cmd_start() {
   fi
   log "starting dockerd (data root $CACHE/data, socket $SOCK)"
   # setsid: its own session, so that a test runner's process group signal does not reach it.
+  # Only stdin/out/err go to it: an inherited descriptor (a caller's flock on
+  # /tmp/lr-dpdk.lock, a test runner's pipe) would be held for the daemon's whole life.
+  local fd
+  for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] && [ "$fd" != 255 ] && eval "exec $fd>&-"
+  done
   setsid dockerd --data-root "$CACHE/data" --exec-root "$RUN/exec" --pidfile "$PIDFILE" \
     -H "unix://$SOCK" --bridge=none --iptables=false --ip6tables=false --ip-masq=false \
     --log-level warn >"$RUN/dockerd.log" 2>&1 </dev/null &
