@@ -112,19 +112,34 @@ wait_attached() { # port what
 wait_attached "$PORT" bare
 wait_attached "$((PORT + 1))" container
 
-bare_pids() { echo "$BARE_PID $(cat "$BARE_DIR/run/dataplane.pid")"; }
-pause_bare() { for p in $(bare_pids); do kill -STOP "$p"; done; }
-resume_bare() { for p in $(bare_pids | tr ' ' '\n' | tac); do kill -CONT "$p"; done; }
+# serve, then its dataplane (a memif server that crashed when its client left is respawned: read the pid each time)
+bare_pids() { echo "$BARE_PID $(cat "$BARE_DIR/run/dataplane.pid" 2>/dev/null)"; }
+RUNNING=both   # which side is not paused: both | bare | container
+pause_bare() { for p in $(bare_pids); do kill -STOP "$p" 2>/dev/null || true; done; }
+resume_bare() { for p in $(bare_pids | tr ' ' '\n' | tac); do kill -CONT "$p" 2>/dev/null || true; done; }
+only() { # bare|container: pause the other side, resume this one
+  [ "$RUNNING" = "$1" ] && return
+  if [ "$1" = bare ]; then
+    [ "$RUNNING" = bare ] || "$DOCKER" pause "$CTR_NAME" >/dev/null
+    resume_bare
+  else
+    pause_bare
+    [ "$RUNNING" = both ] || "$DOCKER" unpause "$CTR_NAME" >/dev/null
+  fi
+  RUNNING=$1
+}
 
-trial() { # bare|container -> prints Mpps
+trial() { # bare|container -> prints Mpps, or nothing when the trial failed
   local side=$1 out
   if [ "$side" = bare ]; then
-    "$DOCKER" pause "$CTR_NAME" >/dev/null; resume_bare
+    only bare
+    wait_attached "$PORT" bare
     # shellcheck disable=SC2046
     out=$(build/dp/bench/pktgen/linerate-pktgen -l 0 --no-pci --in-memory --file-prefix "$TAG-gen" --log-level warning -- \
       $(gen_dev "$BARE_DIR/memif") "${GEN_ARGS[@]}" 2>>"$WORK/gen.log" | tail -n 1)
   else
-    pause_bare; "$DOCKER" unpause "$CTR_NAME" >/dev/null
+    only container
+    wait_attached "$((PORT + 1))" container
     # shellcheck disable=SC2046
     out=$("$DOCKER" run --rm --network none --cap-drop ALL --cap-add IPC_LOCK --cap-add SYS_NICE "${MEMLOCK[@]}" \
       --security-opt no-new-privileges --mount type=bind,src=/dev/hugepages,dst=/dev/hugepages --cpuset-cpus 0 \
@@ -132,22 +147,23 @@ trial() { # bare|container -> prints Mpps
       -l 0 --no-pci --in-memory --file-prefix "$TAG-gen" --log-level warning -- \
       $(gen_dev /run/memif) "${GEN_ARGS[@]}" 2>>"$WORK/gen.log" | tail -n 1)
   fi
-  node -e 'const r = JSON.parse(process.argv[1]); process.stdout.write(String(r.rx.steady.mpps))' "$out"
+  node -e 'try { process.stdout.write(String(JSON.parse(process.argv[1]).rx.steady.mpps)) } catch { }' "$out"
 }
 
-# Start paused: the container side until its first trial.
-"$DOCKER" pause "$CTR_NAME" >/dev/null
 ratios=()
 for i in $(seq 1 "$PAIRS"); do
   if [ $((i % 2)) -eq 1 ]; then order=(bare container); else order=(container bare); fi
   declare -A m=()
   for side in "${order[@]}"; do
     m[$side]=$(trial "$side")
-    printf '{"pair":%d,"side":"%s","mpps":%s}\n' "$i" "$side" "${m[$side]}"
+    printf '{"pair":%d,"side":"%s","mpps":%s}\n' "$i" "$side" "${m[$side]:-null}"
   done
+  # A failed trial (no result: see $WORK/gen.log) voids its pair.
+  if [ -z "${m[bare]}" ] || [ -z "${m[container]}" ]; then log "pair $i void: a trial failed"; unset m; continue; fi
   ratios+=("$(node -e 'process.stdout.write((Number(process.argv[1]) / Number(process.argv[2])).toFixed(4))' "${m[container]}" "${m[bare]}")")
   unset m
 done
+[ ${#ratios[@]} -gt 0 ] || { log "no complete pair"; exit 1; }
 node -e '
   const r = process.argv.slice(1).map(Number).sort((a, b) => a - b);
   const med = r.length % 2 ? r[(r.length - 1) / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
