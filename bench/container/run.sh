@@ -114,19 +114,18 @@ wait_attached "$((PORT + 1))" container
 
 # serve, then its dataplane (a memif server that crashed when its client left is respawned: read the pid each time)
 bare_pids() { echo "$BARE_PID $(cat "$BARE_DIR/run/dataplane.pid" 2>/dev/null)"; }
-RUNNING=both   # which side is not paused: both | bare | container
+# Idempotent, and free of shell state (trials run in $(...) subshells): docker says whether it is paused.
+ctr_paused() { [ "$("$DOCKER" inspect -f '{{.State.Paused}}' "$CTR_NAME")" = true ]; }
 pause_bare() { for p in $(bare_pids); do kill -STOP "$p" 2>/dev/null || true; done; }
 resume_bare() { for p in $(bare_pids | tr ' ' '\n' | tac); do kill -CONT "$p" 2>/dev/null || true; done; }
 only() { # bare|container: pause the other side, resume this one
-  [ "$RUNNING" = "$1" ] && return
   if [ "$1" = bare ]; then
-    [ "$RUNNING" = bare ] || "$DOCKER" pause "$CTR_NAME" >/dev/null
+    ctr_paused || "$DOCKER" pause "$CTR_NAME" >/dev/null
     resume_bare
   else
     pause_bare
-    [ "$RUNNING" = both ] || "$DOCKER" unpause "$CTR_NAME" >/dev/null
+    ! ctr_paused || "$DOCKER" unpause "$CTR_NAME" >/dev/null
   fi
-  RUNNING=$1
 }
 
 trial() { # bare|container -> prints Mpps, or nothing when the trial failed
