@@ -13,8 +13,12 @@ SUDO=""
 #    the bench builds its l3fwd reference from), build tools, scapy and
 #    tshark for the packet tests, iproute2 for veth/netns, ethtool (offloads
 #    off on test veths), iputils-ping (end-to-end ping test), openssl (test
-#    certificates) and lua5.3 (luac -p of the bare-metal kit's Pktgen-DPDK script).
-DEBS=(libdpdk-dev libpcap-dev dpdk dpdk-dev dpdk-doc cmake g++ gcc make pkg-config python3-scapy tshark iproute2 procps ethtool iputils-ping openssl lua5.3)
+#    certificates), lua5.3 (luac -p of the bare-metal kit's Pktgen-DPDK script),
+#    docker.io and debootstrap (the container tests and bench start their own
+#    dockerd and build the image from a locally made Debian base: control/deploy/engine.sh)
+#    and git (engine.sh takes the image's build context from git ls-files).
+DEBS=(libdpdk-dev libpcap-dev dpdk dpdk-dev dpdk-doc cmake g++ gcc make pkg-config python3-scapy tshark iproute2 procps ethtool iputils-ping openssl lua5.3
+  docker.io debootstrap git)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -18,6 +18,7 @@ import { type Config, ConfigError, type Resolved, resolvePaths } from './config/
 import { checkPlaintext, clearStaleSocket, loadTls, readToken, ReloadableServerCredentials, tokenInterceptor,
   unixPath } from './transport';
 import { Controller } from './controller';
+import { addressInUse, claimInstance } from './instance';
 import { type AddonModule, loadAddon } from './dataplane/addon';
 import { spawnSpec } from './dataplane/spawn';
 import { type Attachment, Supervisor, type SupervisorOptions } from './dataplane/supervisor';
@@ -136,6 +137,8 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   let token = tokenFile !== undefined ? readToken(tokenFile) : null;
   if (plaintextWarning) log.warn(plaintextWarning);
 
+  // Another serve of the same name or run dir would take over this one's dataplane.
+  const releaseInstance = claimInstance(paths, opts.spawn ?? config.dataplane.spawn);
   const store = new StateStore(paths.stateDir, { log });
   let state: DesiredState;
   try {
@@ -150,6 +153,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     }
   } catch (e) {
     store.close();
+    releaseInstance();
     throw e;
   }
 
@@ -211,8 +215,9 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   } catch (e) {
     server.forceShutdown();
     store.close();
+    releaseInstance();
     if (e instanceof ConfigError) throw e;
-    throw new Error(`cannot listen on ${listen}: ${(e as Error).message}`);
+    throw new Error(addressInUse(listen, e as Error) ?? `cannot listen on ${listen}: ${(e as Error).message}`);
   }
   const address = sockFile !== null ? listen : `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
   log.info({ address, tls: tlsCfg ? (tlsCfg.ca ? 'mutual' : 'server') : 'off', token: token !== null,
@@ -257,6 +262,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
       process.off('SIGHUP', onSighup);
       metrics?.close();
       store.close();
+      releaseInstance();
       throw e;
     }
   }
@@ -298,6 +304,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
           paths.filePrefix), { recursive: true, force: true });
       }
       store.close();
+      releaseInstance();
     },
   };
 }
