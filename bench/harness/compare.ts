@@ -83,6 +83,8 @@ export async function prepareBase(rev: string, progress: Progress): Promise<Base
   await step('cmake configure', 'cmake', ['-S', '.', '-B', 'build/dp', `-DCMAKE_BUILD_TYPE=${type}`], dir, log, progress);
   await step('linerate-dp', 'cmake', ['--build', 'build/dp', '-j', String(os.cpus().length), '--target', 'linerate-dp'], dir, log, progress);
   await step('addon', 'npx', ['--no-install', 'cmake-js', 'compile', '-O', 'build/addon', '--config', type], dir, log, progress);
+  // control/src/gen is generated, not committed: revisions that have the generator need it run.
+  if (existsSync(path.join(dir, 'scripts/gen-types.sh'))) await step('API types', 'bash', ['scripts/gen-types.sh'], dir, log, progress);
   await step('TypeScript', 'npx', ['--no-install', 'tsc', '-p', '.'], dir, log, progress);
   for (const f of ['build/dp/dataplane/linerate-dp', 'dist/control/src/cli/main.js']) {
     if (!existsSync(path.join(dir, f))) throw new Error(`building the base revision: ${f} is missing after the build (${log})`);
