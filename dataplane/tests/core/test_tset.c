@@ -8,7 +8,9 @@
  *  - stages run in their declared order, a stage can jump ahead, and the
  *    sinks receive what the stages sent them.
  */
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_lcore.h>
@@ -267,6 +269,7 @@ main(int argc, char **argv)
 			(char *)"--no-shconf", (char *)"--no-telemetry", (char *)"-l", (char *)"0,1",
 			prefix, (char *)"--log-level=lib.eal:error", NULL };
 	unsigned reader_lcore;
+	static char rundir[PATH_MAX];
 
 	(void)argc;
 	lrt_watchdog(60);
@@ -274,8 +277,10 @@ main(int argc, char **argv)
 	REQUIRE(rte_eal_init(RTE_DIM(eal) - 1, eal) >= 0);
 	reader_lcore = rte_get_next_lcore(-1, 1, 0);
 	REQUIRE(reader_lcore < RTE_MAX_LCORE);
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	test_tset(reader_lcore);
 	test_pipeline();
 	rte_eal_cleanup();
+	rmdir(rundir); /* the EAL leaves its (empty, --in-memory) runtime dir */
 	return lrt_finish("test_tset");
 }
