@@ -112,6 +112,7 @@ poll_rxq(struct lr_worker *w, const struct lr_tset *ts, const struct lr_worker_r
 	tap = __atomic_load_n(&lr_tap, __ATOMIC_ACQUIRE);
 	if (unlikely(tap != NULL))
 		tap->rx(w->idx, q->port, q->queue, v->m, n);
+	/* Not kept across the pipeline (a register the stages want): the drop path loads it again. */
 	v->n = n;
 	b.w = w;
 	b.ts = ts;
@@ -150,6 +151,7 @@ poll_rxq(struct lr_worker *w, const struct lr_tset *ts, const struct lr_worker_r
 	if (b.n_out != 0)
 		lr_burst_flush_tx(&b);
 	if (b.n_drop != 0) {
+		tap = __atomic_load_n(&lr_tap, __ATOMIC_ACQUIRE);
 		if (unlikely(tap != NULL))
 			tap->drop(w->idx, q->port, q->queue, b.drop, b.drop_reason, b.n_drop);
 		rte_pktmbuf_free_bulk(b.drop, b.n_drop);
