@@ -16,7 +16,7 @@
 enum {
 	OPT_NAME = 256, OPT_CTL, OPT_STATS, OPT_PORT, OPT_RXQ, OPT_PORT_RXQ,
 	OPT_RXD, OPT_TXD, OPT_MBUFS, OPT_BURST, OPT_IDLE_SLEEP, OPT_ROUTES4,
-	OPT_ROUTES6, OPT_NEIGHBORS, OPT_ALLOW_CLASS_E, OPT_DROP_OWN_SOURCE, OPT_PORT_RPF,
+	OPT_ROUTES6, OPT_NEIGHBORS, OPT_NEIGH_PORT_MAX, OPT_NEIGH_HOLD, OPT_NEIGH_REPLIES_ONLY, OPT_ALLOW_CLASS_E, OPT_DROP_OWN_SOURCE, OPT_PORT_RPF,
 	OPT_ICMP_RATE, OPT_CTL_UID, OPT_CTL_GID, OPT_CTL_TIMEOUT, OPT_CTL_IDLE, OPT_PORT_MAC, OPT_FLOWS, OPT_FLOWS_EXACT, OPT_HELP,
 };
 
@@ -35,6 +35,9 @@ static const struct option lr_opts[] = {
 	{ "routes4", required_argument, NULL, OPT_ROUTES4 },
 	{ "routes6", required_argument, NULL, OPT_ROUTES6 },
 	{ "neighbors", required_argument, NULL, OPT_NEIGHBORS },
+	{ "neigh-port-max", required_argument, NULL, OPT_NEIGH_PORT_MAX },
+	{ "neigh-hold", required_argument, NULL, OPT_NEIGH_HOLD },
+	{ "neigh-replies-only", no_argument, NULL, OPT_NEIGH_REPLIES_ONLY },
 	{ "flows", required_argument, NULL, OPT_FLOWS },
 	{ "flows-exact", required_argument, NULL, OPT_FLOWS_EXACT },
 	{ "allow-class-e", no_argument, NULL, OPT_ALLOW_CLASS_E },
@@ -69,6 +72,10 @@ lr_args_usage(const char *prog, void *stream)
 		"  --routes4 N            IPv4 FIB capacity (default 1048576)\n"
 		"  --routes6 N            IPv6 FIB capacity (default 65536)\n"
 		"  --neighbors N          neighbor table capacity (default 16384)\n"
+		"  --neigh-port-max N     learned + resolving entries per port; the oldest is evicted\n"
+		"                         beyond it (default: a quarter of --neighbors, at least 64)\n"
+		"  --neigh-hold N         packets held per resolving neighbor (default 32, 0 = drop)\n"
+		"  --neigh-replies-only   learn only from answers to our own ARP requests / NS\n"
 		"  --flows N              wildcard flow rules, rte_acl (default 65536)\n"
 		"  --flows-exact N        exact-match flows, rte_hash (default 65536)\n"
 		"  --allow-class-e        forward IPv4 sources in 240/4 (default: martian, dropped)\n"
@@ -203,6 +210,7 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 	a->routes4 = 1u << 20;
 	a->routes6 = 1u << 16;
 	a->neighbors = 1u << 14;
+	a->neigh_hold = 32;
 	a->flows = 1u << 16;
 	a->flows_exact = 1u << 16;
 	a->icmp_rate = 100;
@@ -334,6 +342,15 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 			n_prpf++;
 			break;
 		}
+		case OPT_NEIGH_PORT_MAX:
+			NUM_OPT(neigh_port_max, 1, 1u << 20, "--neigh-port-max");
+			break;
+		case OPT_NEIGH_HOLD:
+			NUM_OPT(neigh_hold, 0, LR_NEIGH_HOLD_MAX, "--neigh-hold");
+			break;
+		case OPT_NEIGH_REPLIES_ONLY:
+			a->neigh_replies_only = 1;
+			break;
 		case OPT_ICMP_RATE:
 			NUM_OPT(icmp_rate, 0, 100000, "--icmp-rate");
 			break;

@@ -29,6 +29,8 @@ struct lr_args_port {
 	uint8_t mac[6];
 };
 
+#define LR_NEIGH_HOLD_MAX 256  /**< most --neigh-hold allows (Linux's unres_qlen is 101) */
+
 struct lr_args {
 	char name[LR_NAME_LEN];
 	char ctl_path[LR_PATH_LEN];
@@ -43,6 +45,9 @@ struct lr_args {
 	uint32_t routes4;          /**< IPv4 FIB capacity (rules) */
 	uint32_t routes6;          /**< IPv6 FIB capacity (rules) */
 	uint32_t neighbors;        /**< neighbor table capacity */
+	uint32_t neigh_port_max;   /**< learned + INCOMPLETE entries per port, 0 = neighbors / 4 (>= 64) */
+	uint32_t neigh_hold;       /**< packets held per INCOMPLETE neighbor, 0 = none */
+	uint8_t neigh_replies_only; /**< learn only from answers to our requests */
 	uint32_t flows;            /**< wildcard flow rules (rte_acl) */
 	uint32_t flows_exact;      /**< exact-match flows (rte_hash) */
 	uint8_t allow_class_e;     /**< forward IPv4 sources in 240/4 */

@@ -39,6 +39,9 @@ ip_init(const struct lr_module_env *env)
 		return rc;
 	lr_addr_init(env->n_ports);
 	lr_neigh_set_ports(env->n_ports);
+	lr_neigh_configure(&(struct lr_neigh_conf){ .port_max = a->neigh_port_max,
+						    .hold = a->neigh_hold,
+						    .replies_only = a->neigh_replies_only != 0 });
 	lr_slow_init(env->pool);
 	lr_icmp_init(env->pool, a->icmp_rate);
 	return 0;
@@ -51,5 +54,6 @@ static const struct lr_module ip_module = {
 	.fini = ip_fini,
 	.poll = lr_slow_poll,
 	.timer = lr_neigh_timer,
+	.held_mbufs = LR_NEIGH_HOLD_TOTAL,
 };
 LR_MODULE_REGISTER(ip_module)

@@ -28,6 +28,7 @@
 #include <rte_prefetch.h>
 
 #include "fib.h"
+#include "neigh.h"
 #include "icmp.h"
 #include "nexthop.h"
 #include "parse.h"
@@ -37,6 +38,8 @@
 
 #define PREFETCH_AHEAD 4
 #define WANT_SLOTS 64  /* per-worker filter of resolution requests */
+#define HOLD_RATE 20000  /* packets a worker may punt to be held, per second */
+#define HOLD_BURST 64
 #define FRAG_MAX 32    /* fragments of one packet (9000 B at a 576 B MTU: 17) */
 
 /* ---- ip-classify ---- */
@@ -246,6 +249,9 @@ LR_STAGE_REGISTER(ip_lookup)
 struct want_filter {
 	uint64_t gap;  /* TSC between two requests for one address */
 	struct { uint32_t key; uint64_t tsc; } slot[WANT_SLOTS];
+	uint64_t hold_gap;     /* TSC per token of the hold bucket */
+	uint64_t hold_tsc;     /* last refill */
+	uint32_t hold_tokens;
 };
 
 /* Asks the main lcore to resolve ip, at most once per gap per address. */
@@ -271,6 +277,31 @@ want(struct lr_burst *b, struct want_filter *f, uint16_t port, uint8_t family, c
 	r.port = port;
 	memcpy(r.ip, a, 16);
 	rte_ring_sp_enqueue_elem(b->w->resolve, &r, sizeof(r));  /* full: next packet retries */
+}
+
+/*
+ * May this packet be held for its neighbor (punted to the main lcore)?
+ * A token bucket per worker (HOLD_RATE/s, HOLD_BURST) keeps a flood to
+ * unresolved hosts from filling the punt ring the ARP/NA answers need.
+ */
+static inline bool
+hold_ok(struct want_filter *f)
+{
+	if (lr_neigh_hold_per == 0)
+		return false;
+	if (f->hold_tokens == 0) {
+		uint64_t now = rte_rdtsc(), k;
+
+		if (unlikely(f->hold_gap == 0))
+			f->hold_gap = rte_get_tsc_hz() / HOLD_RATE;
+		k = (now - f->hold_tsc) / f->hold_gap;
+		if (k == 0)
+			return false;
+		f->hold_tokens = k > HOLD_BURST ? HOLD_BURST : (uint32_t)k;
+		f->hold_tsc = now;
+	}
+	f->hold_tokens--;
+	return true;
 }
 
 /* Flow hash for ECMP: the NIC's RSS hash, else addresses and ports. */
@@ -473,7 +504,10 @@ forward_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 
 			want(b, f, ai->port, ai->family, ai->ip);
 		}
-		lr_burst_drop(b, m, LR_DROP_NO_NEIGHBOR);
+		if ((kind == LR_ADJ_GLEAN || kind == LR_ADJ_NEIGH) && hold_ok(f))
+			lr_burst_punt_tagged(b, m, LR_NEIGH_HOLD_TAG | adj);  /* neigh.h */
+		else
+			lr_burst_drop(b, m, LR_DROP_NO_NEIGHBOR);
 	}
 	v->n = 0;
 }
