@@ -46,6 +46,17 @@ enum lr_status {
 };
 
 /**
+ * Classes of what the IP stages punt to the main lcore, policed per port
+ * (ip/police.h; config router.puntRates). X(sym, "name", default rate per
+ * port per second).
+ */
+#define LR_PUNT_CLASSES(X) \
+	X(ARP,   "arp",   1000) \
+	X(ND,    "nd",    1000) \
+	X(ICMP,  "icmp",  1000) \
+	X(OTHER, "other", 100)
+
+/**
  * Why a packet was dropped. X-macro: LR_DROP(symbol, "name", "help").
  * Order is ABI (it indexes counter arrays in the stats memory): append only.
  */
@@ -73,7 +84,11 @@ enum lr_status {
 	X(RPF_FAILED,     "rpf_failed",     "unicast RPF: no route back to the source through the input port (RFC 3704)") \
 	X(DIRECTED_BROADCAST, "directed_broadcast", "to a connected subnet's broadcast address (RFC 2644)") \
 	X(FLOW_DROP,      "flow_drop",      "a flow rule's action is drop") \
-	X(FLOW_METER,     "flow_meter_drop", "red under a flow rule's meter (trTCM)")
+	X(FLOW_METER,     "flow_meter_drop", "red under a flow rule's meter (trTCM)") \
+	X(POLICED_ARP,    "policed_arp",    "ARP to the slow path over the port's policing rate") \
+	X(POLICED_ND,     "policed_nd",     "neighbor discovery to the slow path over the port's policing rate") \
+	X(POLICED_ICMP,   "policed_icmp",   "ICMP / ICMPv6 to our addresses over the port's policing rate") \
+	X(POLICED_OTHER,  "policed_other",  "other packets to our addresses over the port's policing rate")
 
 enum lr_drop_reason {
 #define LR_DROP_ENUM_(sym, name, help) LR_DROP_##sym,

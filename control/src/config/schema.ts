@@ -89,6 +89,17 @@ export const RouterConfig = z.object({
   neighborPortLimit: count(1, 1 << 20).optional(),
   /** Learn neighbors only from answers to linerate's own ARP requests / NS (no unsolicited ARP / NA). */
   neighborRepliesOnly: z.boolean().default(false),
+  /**
+   * Control-plane policing: packets per second per input port that may reach the slow path, by class
+   * (LR_PUNT_CLASSES: arp, nd, icmp to our addresses, other to our addresses); 0 leaves a class unpoliced.
+   * Unset classes keep the dataplane's defaults (1000, 1000, 1000, 100).
+   */
+  puntRates: z.object({
+    arp: count(0, 10000000).optional(),
+    nd: count(0, 10000000).optional(),
+    icmp: count(0, 10000000).optional(),
+    other: count(0, 10000000).optional(),
+  }).strict().default({}),
 }).strict();
 
 export const RouteConfig = z.object({
@@ -195,7 +206,7 @@ export const ConfigSchema = z.object({
   })),
   ports: z.array(PortConfig).min(1),
   router: RouterConfig.default({
-    allowClassE: false, dropOwnSource: false, icmpRate: 100, neighborHold: 32, neighborRepliesOnly: false,
+    allowClassE: false, dropOwnSource: false, icmpRate: 100, neighborHold: 32, neighborRepliesOnly: false, puntRates: {},
   }),
   routes: z.array(RouteConfig).default([]),
   neighbors: z.array(NeighborConfig).default([]),

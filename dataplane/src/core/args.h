@@ -53,6 +53,7 @@ struct lr_args {
 	uint8_t allow_class_e;     /**< forward IPv4 sources in 240/4 */
 	uint8_t drop_own_source;   /**< drop sources that are our own addresses */
 	uint32_t icmp_rate;        /**< ICMP errors per second per port, 0 = none */
+	uint32_t punt_rate[8];     /**< per port per second, by LR_PUNT_CLASSES order; 0 = not policed */
 	uint32_t ctl_uid;          /**< control plane's uid (socket and stats owner), default 0 */
 	int64_t ctl_gid;           /**< group given the socket (0660) and stats (0640), -1 = none */
 	uint32_t ctl_timeout_ms;   /**< HELLO, half-sent message, unread replies (default 5000) */

@@ -10,6 +10,8 @@
 #include "icmp.h"
 #include "module.h"
 #include "neigh.h"
+#include "police.h"
+#include "worker.h"
 #include "nexthop.h"
 #include "route.h"
 #include "slowpath.h"
@@ -44,6 +46,15 @@ ip_init(const struct lr_module_env *env)
 						    .replies_only = a->neigh_replies_only != 0 });
 	lr_slow_init(env->pool);
 	lr_icmp_init(env->pool, a->icmp_rate);
+	{
+		uint32_t rate[LR_PUNT_CLASS_MAX];
+		unsigned c;
+
+		for (c = 0; c < LR_PUNT_ERROR; c++)
+			rate[c] = a->punt_rate[c];
+		rate[LR_PUNT_ERROR] = a->icmp_rate;
+		lr_police_init(rate, RTE_MIN(lr_worker_count_lcores(), (unsigned)LR_MAX_WORKERS));
+	}
 	return 0;
 }
 

@@ -32,6 +32,7 @@
 #include "icmp.h"
 #include "nexthop.h"
 #include "parse.h"
+#include "police.h"
 #include "port.h"
 #include "stage.h"
 #include "worker.h"
@@ -41,6 +42,18 @@
 #define HOLD_RATE 20000  /* packets a worker may punt to be held, per second */
 #define HOLD_BURST 64
 #define FRAG_MAX 32    /* fragments of one packet (9000 B at a 576 B MTU: 17) */
+
+/* To the slow path within the port's rate for the packet's class, else policed. */
+static inline void
+police_punt(struct lr_burst *b, struct rte_mbuf *m)
+{
+	unsigned c = lr_police_classify(m);
+
+	if (likely(lr_police_ok(b->w->idx, b->in_port, c)))
+		lr_burst_punt(b, m);
+	else
+		lr_burst_drop(b, m, lr_police_rate[c].drop_reason);
+}
 
 /* ---- ip-classify ---- */
 
@@ -76,7 +89,7 @@ classify_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 			v->meta[k++] = LR_IP_META_V6;
 			break;
 		case LR_CLS_PUNT:
-			lr_burst_punt(b, m);
+			police_punt(b, m);
 			break;
 		default:
 			lr_burst_drop(b, m, LR_PARSE_REASON(c));
@@ -230,9 +243,11 @@ lookup_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 		if (likely(nh != LR_NH_NONE)) {
 			v->m[k] = v->m[i];
 			v->meta[k++] = nh;
-		} else {
+		} else if (lr_police_ok(b->w->idx, b->in_port, LR_PUNT_ERROR)) {
 			lr_burst_punt_error(b, v->m[i], LR_DROP_NO_ROUTE,
 					    LR_ICMP_TAG(LR_ICMP_NET_UNREACH, 0));
+		} else {
+			lr_burst_drop(b, v->m[i], LR_DROP_NO_ROUTE);  /* the slow path would not answer it */
 		}
 	}
 	v->n = k;
@@ -397,7 +412,10 @@ rewrite(uint8_t *frame, uint8_t *l3, bool v6, uint64_t word, const struct lr_por
 static inline void
 refuse(struct lr_burst *b, struct rte_mbuf *m, unsigned why, const struct lr_port_rt *o)
 {
-	if (why == LR_DROP_TTL_EXPIRED)
+	if ((why == LR_DROP_TTL_EXPIRED || why == LR_DROP_MTU_EXCEEDED) &&
+	    !lr_police_ok(b->w->idx, b->in_port, LR_PUNT_ERROR))
+		lr_burst_drop(b, m, why);  /* the slow path would not answer it */
+	else if (why == LR_DROP_TTL_EXPIRED)
 		lr_burst_punt_error(b, m, why, LR_ICMP_TAG(LR_ICMP_TIME_EXCEEDED, 0));
 	else if (why == LR_DROP_MTU_EXCEEDED)
 		lr_burst_punt_error(b, m, why, LR_ICMP_TAG(LR_ICMP_TOO_BIG, o->mtu));
@@ -459,7 +477,7 @@ forward_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 		unsigned kind = (unsigned)(word >> LR_ADJW_KIND_SHIFT) & 0xf, why;
 
 		if (unlikely(kind == LR_ADJ_LOCAL)) {
-			lr_burst_punt(b, m);
+			police_punt(b, m);
 			continue;
 		}
 		if (likely(word & LR_ADJW_RESOLVED)) {
