@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm run fuzz -- [--seconds N] [HARNESS...]: builds the libFuzzer harnesses
 # of dataplane/tests/fuzz (clang, -fsanitize=fuzzer,address,undefined over the
-# dataplane library, in build/fuzz) and runs each for N seconds (default 60)
+# dataplane library, in build/fuzz: parse, args, ctl) and runs each, and the
+# config loader's mutation fuzzer (config: control/test/fuzz), for N seconds (default 60)
 # on its corpus: the committed seeds (dataplane/tests/fuzz/corpus/NAME) plus
 # what earlier runs found (build/fuzz/corpus/NAME). Prints one line per
 # harness (executions, executions/s, corpus, result) and writes them to
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
     *) harnesses+=("$1"); shift ;;
   esac
 done
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(parse args ctl)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(parse args ctl config)
 
 CC=${LINERATE_FUZZ_CC:-clang-14}
 if ! command -v "$CC" >/dev/null || [ ! -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ]; then
@@ -39,6 +40,18 @@ mkdir -p build/fuzz/artifacts
 : > build/fuzz/report.txt
 status=0
 for h in "${harnesses[@]}"; do
+  if [ "$h" = config ]; then  # the TypeScript config loader: a mutation fuzzer in node
+    set +e
+    out=$(node dist/control/test/fuzz/config-fuzz.js --seconds "$seconds" 2>build/fuzz/config.log)
+    rc=$?
+    set -e
+    execs=$(sed -n 's/.*"executions":\([0-9]*\).*/\1/p' <<<"$out")
+    rate=$(sed -n 's/.*"perSecond":\([0-9]*\).*/\1/p' <<<"$out")
+    result=ok
+    if [ $rc -ne 0 ]; then result="FAILED (see build/fuzz/config.log)"; status=1; tail -20 build/fuzz/config.log >&2; fi
+    printf '%-6s %4ss  %12s executions  %8s/s  %-12s %s\n' config "$seconds" "${execs:-?}" "${rate:-?}" "(mutation)" "$result" | tee -a build/fuzz/report.txt
+    continue
+  fi
   exe="$bin/fuzz_$h"
   [ -x "$exe" ] || { echo "[fuzz] no harness '$h' (parse, args, ctl)" >&2; exit 2; }
   corpus=build/fuzz/corpus/$h
