@@ -5,7 +5,7 @@
 //
 // The bench's memif topology (pktgen <-> linerate <-> pktgen). The run is a
 // sequence of rounds of S seconds (default 10) of fixed-rate 64 B traffic
-// (default 0.5 Mpps, 256 flows) with, in every round, /32 route churn over
+// (default 0.3 Mpps, 256 flows) with, in every round, /32 route churn over
 // the traffic's own destinations (pre-encoded batches of 1000, add then
 // delete, paced at 2000 routes/s); every 4th round `serve` is killed with
 // SIGKILL mid-traffic and restarted on the same state (forwarding must not
@@ -27,7 +27,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../lib/pktgen';
-import { Linerate } from './forwarders';
+import { dropDelta, Linerate } from './forwarders';
 import { median, sig } from './mathx';
 import { cleanupAll, onCleanup, pinSelf } from './procs';
 import { batches, churnPrefixes, MAIN_TRAFFIC_DST } from './routes';
@@ -41,7 +41,12 @@ interface Round {
   offered_mpps: number;
   sent: number;
   received: number;
+  /** sent and not received back */
   lost: number;
+  /** frames the generator could not send in time (its CPU is shared with serve and this client) */
+  shortfall: number;
+  /** the dataplane's drops by reason over the round (what of `lost` it counted) */
+  drops: Record<string, number>;
   churn_updates: number;
   serve_restart_ms: number | null;
   respawn_ms: number | null;
@@ -64,7 +69,7 @@ const program = new Command()
   .name('npm run soak --')
   .description('linerate under traffic, route churn, serve restarts and dataplane kills for N minutes')
   .option('--minutes <n>', 'how long', '10')
-  .option('--rate-mpps <r>', 'offered rate, 64 B frames', '0.5')
+  .option('--rate-mpps <r>', 'offered rate, 64 B frames', '0.3')
   .option('--round-s <s>', 'seconds of traffic per round', '10')
   .option('--out <dir>', 'where soak.json and soak.md go', path.join(repoRoot, 'bench', 'results'));
 
@@ -93,6 +98,7 @@ async function main(): Promise<number> {
       'serve killed every 4th round, the dataplane every 6th');
     for (let n = 1; (Date.now() - t0) / 60000 < minutes; n++) {
       const restartServe = n % 4 === 0;
+      const before = await lr.counters();
       let flowing!: () => void;
       const started = new Promise<void>((r) => (flowing = r));
       const trialP = runTrial(lr.topo, { size: 64, flows: 256, dst: MAIN_TRAFFIC_DST, rateMpps: rate, seconds: roundS, warmup: 0 },
@@ -117,6 +123,7 @@ async function main(): Promise<number> {
       }
       const t = await trialP;
       for (const i of present) await lr.writer.send(deletes[i]);
+      const drops = dropDelta(before, await lr.counters());
       let respawnMs: number | null = null;
       if (n % 6 === 0) respawnMs = (await lr.respawnDataplane()).total_ms;
       const dp = await lr.client.dataplane.getDataplane({});
@@ -127,7 +134,9 @@ async function main(): Promise<number> {
         offered_mpps: rate,
         sent: t.raw.tx.packets,
         received: t.raw.rx.unique,
-        lost: t.lossPackets,
+        lost: Math.max(0, t.raw.loss?.packets ?? t.raw.tx.packets - t.raw.rx.unique),
+        shortfall: 0,
+        drops,
         churn_updates: updates,
         serve_restart_ms: restartMs,
         respawn_ms: respawnMs,
@@ -136,8 +145,10 @@ async function main(): Promise<number> {
         mbufs_in_use: Number(dp.mbufsInUse),
         mbufs_size: Number(dp.mbufsSize),
       };
+      r.shortfall = Math.max(0, t.lossPackets - r.lost);
       rounds.push(r);
-      say(`round ${n} (${r.at_s} s): ${r.event}${respawnMs !== null ? ' then dataplane respawn' : ''}: sent ${r.sent}, lost ${r.lost}; ` +
+      say(`round ${n} (${r.at_s} s): ${r.event}${respawnMs !== null ? ' then dataplane respawn' : ''}: sent ${r.sent}, lost ${r.lost}, generator short by ${r.shortfall} ` +
+        `(dataplane drops ${JSON.stringify(drops)}); ` +
         `${updates} route updates${restartMs !== null ? `; serve back in ${restartMs} ms` : ''}${respawnMs !== null ? `; dataplane back in ${respawnMs} ms` : ''}; ` +
         `RSS serve ${r.serve_rss_mb} MB, dataplane ${r.dataplane_rss_mb} MB; mbufs in use ${r.mbufs_in_use}/${r.mbufs_size}`);
     }
@@ -208,9 +219,9 @@ function renderSoak(s: Summary, rounds: Round[]): string {
     `| serve RSS first / max / last | ${s.serve_rss_mb.first} / ${s.serve_rss_mb.max} / ${s.serve_rss_mb.last} MB |`,
     `| dataplane RSS first / max / last | ${s.dataplane_rss_mb.first} / ${s.dataplane_rss_mb.max} / ${s.dataplane_rss_mb.last} MB |`,
     `| mbufs in use first / max / last | ${s.mbufs_in_use.first} / ${s.mbufs_in_use.max} / ${s.mbufs_in_use.last} |`,
-    '', '| round | t (s) | event | sent | lost | updates | serve back (ms) | respawn (ms) | serve RSS | dp RSS | mbufs |',
-    '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rounds.map((r) => `| ${r.round} | ${r.at_s} | ${r.event} | ${r.sent} | ${r.lost} | ${r.churn_updates} | ${r.serve_restart_ms ?? ''} | ` +
+    '', '| round | t (s) | event | sent | lost | short | dataplane drops | updates | serve back (ms) | respawn (ms) | serve RSS | dp RSS | mbufs |',
+    '|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|',
+    ...rounds.map((r) => `| ${r.round} | ${r.at_s} | ${r.event} | ${r.sent} | ${r.lost} | ${r.shortfall} | ${Object.entries(r.drops).map(([k, v]) => `${k} ${v}`).join(', ')} | ${r.churn_updates} | ${r.serve_restart_ms ?? ''} | ` +
       `${r.respawn_ms ?? ''} | ${r.serve_rss_mb} | ${r.dataplane_rss_mb} | ${r.mbufs_in_use} |`),
   ];
   return l.join('\n') + '\n';
