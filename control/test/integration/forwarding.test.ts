@@ -16,6 +16,7 @@ import { dataplaneTables, dropCount, dumpOnFailure, requireIntegration, startRig
 import { waitFor, sleep } from '../helpers/env';
 import * as pkt from '../helpers/pkt';
 import type { Frame, PacketSpec } from '../helpers/pkt';
+import { TEST_PMD } from '../helpers/topology';
 
 // Addresses live only inside the dataplane: the wires' kernel ends have none.
 const P0_V4 = '10.1.0.1';
@@ -99,12 +100,12 @@ describe('integration: forwarding through linerate-dp', function () {
 
   after(() => stopRig(rig));
 
-  it('reports the af_packet ports with the veths\' MACs', async () => {
+  it(`reports the ${TEST_PMD} ports with the veths' MACs`, async () => {
     const ports = (await client().port.listPorts({})).ports;
     assert.deepEqual(ports.map((p) => p.name), ['p0', 'p1']);
     assert.equal(p0Mac, w(0).dpMac);
     assert.equal(p1Mac, w(1).dpMac);
-    assert.equal(ports[0].driver, 'net_af_packet');
+    assert.equal(ports[0].driver, `net_${TEST_PMD}`);  // LINERATE_TEST_PMD (helpers/topology.ts)
     const routes = await client().route.listAllRoutes({ excludeConnected: true });
     assert.deepEqual(routes.map((r) => r.prefix).sort(), ROUTES.map((r) => r.prefix).sort());
   });
