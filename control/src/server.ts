@@ -27,14 +27,17 @@ import { startMetrics } from './metrics';
 import { DesiredState } from './model/state';
 import { loadProto } from './proto';
 import { captureService } from './services/capture';
+import { controlPlaneCpus, coreService } from './services/core';
 import { dataplaneService } from './services/dataplane';
 import { flowService } from './services/flow';
 import { guardService, receiveLimit } from './services/guard';
+import { irqService } from './services/irq';
 import { neighborService } from './services/neighbor';
 import { portService } from './services/port';
 import { routeService } from './services/route';
 import { statsService } from './services/stats';
 import { StateStore } from './state/store';
+import { pinControlPlane, threadsCpus } from './system/affinity';
 import { addOrder, tableOf } from './tables';
 import { type Change, change } from './tables/table';
 
@@ -202,6 +205,13 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     dataplaneService(controller, supervisor, metricsInfo, log)));
   server.addService(...guardService(services.CaptureService.service,
     captureService(controller, { runDir: paths.runDir, dropReasons: addon.dropReasons }, log)));
+  const system = config.system;
+  server.addService(...guardService(services.IrqService.service, irqService({
+    roots: { procRoot: system.procRoot, sysRoot: system.sysRoot }, stateDir: paths.stateDir, dataplane: config.dataplane }, log)));
+  // The native affinity call is a plain system call: the real addon's, also next to a fake dataplane.
+  const setAffinity = () => loadAddon().setThreadAffinity;
+  server.addService(...guardService(services.CoreService.service, coreService(controller,
+    { sysRoot: system.sysRoot, dataplane: config.dataplane, setAffinity }, log)));
   health.addToServer(server);
   // Reflection also describes grpc.health.v1 so that grpcurl can call it.
   const healthDefinition = protoLoader.loadSync(healthProtoPath);
@@ -254,6 +264,20 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     }
   }
 
+  if (system.controlPlaneCpus !== undefined) {
+    // Before the dataplane is attached or spawned: what serve starts from now on inherits it.
+    try {
+      const cpus = controlPlaneCpus(system.controlPlaneCpus, system.sysRoot, config.dataplane, 'system.controlPlaneCpus');
+      log.info({ cpus: threadsCpus(pinControlPlane(setAffinity(), cpus)) }, 'control plane pinned');
+    } catch (e) {
+      server.forceShutdown();
+      process.off('SIGHUP', onSighup);
+      metrics?.close();
+      store.close();
+      releaseInstance();
+      throw new ConfigError([(e as Error).message]);
+    }
+  }
   if (opts.beforeAttach) {
     try {
       await opts.beforeAttach();

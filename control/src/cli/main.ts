@@ -360,6 +360,68 @@ program.command('capture <port>').description('capture a port\'s frames (or what
     if (l) process.stderr.write(`${l.written} frame(s) written; ${l.matched} matched, ${l.ringFull} lost to a full ring, ${l.rateLimited} over the rate cap\n`);
   }));
 
+// ---------------------------------------------------------------- irq
+const irqResult = (r: string): string => r.replace(/^IRQ_RESULT_/, '').toLowerCase();
+const irqChangeLine = (c: api.IrqChange__Output): string =>
+  `${String(c.irq).padStart(5)}  ${irqResult(c.result).padEnd(12)} ${(c.before || '-').padEnd(8)} -> ${(c.after || '-').padEnd(8)}` +
+  ` effective ${(c.effectiveAffinity || '-').padEnd(6)} ${c.name}${c.error ? `  (${c.error})` : ''}`;
+const irqChanges = (r: api.IrqChanges__Output, o: { json?: boolean }): void => {
+  if (o.json) return json(r);
+  if (r.cpus) process.stdout.write(`CPUs ${r.cpus} cleared of IRQs, which go to ${r.housekeepingCpus}; ${r.unchanged} IRQ(s) were clear already\n`);
+  if (r.changes.length) process.stdout.write(`  IRQ  result       before      after\n${r.changes.map(irqChangeLine).join('\n')}\n`);
+  process.stdout.write(`${r.journaled} IRQ(s) in the journal (restore puts them back)\n`);
+  if (r.changes.some((c) => c.result === 'IRQ_RESULT_REFUSED' || c.result === 'IRQ_RESULT_NOT_FOLLOWED')) process.exitCode = 3;
+};
+const irq = program.command('irq').description('kernel IRQs and their CPU affinity');
+irq.command('list').description('IRQs of the host, or of one kernel network device, with their affinity')
+  .option('--device <netdev>', 'only this kernel network device\'s IRQs (e.g. eth0)')
+  .option('--json', 'JSON output')
+  .action((o: { device?: string; json?: boolean }) => withClient(async (c) => {
+    const r = await c.irq.listIrqs({ device: o.device ?? '' });
+    if (o.json) return json(r);
+    const lines = r.irqs.map((i) => `${String(i.irq).padStart(5)}  ${i.affinity.padEnd(10)} ${(i.effectiveAffinity || '-').padEnd(10)}` +
+      ` ${String(i.counts.reduce((a, n) => a + BigInt(n), 0n)).padStart(10)}  ${i.name || '-'}${i.source ? ` [${i.source}]` : ''}` +
+      `${i.journaled ? `  (was ${i.originalAffinity})` : ''}`);
+    process.stdout.write(`online CPUs ${r.onlineCpus}\n  IRQ  affinity   effective  interrupts  name\n${lines.join('\n')}\n`);
+  }));
+irq.command('set <irq> <cpus>').description('set one IRQ\'s affinity (CPU list such as 0-1,4)')
+  .action((n: string, cpus: string) => withClient(async (c) => {
+    process.stdout.write(irqChangeLine(await c.irq.setIrqAffinity({ irq: intOpt('irq', 0xffffffff)(n), cpus })) + '\n');
+  }));
+irq.command('isolate').description('steer IRQs off the dataplane\'s worker lcores (or --cpus); journaled for restore')
+  .option('--device <netdev>', 'only this kernel network device\'s IRQs')
+  .option('--cpus <list>', 'CPUs to clear (default: the worker lcores of serve\'s config)')
+  .option('--json', 'JSON output')
+  .action((o: { device?: string; cpus?: string; json?: boolean }) => withClient(async (c) => {
+    irqChanges(await c.irq.isolateIrqs({ device: o.device ?? '', cpus: o.cpus ?? '' }), o);
+  }));
+irq.command('restore').description('put back every IRQ affinity linerate changed').option('--json', 'JSON output')
+  .action((o: { json?: boolean }) => withClient(async (c) => irqChanges(await c.irq.restoreIrqs({}), o)));
+
+// ---------------------------------------------------------------- cores
+program.command('cores').description('CPU layout: main and worker lcores, housekeeping and isolated CPUs, worker load')
+  .option('--json', 'JSON output')
+  .option('--pin <cpus>', 'first pin serve\'s own threads to these CPUs ("housekeeping" for the housekeeping CPUs)')
+  .action((o: { json?: boolean; pin?: string }) => withClient(async (c) => {
+    if (o.pin !== undefined) await c.core.pinControlPlane({ cpus: o.pin === 'housekeeping' ? '' : o.pin });
+    const r = await c.core.getCores({});
+    if (o.json) return json(r);
+    const role = (x: string): string => x.replace(/^CORE_ROLE_/, '').toLowerCase();
+    const lines = r.cores.map((k) => {
+      const w = k.worker;
+      const load = w ? `worker ${w.worker}: ${w.busyPercent.toFixed(1)} % busy, ${(w.rx?.mpps ?? 0).toFixed(3)} Mpps, ` +
+        `${w.cyclesPerPacket.toFixed(0)} cycles/pkt, ${w.rxQueues} rx queue(s)` : '';
+      const flags = [k.isolated ? 'isolcpus' : '', k.nohzFull ? 'nohz_full' : '', k.controlPlane ? 'serve' : ''].filter(Boolean).join(',');
+      return `${String(k.cpu).padStart(4)}  ${role(k.role).padEnd(13)} ${flags.padEnd(24)} ${load}`;
+    });
+    const cp = r.controlPlane;
+    process.stdout.write(`online ${r.onlineCpus}; main lcore ${r.mainLcore}; workers ${r.workerLcores || '-'}; ` +
+      `housekeeping ${r.housekeepingCpus || '-'}; isolated ${r.isolatedCpus || '-'}; nohz_full ${r.nohzFullCpus || '-'}` +
+      `${r.attached ? '' : ' (dataplane not attached: lcores from the config)'}\n` +
+      ` CPU  role          flags                    load\n${lines.join('\n')}\n` +
+      `serve pid ${cp?.pid}: ${cp?.threads.length} threads on CPUs ${cp?.cpus}\n`);
+  }));
+
 // ---------------------------------------------------------------- dataplane
 const dataplane = program.command('dataplane').description('the dataplane process');
 dataplane.command('status').description('attachment state, pid, boot id, packet pool use, /metrics address').option('--json', 'JSON output')

@@ -194,6 +194,21 @@ export const ConfigSchema = z.object({
   /** Initial flow rules (FlowService), as routes: used while the state dir is empty. */
   flows: z.array(FlowConfig).default([]),
   lab: z.object({ namespaces: z.array(LabNamespace).min(1) }).strict().optional(),
+  /**
+   * The host as IrqService and CoreService see it: procfs and sysfs roots
+   * (a prepared tree in tests) and the CPUs serve pins its own threads to.
+   */
+  system: z.object({
+    procRoot: z.string().min(1).default('/proc'),
+    sysRoot: z.string().min(1).default('/sys'),
+    /**
+     * Pin serve's threads (Node's main thread, libuv pool, V8 workers) at
+     * start: a CPU list, or "housekeeping" (online CPUs less the worker
+     * lcores, isolcpus and nohz_full). Default: not pinned.
+     */
+    controlPlaneCpus: z.union([z.literal('housekeeping'),
+      z.string().regex(/^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$/, 'CPU list such as "0" or "0-1,4", or "housekeeping"')]).optional(),
+  }).strict().default(() => ({ procRoot: '/proc', sysRoot: '/sys' })),
 }).strict().superRefine((cfg, ctx) => {
   const check = (p: (string | number)[], fn: () => unknown): void => {
     try {

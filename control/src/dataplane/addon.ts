@@ -283,6 +283,10 @@ export interface AddonModule {
   dropReasonHelp: string[];
   protocolVersion: number;         // LR_CTL_VERSION
   limits: { maxPorts: number; maxQueues: number; maxWorkers: number; maxEcmp: number; maxBatch: number };
+  /** sched_setaffinity of thread `tid` (0: the caller); throws an Error with `errno`. */
+  setThreadAffinity(tid: number, cpus: number[]): void;
+  /** sched_getaffinity of thread `tid`: its CPUs, sorted. */
+  getThreadAffinity(tid: number): number[];
 }
 
 let cached: AddonModule | undefined;
