@@ -611,6 +611,8 @@ Napi::Function Dataplane::Init(Napi::Env env)
 				   InstanceMethod<&Dataplane::FlowBatch>("flowBatch"),
 				   InstanceMethod<&Dataplane::FlowDump>("flowDump"),
 				   InstanceMethod<&Dataplane::FlowStats>("flowStats"),
+				   InstanceMethod<&Dataplane::QueueMap>("queueMap"),
+				   InstanceMethod<&Dataplane::QueueMove>("queueMove"),
 				   InstanceMethod<&Dataplane::CaptureStart>("captureStart"),
 				   InstanceMethod<&Dataplane::CaptureStop>("captureStop"),
 				   InstanceMethod<&Dataplane::CaptureInfo>("captureInfo"),
@@ -1003,6 +1005,19 @@ Napi::Value Dataplane::FlowStats(const Napi::CallbackInfo &info)
 {
 	return Submit(std::make_unique<ListRequest<lr_flow_stats>>(info.Env(), LR_CTL_FLOW_STATS, false, 0,
 								   &Codec::FromFlowStats));
+}
+
+/** queueMap(): every (port, RX queue) with its worker (LR_CTL_QUEUE_MAP). */
+Napi::Value Dataplane::QueueMap(const Napi::CallbackInfo &info)
+{
+	return Submit(std::make_unique<ListRequest<lr_queue_entry>>(info.Env(), LR_CTL_QUEUE_MAP, false, 0,
+								    &Codec::FromQueueEntry));
+}
+
+/** queueMove([{portId, queue, worker}]): one all-or-nothing move batch (LR_CTL_QUEUE_MOVE). */
+Napi::Value Dataplane::QueueMove(const Napi::CallbackInfo &info)
+{
+	return Batch<lr_queue_move, &Codec::ToQueueMove>(info, LR_CTL_QUEUE_MOVE);
 }
 
 } // namespace lr

@@ -59,6 +59,10 @@ export interface LinerateClient {
     readAll(req?: api.ReadFlowsRequest): Promise<api.Flow__Output[]>;
     getFlowStats: Unary<api.GetFlowStatsRequest, api.FlowStats__Output>;
   };
+  queue: {
+    listQueues: Unary<api.ListQueuesRequest, api.QueueMap__Output>;
+    moveQueues: Unary<api.MoveQueuesRequest, api.QueueMap__Output>;
+  };
   irq: {
     listIrqs: Unary<api.ListIrqsRequest, api.ListIrqsResponse__Output>;
     setIrqAffinity: Unary<api.SetIrqAffinityRequest, api.IrqChange__Output>;
@@ -150,6 +154,7 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
   const dataplane = new services.DataplaneService(addr, creds, shared);
   const flow = new services.FlowService(addr, creds, shared);
   const capture = new services.CaptureService(addr, creds, shared);
+  const queue = new services.QueueService(addr, creds, shared);
   const irq = new services.IrqService(addr, creds, shared);
   const core = new services.CoreService(addr, creds, shared);
   const health = new (healthClientCtor())(addr, creds, shared);
@@ -200,6 +205,10 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
       },
       getFlowStats: unary(flow, 'GetFlowStats', md),
     },
+    queue: {
+      listQueues: unary(queue, 'ListQueues', md),
+      moveQueues: unary(queue, 'MoveQueues', md),
+    },
     irq: {
       listIrqs: unary(irq, 'ListIrqs', md),
       setIrqAffinity: unary(irq, 'SetIrqAffinity', md),
@@ -217,7 +226,7 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
     waitReady: (timeoutMs) =>
       new Promise((resolve, reject) => port.waitForReady(Date.now() + timeoutMs, (e) => (e ? reject(e) : resolve()))),
     close() {
-      for (const c of [route, neighbor, stats, dataplane, flow, capture, irq, core, health]) c.close();
+      for (const c of [route, neighbor, stats, dataplane, flow, capture, queue, irq, core, health]) c.close();
       port.close();
     },
   };

@@ -34,6 +34,7 @@ import { guardService, receiveLimit } from './services/guard';
 import { irqService } from './services/irq';
 import { neighborService } from './services/neighbor';
 import { portService } from './services/port';
+import { queueService } from './services/queue';
 import { routeService } from './services/route';
 import { statsService } from './services/stats';
 import { StateStore } from './state/store';
@@ -205,6 +206,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     dataplaneService(controller, supervisor, metricsInfo, log)));
   server.addService(...guardService(services.CaptureService.service,
     captureService(controller, { runDir: paths.runDir, dropReasons: addon.dropReasons }, log)));
+  server.addService(...guardService(services.QueueService.service, queueService(controller, log)));
   const system = config.system;
   server.addService(...guardService(services.IrqService.service, irqService({
     roots: { procRoot: system.procRoot, sysRoot: system.sysRoot }, stateDir: paths.stateDir, dataplane: config.dataplane }, log)));

@@ -57,6 +57,9 @@ enum lr_ctl_type {
 	LR_CTL_CAPTURE_START = 14, /**< req: lr_capture_start; rep: lr_capture_info */
 	LR_CTL_CAPTURE_STOP = 15,  /**< req: -; rep: lr_capture_info (final counts; idle: the last capture's) */
 	LR_CTL_CAPTURE_INFO = 16,  /**< req: -; rep: lr_capture_info */
+	/* 30..39: queues, cores (issue 11) */
+	LR_CTL_QUEUE_MAP = 30,     /**< req: -; rep: count x lr_queue_entry, port-major */
+	LR_CTL_QUEUE_MOVE = 31,    /**< req: count x lr_queue_move; rep: - (all-or-nothing) */
 	LR_CTL_REPLY = 0x8000,
 };
 
@@ -167,6 +170,31 @@ struct lr_capture_info {
 	uint64_t matched;             /**< frames copied by the workers (filter passed) */
 	uint64_t ring_full;           /**< matching frames not captured: ring or copy pool full */
 	uint64_t rate_limited;        /**< matching frames not captured: over the rate cap */
+};
+
+/*
+ * The (port, RX queue) -> worker map (dataplane/src/core/rxq.c). Each
+ * worker polls the queues of its own RCU-published list. A move takes a
+ * queue out of its worker's list, waits a grace period (the old worker
+ * polls it no more), then adds it to the new worker's list: a queue is
+ * never polled by two workers at once, and is without a poller only for
+ * that grace period (its frames wait in the device's descriptors).
+ */
+struct lr_queue_entry {
+	uint16_t port_id;             /**< linerate port index */
+	uint16_t queue;               /**< RX queue */
+	uint16_t worker;              /**< polling worker index */
+	uint16_t lcore;               /**< its EAL lcore */
+	uint32_t version;             /**< map version: 1 at start, +1 per applied move batch */
+	uint32_t moves;               /**< times this queue was moved */
+	uint64_t last_move_ns;        /**< the last batch's request-to-live time (both grace periods) */
+};
+
+struct lr_queue_move {
+	uint16_t port_id;
+	uint16_t queue;
+	uint16_t worker;              /**< new worker index (its current one: no change) */
+	uint16_t pad;
 };
 
 /** An address owned by a port: answered for in ARP/ND, and its subnet is on-link. */

@@ -360,6 +360,29 @@ program.command('capture <port>').description('capture a port\'s frames (or what
     if (l) process.stderr.write(`${l.written} frame(s) written; ${l.matched} matched, ${l.ringFull} lost to a full ring, ${l.rateLimited} over the rate cap\n`);
   }));
 
+// ---------------------------------------------------------------- queue
+const queueTable = (m: api.QueueMap__Output): string => {
+  const lines = m.queues.map((q) => `${q.port.padEnd(10)} ${String(q.queue).padStart(5)}  ${String(q.worker).padStart(6)} ` +
+    `${String(q.lcore).padStart(5)}  ${(q.rx?.mpps ?? 0).toFixed(3).padStart(8)}  ${String(q.rx?.packets ?? 0).padStart(12)}  ${q.moves}`);
+  return `queue map v${m.version}, ${m.workers} worker(s); last move live in ${m.lastMoveMs.toFixed(3)} ms\n` +
+    `port       queue  worker lcore      Mpps       packets  moves\n${lines.join('\n')}`;
+};
+const queue = program.command('queue').description('RX queues: which worker polls which (port, queue)');
+queue.command('list').description('the queue -> worker map with each queue\'s traffic')
+  .option('--port <name>', 'only this port').option('--json', 'JSON output')
+  .action((o: { port?: string; json?: boolean }) => withClient(async (c) => {
+    const m = await c.queue.listQueues({ port: o.port ?? '' });
+    if (o.json) return json(m);
+    process.stdout.write(queueTable(m) + '\n');
+  }));
+queue.command('move <port> <queue> <worker>').description('have worker <worker> poll <port>\'s RX queue <queue> from now on (under traffic)')
+  .option('--json', 'JSON output')
+  .action((p: string, q: string, w: string, o: { json?: boolean }) => withClient(async (c) => {
+    const m = await c.queue.moveQueues({ moves: [{ port: p, queue: intOpt('queue', 0xffff)(q), worker: intOpt('worker', 0xffff)(w) }] });
+    if (o.json) return json(m);
+    process.stdout.write(queueTable(m) + '\n');
+  }));
+
 // ---------------------------------------------------------------- irq
 const irqResult = (r: string): string => r.replace(/^IRQ_RESULT_/, '').toLowerCase();
 const irqChangeLine = (c: api.IrqChange__Output): string =>

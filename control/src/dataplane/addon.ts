@@ -98,6 +98,18 @@ export interface FlowMeter {
   mode: 'drop-red' | 'mark';
   yellowDscp?: number; redDscp?: number;   // mark
 }
+/** One (port, RX queue) of the queue map (lr_queue_entry). */
+export interface QueueEntry {
+  portId: number;
+  queue: number;
+  worker: number;
+  lcore: number;
+  version: number;       // map version: 1 at start, +1 per applied move batch
+  moves: number;         // times this queue was moved
+  lastMoveNs: bigint;    // the last move batch's request-to-live time
+}
+export interface QueueMove { portId: number; queue: number; worker: number }
+
 export interface FlowStats {
   wildcardRules: number; exactRules: number; wildcardMax: number; exactMax: number;
   aclBytes: bigint; exactBytes: bigint; lastBuildNs: bigint; builds: bigint; meters: number;
@@ -141,6 +153,10 @@ export interface Dataplane {
   flowDump(family?: 0 | Family): Promise<FlowEntry[]>;
   /** One entry: the tables' sizes and the last classifier build. */
   flowStats(): Promise<FlowStats[]>;
+  /** The (port, RX queue) -> worker map, port-major. */
+  queueMap(): Promise<QueueEntry[]>;
+  /** Moves queues between workers, all-or-nothing (RCU: never polled by two workers). */
+  queueMove(moves: QueueMove[]): Promise<void>;
   /** Starts a capture (lr_capture_start); rejects INVALID_ARGUMENT naming "capture.<field>", FAILED_PRECONDITION while one runs. */
   captureStart(c: CaptureStart): Promise<CaptureInfo>;
   /** Stops the running capture (the file is complete once this resolves). */

@@ -1,0 +1,204 @@
+/**
+ * The (port, RX queue) -> worker map of the real linerate-dp, over gRPC
+ * (QueueService) from the real `linerate serve`: two worker lcores (EAL
+ * --lcores, both on CPU 1 next to each other: the machine has 2 vCPUs),
+ * ports on af_packet vdevs with two queue pairs (PACKET_FANOUT spreads the
+ * flows over the two RX queues):
+ *
+ *   w0.host (scapy stream, 16 flows) ── veth ── p0 (2 RX queues) ┐ linerate-dp
+ *   w1.host (scapy sniffer)          ── veth ── p1               ┘
+ *
+ * Covered: the start map (round-robin, port-major) read back; bad moves
+ * refused by serve (fields named) and by the dataplane itself (its own
+ * checks, all-or-nothing); queues moved back and forth, one at a time and
+ * swapped in one batch, while a stream crosses: every frame sent arrives,
+ * the dataplane's counters agree to the packet, and the map and the stats
+ * memory say who polls what after each move.
+ */
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CLI, DP_BIN, sleep } from '../helpers/env';
+import { dumpOnFailure, requireIntegration, startRig, stopRigAndCheckClean, type Rig } from '../helpers/fixture';
+import { rejection, Status } from '../helpers/grpc';
+import * as pkt from '../helpers/pkt';
+import type { PacketSpec } from '../helpers/pkt';
+import { loadAddon } from '../../src/dataplane/addon';
+import type * as api from '../../src/gen';
+
+const NH_MAC = '02:00:5e:00:04:11';
+
+const mapOf = (m: api.QueueMap__Output): string[] => m.queues.map((q) => `${q.port}/${q.queue}:w${q.worker}`);
+
+describe('integration: queue -> worker map', function () {
+  this.timeout(180000);
+  let rig: Rig | undefined;
+  let p0Mac = '';
+  const client = () => rig!.client();
+  const w = (i: number) => rig!.wires[i];
+
+  /** The dataplane's own control socket, bypassing serve's checks. */
+  async function direct<T>(fn: (dp: InstanceType<ReturnType<typeof loadAddon>['Dataplane']>) => Promise<T>): Promise<T> {
+    const { Dataplane } = loadAddon();
+    const dp = new Dataplane();
+    await dp.connect(`${rig!.serve.runDir}/ctl.sock`, 5000);
+    try {
+      return await fn(dp);
+    } finally {
+      dp.close();
+    }
+  }
+
+  before(async function () {
+    requireIntegration(this);
+    rig = await startRig('que', 2, (wires) => ({
+      ports: [
+        { name: 'p0', device: `net_af_packet0,iface=${wires[0].dp},qpairs=2`, rxQueues: 2, addresses: ['10.4.0.1/24'] },
+        { name: 'p1', device: `net_af_packet1,iface=${wires[1].dp},qpairs=2`, rxQueues: 2, addresses: ['10.4.1.1/24'] },
+      ],
+      routes: [{ prefix: '198.51.100.0/24', via: '10.4.1.2', port: 'p1' }],
+      neighbors: [{ address: '10.4.1.2', mac: NH_MAC, port: 'p1' }],
+      extraConfig: {
+        // Main lcore 0 on CPU 0, workers 1 and 2 both on CPU 1 (idle workers sleep).
+        dataplane: { binary: DP_BIN, eal: ['--lcores=0@0,1@1,2@1'], rxQueues: 2, idleSleepUs: 50,
+          routes4: 65536, routes6: 4096, neighbors: 1024 },
+      },
+    }));
+    p0Mac = (await client().port.getPort({ name: 'p0' })).mac;
+  });
+
+  afterEach(function () {
+    dumpOnFailure(this, rig);
+  });
+
+  after(() => {
+    if (rig) stopRigAndCheckClean(rig);
+  });
+
+  it('reads back the start map (round-robin, port-major) and refuses bad moves, changing nothing', async () => {
+    const m = await client().queue.listQueues({});
+    assert.equal(m.workers, 2);
+    assert.equal(m.version, 1);
+    assert.deepEqual(mapOf(m), ['p0/0:w0', 'p0/1:w1', 'p1/0:w0', 'p1/1:w1']);
+    assert.deepEqual(m.queues.map((q) => q.lcore), [1, 2, 1, 2]);
+    assert.deepEqual(mapOf(await client().queue.listQueues({ port: 'p1' })), ['p1/0:w0', 'p1/1:w1']);
+    const bad: [api.QueueMove[], number, RegExp][] = [
+      [[], Status.INVALID_ARGUMENT, /^moves: empty/],
+      [[{ port: 'p9', queue: 0, worker: 0 }], Status.NOT_FOUND, /^moves\[0\]\.port: unknown port "p9"/],
+      [[{ port: '', queue: 0, worker: 0 }], Status.INVALID_ARGUMENT, /^moves\[0\]\.port: required/],
+      [[{ port: 'p0', queue: 0, worker: 1 }, { port: 'p0', queue: 2, worker: 0 }], Status.NOT_FOUND,
+        /^moves\[1\]\.queue: port p0 has 2 RX queue\(s\), no queue 2/],
+      [[{ port: 'p0', queue: 1, worker: 2 }], Status.NOT_FOUND, /^moves\[0\]\.worker: no worker 2 \(the dataplane has 2\)/],
+      [[{ port: 'p0', queue: 1, worker: 0 }, { port: 'p0', queue: 1, worker: 1 }], Status.INVALID_ARGUMENT,
+        /^moves\[1\]\.queue: port p0 queue 1 appears twice \(also moves\[0\]\)/],
+    ];
+    for (const [moves, code, msg] of bad) {
+      const e = await rejection(client().queue.moveQueues({ moves }));
+      assert.equal(Status[e.code], Status[code], e.details);
+      assert.match(e.details, msg);
+    }
+    await assert.rejects(client().queue.listQueues({ port: 'p7' }), (e: { code: number; details: string }) =>
+      e.code === Status.NOT_FOUND && /^port: unknown port "p7"/.test(e.details));
+    // The dataplane checks on its own too: a batch with one bad entry moves nothing.
+    await direct(async (dp) => {
+      await assert.rejects(dp.queueMove([{ portId: 0, queue: 0, worker: 1 }, { portId: 0, queue: 5, worker: 0 }]),
+        (e: { code: number; index: number; message: string }) => {
+          assert.equal(e.code, Status.NOT_FOUND);
+          assert.equal(e.index, 1);
+          assert.match(e.message, /^queue: port p0 has 2 RX queue\(s\), no queue 5/);
+          return true;
+        });
+      await assert.rejects(dp.queueMove([{ portId: 3, queue: 0, worker: 0 }]), /port_id: no port 3 \(2 ports\)/);
+      await assert.rejects(dp.queueMove([{ portId: 0, queue: 0, worker: 7 }]), /worker: no worker 7 \(2 workers\)/);
+      await assert.rejects(dp.queueMove([{ portId: 0, queue: 0, worker: 1 }, { portId: 0, queue: 0, worker: 0 }]),
+        /queue: port p0 queue 0 is moved twice in the batch/);
+      const map = await dp.queueMap();
+      assert.deepEqual(map.map((e) => [e.portId, e.queue, e.worker, e.version]), [[0, 0, 0, 1], [0, 1, 1, 1], [1, 0, 0, 1], [1, 1, 1, 1]]);
+    });
+    // A move to the worker it already has is no move.
+    const same = await client().queue.moveQueues({ moves: [{ port: 'p0', queue: 0, worker: 0 }] });
+    assert.equal(same.version, 1);
+  });
+
+  it('moves queues back and forth under traffic: zero loss, counters exact, the map read back', async () => {
+    const specs: PacketSpec[] = Array.from({ length: 16 }, (_, i) => ({
+      kind: 'udp4', src_mac: w(0).hostMac, dst_mac: p0Mac, src: '10.4.0.2', dst: `198.51.100.${10 + i}`,
+      sport: 20000 + 97 * i, dport: 4789 + i, ttl: 64, tag: `q${i}`,
+    }));
+    const before = await client().stats.getStats({});
+    const p0b = before.ports.find((p) => p.name === 'p0')!;
+    const p1b = before.ports.find((p) => p.name === 'p1')!;
+    const streaming = pkt.stream({ send: w(0).host, sniff: [w(1).host], packets: specs, durationS: 6, pps: 400 });
+    await streaming.started;
+    await sleep(600);
+    // Each step: the moves, then the map it must give.
+    const steps: [api.QueueMove[], string[]][] = [
+      [[{ port: 'p0', queue: 0, worker: 1 }], ['p0/0:w1', 'p0/1:w1', 'p1/0:w0', 'p1/1:w1']],
+      [[{ port: 'p0', queue: 1, worker: 0 }], ['p0/0:w1', 'p0/1:w0', 'p1/0:w0', 'p1/1:w1']],
+      // A swap in one batch: each worker loses one queue and gains the other.
+      [[{ port: 'p0', queue: 0, worker: 0 }, { port: 'p0', queue: 1, worker: 1 }], ['p0/0:w0', 'p0/1:w1', 'p1/0:w0', 'p1/1:w1']],
+      [[{ port: 'p0', queue: 0, worker: 1 }, { port: 'p0', queue: 1, worker: 0 }], ['p0/0:w1', 'p0/1:w0', 'p1/0:w0', 'p1/1:w1']],
+      [[{ port: 'p0', queue: 1, worker: 1 }, { port: 'p1', queue: 0, worker: 1 }], ['p0/0:w1', 'p0/1:w1', 'p1/0:w1', 'p1/1:w1']],
+      [[{ port: 'p0', queue: 0, worker: 0 }, { port: 'p1', queue: 0, worker: 0 }], ['p0/0:w0', 'p0/1:w1', 'p1/0:w0', 'p1/1:w1']],
+    ];
+    const liveMs: number[] = [];
+    let version = 1;
+    for (let round = 0; round < 2; round++) {
+      for (const [moves, want] of steps) {
+        const m = await client().queue.moveQueues({ moves });
+        version++;
+        assert.deepEqual(mapOf(m), want);
+        assert.equal(m.version, version);
+        liveMs.push(m.lastMoveMs);
+        await sleep(150);
+      }
+    }
+    const r = await streaming.done;
+    const got = new Set(r.captured.filter((c) => c.iface === w(1).host).map((c) => c.tag));
+    const lost = r.sent.filter((s) => !got.has(s.tag));
+    assert.ok(r.sent.length > 1200, `stream too thin: ${r.sent.length}`);
+    assert.equal(lost.length, 0, `${lost.length} of ${r.sent.length} frames lost across ${liveMs.length} move batches`);
+
+    // The dataplane's own counters: every frame received once, forwarded once, nothing dropped.
+    await sleep(200);
+    const after = await client().stats.getStats({});
+    const p0a = after.ports.find((p) => p.name === 'p0')!;
+    const p1a = after.ports.find((p) => p.name === 'p1')!;
+    const d = (a: string, b: string): number => Number(BigInt(a) - BigInt(b));
+    // The kernel's own frames (IPv6 router solicitations...) may cross too: at least, and nothing dropped.
+    assert.ok(d(p0a.rx!.packets, p0b.rx!.packets) >= r.sent.length, `p0 rx ${d(p0a.rx!.packets, p0b.rx!.packets)} < sent ${r.sent.length}`);
+    assert.ok(d(p1a.tx!.packets, p1b.tx!.packets) >= r.sent.length, `p1 tx ${d(p1a.tx!.packets, p1b.tx!.packets)}`);
+    assert.equal(d(p0a.forwarded, p0b.forwarded), r.sent.length, 'every stream frame forwarded exactly once');
+    assert.equal(d(p0a.dropped, p0b.dropped), 0, `drops: ${JSON.stringify(p0a.drops)}`);
+    assert.equal(d(p0a.device!.imissed, p0b.device!.imissed), 0, 'no RX descriptor overflow');
+    // Both queues carried traffic: the moves were of live queues.
+    for (const q of [0, 1]) {
+      const n = d(p0a.rxQueues[q].rx!.packets, p0b.rxQueues[q].rx!.packets);
+      assert.ok(n > 100, `p0 queue ${q} received ${n}`);
+    }
+    // The stats memory says who polls what, as the map does.
+    const final = await client().queue.listQueues({});
+    assert.deepEqual(mapOf(final), ['p0/0:w0', 'p0/1:w1', 'p1/0:w0', 'p1/1:w1']);
+    assert.deepEqual(after.ports.flatMap((p) => p.rxQueues.map((q) => `${p.name}/${q.queue}:w${q.worker}`)), mapOf(final));
+    assert.deepEqual(final.queues.map((q) => q.moves), [8, 8, 4, 0]);
+    assert.equal(final.version, 1 + 2 * steps.length);
+    assert.deepEqual(after.workers.map((x) => x.rxQueues), [2, 2]);
+    liveMs.sort((a, b) => a - b);
+    process.stderr.write(`      ${r.sent.length} frames, 0 lost; ${liveMs.length} move batches, request to live map: ` +
+      `median ${liveMs[liveMs.length >> 1].toFixed(3)} ms, max ${liveMs[liveMs.length - 1].toFixed(3)} ms\n`);
+    assert.ok(liveMs.every((ms) => ms > 0 && ms < 1000), `live times ${liveMs.join(' ')}`);
+  });
+
+  it('linerate queue list | move (the CLI)', async () => {
+    const run = promisify(execFile);
+    const addr = ['--addr', `127.0.0.1:${rig!.serve.grpcPort}`];
+    const mv = await run(process.execPath, [CLI, ...addr, 'queue', 'move', 'p1', '1', '0']);
+    assert.match(mv.stdout, /^queue map v\d+, 2 worker\(s\)/);
+    const ls = await run(process.execPath, [CLI, ...addr, 'queue', 'list', '--port', 'p1', '--json']);
+    const m = JSON.parse(ls.stdout) as api.QueueMap__Output;
+    assert.deepEqual(mapOf(m), ['p1/0:w0', 'p1/1:w0']);
+    const bad = await run(process.execPath, [CLI, ...addr, 'queue', 'move', 'p1', '9', '0']).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((bad as { code: number }).code, 1);
+    assert.match((bad as { stderr: string }).stderr, /^NOT_FOUND: moves\[0\]\.queue: port p1 has 2 RX queue\(s\), no queue 9/);
+  });
+});
