@@ -431,14 +431,14 @@ program.command('cores').description('CPU layout: main and worker lcores, housek
     if (o.json) return json(r);
     const role = (x: string): string => x.replace(/^CORE_ROLE_/, '').toLowerCase();
     const lines = r.cores.map((k) => {
-      const w = k.worker;
-      const load = w ? `worker ${w.worker}: ${w.busyPercent.toFixed(1)} % busy, ${(w.rx?.mpps ?? 0).toFixed(3)} Mpps, ` +
-        `${w.cyclesPerPacket.toFixed(0)} cycles/pkt, ${w.rxQueues} rx queue(s)` : '';
+      const load = [`lcores ${k.lcores.join(',') || '-'}`, ...k.workers.map((w) => `worker ${w.worker}: ${w.busyPercent.toFixed(1)} % busy, ` +
+        `${(w.rx?.mpps ?? 0).toFixed(3)} Mpps, ${w.cyclesPerPacket.toFixed(0)} cycles/pkt, ${w.rxQueues} rx queue(s)`)].join('; ');
       const flags = [k.isolated ? 'isolcpus' : '', k.nohzFull ? 'nohz_full' : '', k.controlPlane ? 'serve' : ''].filter(Boolean).join(',');
       return `${String(k.cpu).padStart(4)}  ${role(k.role).padEnd(13)} ${flags.padEnd(24)} ${load}`;
     });
     const cp = r.controlPlane;
-    process.stdout.write(`online ${r.onlineCpus}; main lcore ${r.mainLcore}; workers ${r.workerLcores || '-'}; ` +
+    process.stdout.write(`online ${r.onlineCpus}; main lcore ${r.mainLcore} (CPU ${r.mainCpus}); worker lcores ${r.workerLcores || '-'}` +
+      ` (CPU ${r.workerCpus || '-'}); ` +
       `housekeeping ${r.housekeepingCpus || '-'}; isolated ${r.isolatedCpus || '-'}; nohz_full ${r.nohzFullCpus || '-'}` +
       `${r.attached ? '' : ' (dataplane not attached: lcores from the config)'}\n` +
       ` CPU  role          flags                    load\n${lines.join('\n')}\n` +

@@ -33,7 +33,7 @@ export function housekeepingCpus(layout: CpuLayout, workers: readonly number[]):
 export function controlPlaneCpus(spec: string, sysRoot: string, dataplane: CoreServiceOptions['dataplane'], field: string): number[] {
   const layout = readCpuLayout(sysRoot);
   const cpus = spec === '' || spec === 'housekeeping'
-    ? housekeepingCpus(layout, dataplaneLcores(dataplane)?.workers ?? [])
+    ? housekeepingCpus(layout, dataplaneLcores(dataplane).workers)
     : parseCpuList(spec, field);
   checkOnline(cpus, layout.online, field);
   return cpus;
@@ -48,30 +48,35 @@ export function coreService(ctl: Controller, o: CoreServiceOptions, log: Logger)
   return {
     GetCores: unary(log, 'GetCores', () => {
       const layout = readCpuLayout(o.sysRoot);
-      const fromConfig = dataplaneLcores(o.dataplane);
+      const lc = dataplaneLcores(o.dataplane);
       const cur = ctl.snapshot();
       const stats = cur ? buildStats(cur, ctl.previousSample(cur)) : null;
       const workers = stats ? stats.workers : [];
-      const workerCpus = stats ? workers.map((w) => w.lcore) : fromConfig?.workers ?? [];
-      const main = fromConfig?.main ?? -1;
+      const workerLcores = stats ? workers.map((w) => w.lcore) : lc.workerLcores;
+      // An lcore the config does not map runs on the CPU of its number (EAL -l).
+      const cpusOf = (id: number): number[] => lc.cpusOf.get(id) ?? [id];
+      const workerCpus = [...new Set(workerLcores.flatMap(cpusOf))].sort((a, b) => a - b);
+      const mainCpus = cpusOf(lc.main);
       const cp = controlPlaneMsg();
       const cpCpus = parseCpuList(cp.cpus ?? '', 'cpus');
       const cores: api.Core[] = layout.online.map((cpu) => {
-        const worker = workers.find((w) => w.lcore === cpu);
         const isolated = layout.isolated.includes(cpu);
         const nohzFull = layout.nohzFull.includes(cpu);
-        const role: api.CoreRole = cpu === main ? 'CORE_ROLE_MAIN'
-          : workerCpus.includes(cpu) ? 'CORE_ROLE_WORKER'
-            : isolated || nohzFull ? 'CORE_ROLE_ISOLATED' : 'CORE_ROLE_HOUSEKEEPING';
-        return { cpu, role, isolated, nohzFull, worker: worker ?? null, controlPlane: cpCpus.includes(cpu) };
+        const here = workerLcores.filter((id) => cpusOf(id).includes(cpu));
+        const lcores = [...(mainCpus.includes(cpu) ? [lc.main] : []), ...here].sort((a, b) => a - b);
+        const role: api.CoreRole = here.length ? 'CORE_ROLE_WORKER' : mainCpus.includes(cpu) ? 'CORE_ROLE_MAIN'
+          : isolated || nohzFull ? 'CORE_ROLE_ISOLATED' : 'CORE_ROLE_HOUSEKEEPING';
+        return { cpu, role, isolated, nohzFull, lcores, workers: workers.filter((w) => here.includes(w.lcore)), controlPlane: cpCpus.includes(cpu) };
       });
       return {
         cores,
         onlineCpus: formatCpuList(layout.online),
         isolatedCpus: formatCpuList(layout.isolated),
         nohzFullCpus: formatCpuList(layout.nohzFull),
-        mainLcore: main,
-        workerLcores: formatCpuList(workerCpus),
+        mainLcore: lc.main,
+        workerLcores: formatCpuList(workerLcores),
+        mainCpus: formatCpuList(mainCpus),
+        workerCpus: formatCpuList(workerCpus),
         housekeepingCpus: formatCpuList(housekeepingCpus(layout, workerCpus)),
         attached: stats !== null,
         intervalSeconds: stats?.intervalSeconds ?? 0,

@@ -67,9 +67,7 @@ export function irqService(o: IrqServiceOptions, log: Logger): IrqServiceHandler
         cpus = parseCpuList(req.cpus, 'cpus');
         checkOnline(cpus, on, 'cpus');
       } else {
-        const l = dataplaneLcores(o.dataplane);
-        if (!l) throw invalid('cpus', 'required: dataplane.eal maps lcores to CPUs itself (--lcores)');
-        cpus = l.workers.filter((c) => on.includes(c));
+        cpus = dataplaneLcores(o.dataplane).workers.filter((c) => on.includes(c));
         if (!cpus.length) {
           throw new ApiError(status.FAILED_PRECONDITION, `cpus: the dataplane has no worker lcore on an online CPU (dataplane.lcores ${o.dataplane.lcores}, online ${formatCpuList(on)})`);
         }

@@ -88,26 +88,80 @@ export function checkOnline(cpus: readonly number[], online: readonly number[], 
   }
 }
 
-/** The dataplane's EAL lcores as CPUs: the main lcore and the worker (polling) lcores. */
+/** The dataplane's EAL lcores and the CPUs they run on. */
 export interface DataplaneLcores {
+  /** Main lcore id. */
   main: number;
+  /** Worker lcore ids, ascending. */
+  workerLcores: number[];
+  /** CPUs of each lcore (lcore id -> CPUs). */
+  cpusOf: Map<number, number[]>;
+  /** CPUs of the main lcore. */
+  mainCpus: number[];
+  /** CPUs the worker lcores run on (the polling CPUs), sorted. */
   workers: number[];
 }
 
+/** "3", "1-2" or "(1,3-4)" of an EAL --lcores element. */
+function lcoreGroup(text: string, field: string): number[] {
+  const t = text.startsWith('(') && text.endsWith(')') ? text.slice(1, -1) : text;
+  return parseCpuList(t, field);
+}
+
 /**
- * The lcores serve starts the dataplane with (config dataplane.lcores, the
- * EAL -l list, where lcore N runs on CPU N; --main-lcore in dataplane.eal
- * picks the main one, else EAL's default, the lowest). null when
- * dataplane.eal maps lcores to CPUs itself (--lcores): the CPUs must then
- * be given.
+ * EAL's --lcores map ("0@0,1@1,2@1", "(0-1)@0,2", "1-3@(4,5)"): lcore id ->
+ * CPUs; an element without "@" runs each lcore on the CPU of its number.
  */
-export function dataplaneLcores(d: { lcores: string; eal: readonly string[] }): DataplaneLcores | null {
-  if (d.eal.some((a) => a === '--lcores' || a.startsWith('--lcores='))) return null;
-  const all = parseCpuList(d.lcores, 'dataplane.lcores');
-  let main = all[0];
+export function parseEalLcores(text: string, field: string): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  // Commas inside parentheses belong to a group.
+  const elems: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of text) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      elems.push(cur);
+      cur = '';
+    } else {
+      cur += ch;
+    }
+  }
+  elems.push(cur);
+  for (const e of elems) {
+    const [l, c, extra] = e.trim().split('@');
+    if (extra !== undefined || !l) throw invalid(field, `cannot read the EAL --lcores element ${JSON.stringify(e)}`);
+    const lcores = lcoreGroup(l, field);
+    for (const id of lcores) out.set(id, c === undefined ? [id] : lcoreGroup(c, field));
+  }
+  return out;
+}
+
+/**
+ * The lcores serve starts the dataplane with: dataplane.lcores (the EAL -l
+ * list, lcore N on CPU N) or, when dataplane.eal has --lcores, that map;
+ * --main-lcore picks the main lcore, else EAL's default, the lowest.
+ */
+export function dataplaneLcores(d: { lcores: string; eal: readonly string[] }): DataplaneLcores {
+  let cpusOf: Map<number, number[]> | null = null;
+  let main: number | undefined;
   d.eal.forEach((a, i) => {
-    const v = a === '--main-lcore' ? d.eal[i + 1] : a.startsWith('--main-lcore=') ? a.slice('--main-lcore='.length) : undefined;
-    if (v !== undefined && /^\d+$/.test(v)) main = Number(v);
+    const val = (opt: string): string | undefined => (a === opt ? d.eal[i + 1] : a.startsWith(`${opt}=`) ? a.slice(opt.length + 1) : undefined);
+    const lc = val('--lcores');
+    if (lc !== undefined) cpusOf = parseEalLcores(lc, 'dataplane.eal --lcores');
+    const m = val('--main-lcore');
+    if (m !== undefined && /^\d+$/.test(m)) main = Number(m);
   });
-  return { main, workers: all.filter((c) => c !== main) };
+  const map: Map<number, number[]> = cpusOf ?? new Map(parseCpuList(d.lcores, 'dataplane.lcores').map((c) => [c, [c]]));
+  const ids = [...map.keys()].sort((a, b) => a - b);
+  const mainId = main ?? ids[0];
+  const workerLcores = ids.filter((id) => id !== mainId);
+  return {
+    main: mainId,
+    workerLcores,
+    cpusOf: map,
+    mainCpus: map.get(mainId) ?? [],
+    workers: [...new Set(workerLcores.flatMap((id) => map.get(id) ?? []))].sort((a, b) => a - b),
+  };
 }

@@ -17,6 +17,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { CLI, DP_BIN, sleep } from '../helpers/env';
 import { dumpOnFailure, requireIntegration, startRig, stopRigAndCheckClean, type Rig } from '../helpers/fixture';
@@ -62,6 +63,8 @@ describe('integration: queue -> worker map', function () {
         // Main lcore 0 on CPU 0, workers 1 and 2 both on CPU 1 (idle workers sleep).
         dataplane: { binary: DP_BIN, eal: ['--lcores=0@0,1@1,2@1'], rxQueues: 2, idleSleepUs: 50,
           routes4: 65536, routes6: 4096, neighbors: 1024 },
+        // serve pins its own threads to the housekeeping CPU (0: CPU 1 polls) at start.
+        system: { controlPlaneCpus: 'housekeeping' },
       },
     }));
     p0Mac = (await client().port.getPort({ name: 'p0' })).mac;
@@ -73,6 +76,24 @@ describe('integration: queue -> worker map', function () {
 
   after(() => {
     if (rig) stopRigAndCheckClean(rig);
+  });
+
+  it('serve runs pinned to the housekeeping CPU (config), the workers on theirs: the layout says so', async () => {
+    const allowed = (pid: number): Map<string, string> => new Map(fs.readdirSync(`/proc/${pid}/task`).map((t) => [
+      `${t} ${fs.readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim()}`,
+      /^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8'))![1]]));
+    const serveThreads = allowed(rig!.serve.proc!.pid!);
+    assert.ok(serveThreads.size >= 5, `serve threads: ${serveThreads.size}`);
+    for (const [t, cpus] of serveThreads) assert.equal(cpus, '0', `serve thread ${t}`);
+    // EAL puts the worker lcores where --lcores says, whatever the mask serve handed down.
+    const dpThreads = [...allowed(rig!.serve.dataplanePid()!)];
+    assert.deepEqual(dpThreads.filter(([t]) => /rte-worker/.test(t)).map(([, c]) => c), ['1', '1'], JSON.stringify(dpThreads));
+    const c = await client().core.getCores({});
+    assert.equal(c.attached, true);
+    assert.deepEqual([c.mainLcore, c.mainCpus, c.workerLcores, c.workerCpus, c.housekeepingCpus], [0, '0', '1-2', '1', '0']);
+    assert.deepEqual(c.cores.map((k) => [k.cpu, k.role, k.lcores, k.workers.map((w) => w.lcore), k.controlPlane]), [
+      [0, 'CORE_ROLE_MAIN', [0], [], true], [1, 'CORE_ROLE_WORKER', [1, 2], [1, 2], false]]);
+    assert.equal(c.controlPlane?.cpus, '0');
   });
 
   it('reads back the start map (round-robin, port-major) and refuses bad moves, changing nothing', async () => {
@@ -141,6 +162,16 @@ describe('integration: queue -> worker map', function () {
       [[{ port: 'p0', queue: 1, worker: 1 }, { port: 'p1', queue: 0, worker: 1 }], ['p0/0:w1', 'p0/1:w1', 'p1/0:w1', 'p1/1:w1']],
       [[{ port: 'p0', queue: 0, worker: 0 }, { port: 'p1', queue: 0, worker: 0 }], ['p0/0:w0', 'p0/1:w1', 'p1/0:w0', 'p1/1:w1']],
     ];
+    // The workers' load while the stream crosses (rates over serve's 1 s samples).
+    await sleep(1200);
+    const cores = await client().core.getCores({});
+    const ws = cores.cores.flatMap((k) => k.workers);
+    const pps = ws.reduce((a, x) => a + (x.rx?.pps ?? 0), 0);
+    assert.ok(pps > 150 && pps < 1000, `workers receive ${pps.toFixed(0)} pps of a 400 pps stream`);
+    for (const x of ws) {
+      assert.ok(x.busyPercent > 0 && x.busyPercent < 100, `worker ${x.worker} busy ${x.busyPercent} %`);
+      assert.ok(x.cyclesPerPacket > 0, `worker ${x.worker} cycles/packet ${x.cyclesPerPacket}`);
+    }
     const liveMs: number[] = [];
     let version = 1;
     for (let round = 0; round < 2; round++) {

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { loadAddon } from '../../src/dataplane/addon';
+import { dataplaneLcores, formatCpuList, parseCpuList } from '../../src/system/cpus';
 import { type Harness, rejectsWith, startHarness, tempDir } from './helpers';
 import { FakeWorld } from './fake-dataplane';
 
@@ -58,6 +59,20 @@ const read = (root: string, n: number): string => fs.readFileSync(path.join(root
 
 describe('IRQs and cores', function () {
   this.timeout(20000);
+
+  it('reads CPU lists and the dataplane\'s lcores (EAL -l, --lcores, --main-lcore)', () => {
+    assert.deepEqual(parseCpuList(' 0-2,5,3 \n', 'x'), [0, 1, 2, 3, 5]);
+    assert.equal(formatCpuList([5, 0, 1, 2, 3, 9, 10]), '0-3,5,9-10');
+    assert.equal(formatCpuList([]), '');
+    assert.throws(() => parseCpuList('1,,2', 'cpus'), /^ApiError: cpus: not a CPU list/);
+    const simple = dataplaneLcores({ lcores: '0-2', eal: [] });
+    assert.deepEqual([simple.main, simple.workerLcores, simple.workers, simple.mainCpus], [0, [1, 2], [1, 2], [0]]);
+    const mapped = dataplaneLcores({ lcores: '0,1', eal: ['--lcores=0@0,1@1,2@1'] });
+    assert.deepEqual([mapped.main, mapped.workerLcores, mapped.workers], [0, [1, 2], [1]]);
+    const groups = dataplaneLcores({ lcores: '0,1', eal: ['--lcores', '(0-1)@0,2@(1,3),4', '--main-lcore', '4'] });
+    assert.deepEqual([groups.main, groups.workerLcores, groups.workers, groups.mainCpus], [4, [0, 1, 2], [0, 1, 3], [4]]);
+    assert.throws(() => dataplaneLcores({ lcores: '0', eal: ['--lcores=1@2@3'] }), /dataplane\.eal --lcores: cannot read/);
+  });
 
   describe('on a prepared procfs/sysfs tree', () => {
     let dir: string;
@@ -179,6 +194,21 @@ describe('IRQs and cores', function () {
       assert.deepEqual([38, 39].map((n) => read(path.join(dir, 'tree'), n)), ['1-2\n', '0,2\n']);
     });
 
+    it('isolates the CPUs of the worker lcores of an EAL --lcores map', async () => {
+      await h.close();
+      // Workers 1 and 2 both on CPU 3, the main lcore on CPU 0.
+      h = await startHarness({ system: tree(), dataplane: { lcores: '0', eal: ['--lcores=0@0,(1-2)@3'] } }, new FakeWorld(), dir);
+      const r = await h.client.irq.isolateIrqs({});
+      assert.deepEqual([r.cpus, r.housekeepingCpus], ['3', '0-2']);
+      assert.deepEqual(r.changes.map((c) => [c.irq, c.after, c.result]), [[24, '0-2', 'IRQ_RESULT_MOVED'], [26, '0-2', 'IRQ_RESULT_NOT_FOLLOWED']]);
+      await h.client.irq.restoreIrqs({});
+      const c = await h.client.core.getCores({});
+      // The fake dataplane's worker is lcore 1: on CPU 3 by the map.
+      assert.deepEqual([c.mainCpus, c.workerLcores, c.workerCpus], ['0', '1', '3']);
+      assert.deepEqual(c.cores.map((k) => [k.cpu, k.role]), [
+        [0, 'CORE_ROLE_MAIN'], [1, 'CORE_ROLE_HOUSEKEEPING'], [2, 'CORE_ROLE_HOUSEKEEPING'], [3, 'CORE_ROLE_WORKER']]);
+    });
+
     it('shows the CPU layout: main, workers with their load, housekeeping, isolated', async () => {
       h.world.busyCycles = 0n;
       const c = await h.client.core.getCores({});
@@ -193,8 +223,10 @@ describe('IRQs and cores', function () {
       assert.deepEqual(c.cores.map((k) => [k.cpu, k.role, k.isolated]), [
         [0, 'CORE_ROLE_MAIN', false], [1, 'CORE_ROLE_WORKER', false], [2, 'CORE_ROLE_HOUSEKEEPING', false], [3, 'CORE_ROLE_ISOLATED', true],
       ]);
-      assert.equal(c.cores[1].worker?.lcore, 1);
-      assert.equal(c.cores[0].worker, null);
+      assert.deepEqual(c.cores[1].workers.map((x) => x.lcore), [1]);
+      assert.deepEqual(c.cores.map((k) => k.lcores), [[0], [1], [], []]);
+      assert.deepEqual([c.mainCpus, c.workerCpus], ['0', '1']);
+      assert.equal(c.cores[0].workers.length, 0);
       assert.equal(c.controlPlane?.pid, process.pid);
       assert.ok((c.controlPlane?.threads.length ?? 0) >= 1);
     });
