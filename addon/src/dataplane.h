@@ -51,6 +51,8 @@ private:
 	Napi::Value FlowStats(const Napi::CallbackInfo &info);
 	Napi::Value QueueMap(const Napi::CallbackInfo &info);
 	Napi::Value QueueMove(const Napi::CallbackInfo &info);
+	Napi::Value RetaGet(const Napi::CallbackInfo &info);
+	Napi::Value RetaSet(const Napi::CallbackInfo &info);
 	Napi::Value CaptureStart(const Napi::CallbackInfo &info);
 	Napi::Value CaptureStop(const Napi::CallbackInfo &info);
 	Napi::Value CaptureInfo(const Napi::CallbackInfo &info);

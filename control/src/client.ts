@@ -62,6 +62,8 @@ export interface LinerateClient {
   queue: {
     listQueues: Unary<api.ListQueuesRequest, api.QueueMap__Output>;
     moveQueues: Unary<api.MoveQueuesRequest, api.QueueMap__Output>;
+    getReta: Unary<api.GetRetaRequest, api.Reta__Output>;
+    setReta: Unary<api.SetRetaRequest, api.Reta__Output>;
   };
   irq: {
     listIrqs: Unary<api.ListIrqsRequest, api.ListIrqsResponse__Output>;
@@ -208,6 +210,8 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
     queue: {
       listQueues: unary(queue, 'ListQueues', md),
       moveQueues: unary(queue, 'MoveQueues', md),
+      getReta: unary(queue, 'GetReta', md),
+      setReta: unary(queue, 'SetReta', md),
     },
     irq: {
       listIrqs: unary(irq, 'ListIrqs', md),

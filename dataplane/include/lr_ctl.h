@@ -60,6 +60,8 @@ enum lr_ctl_type {
 	/* 30..39: queues, cores (issue 11) */
 	LR_CTL_QUEUE_MAP = 30,     /**< req: -; rep: count x lr_queue_entry, port-major */
 	LR_CTL_QUEUE_MOVE = 31,    /**< req: count x lr_queue_move; rep: - (all-or-nothing) */
+	LR_CTL_RETA_GET = 32,      /**< req: lr_reta (port_id); rep: lr_reta (the device's table) */
+	LR_CTL_RETA_SET = 33,      /**< req: lr_reta (masked entries); rep: lr_reta (read back) */
 	LR_CTL_REPLY = 0x8000,
 };
 
@@ -195,6 +197,31 @@ struct lr_queue_move {
 	uint16_t queue;
 	uint16_t worker;              /**< new worker index (its current one: no change) */
 	uint16_t pad;
+};
+
+/*
+ * The RSS redirection table (RETA) of a port (dataplane/src/port/reta.c),
+ * in the device's layout: reta_size entries in groups of 64
+ * (rte_eth_rss_reta_entry64), each group with a mask of the entries a SET
+ * writes. Entry i is groups[i / 64].queues[i % 64]: the RX queue a packet
+ * whose RSS hash % reta_size is i goes to. Every message carries the
+ * device's reta_size; a SET must name it.
+ */
+#define LR_RETA_GROUP    64
+#define LR_RETA_MAX      2048  /**< entries: the largest table we handle (ice) */
+#define LR_RETA_GROUPS   (LR_RETA_MAX / LR_RETA_GROUP)
+
+struct lr_reta_group {
+	uint64_t mask;                /**< bit j: queues[j] is set (SET) / valid (GET) */
+	uint16_t queues[LR_RETA_GROUP];
+};
+
+struct lr_reta {
+	uint16_t port_id;
+	uint16_t reta_size;           /**< the device's table size (0: it has none) */
+	uint16_t rx_queues;           /**< the port's RX queues: every entry is below */
+	uint16_t pad;
+	struct lr_reta_group groups[LR_RETA_GROUPS]; /**< reta_size / 64 of them used */
 };
 
 /** An address owned by a port: answered for in ARP/ND, and its subnet is on-link. */

@@ -18,6 +18,7 @@ import { createLogger } from '../log';
 import { demoConfigPath } from '../paths';
 import { startServer } from '../server';
 import { flowSpec, matchText } from '../model/flowspec';
+import { parseCpuList } from '../system/cpus';
 import { neighborsTable, portsTable, routeLine, statsScreen } from './format';
 
 const program = new Command();
@@ -381,6 +382,37 @@ queue.command('move <port> <queue> <worker>').description('have worker <worker> 
     const m = await c.queue.moveQueues({ moves: [{ port: p, queue: intOpt('queue', 0xffff)(q), worker: intOpt('worker', 0xffff)(w) }] });
     if (o.json) return json(m);
     process.stdout.write(queueTable(m) + '\n');
+  }));
+
+queue.command('reta <port>').description('the port\'s RSS redirection table (entry -> RX queue); --spread or --set writes it')
+  .option('--spread <queues>', 'every entry, round-robin over these RX queues (e.g. 0-3 or 0,2)')
+  .option('--set <entries>', 'these entries only: ENTRY=QUEUE,... (e.g. 0=1,5=0)')
+  .option('--json', 'JSON output')
+  .action((p: string, o: { spread?: string; set?: string; json?: boolean }) => withClient(async (c) => {
+    let r = await c.queue.getReta({ port: p });
+    if (o.spread !== undefined || o.set !== undefined) {
+      const n = r.retaSize;
+      const groups = Array.from({ length: n / 64 }, () => ({ mask: 0n, queues: new Array<number>(64).fill(0) }));
+      const put = (i: number, q: number): void => {
+        if (!(i >= 0 && i < n)) throw new Error(`entry ${i}: the table has ${n} entries`);
+        groups[i >> 6].mask |= 1n << BigInt(i & 63);
+        groups[i >> 6].queues[i & 63] = q;
+      };
+      if (o.spread !== undefined) {
+        const qs = parseCpuList(o.spread, '--spread');
+        if (!qs.length) throw new Error('--spread: no queue');
+        for (let i = 0; i < n; i++) put(i, qs[i % qs.length]);
+      }
+      for (const kv of o.set ? o.set.split(',') : []) {
+        const m = /^(\d+)=(\d+)$/.exec(kv.trim());
+        if (!m) throw new Error(`--set: ENTRY=QUEUE expected, got ${JSON.stringify(kv)}`);
+        put(Number(m[1]), Number(m[2]));
+      }
+      r = await c.queue.setReta({ port: p, retaSize: n, groups: groups.map((g) => ({ mask: g.mask.toString(), queues: g.queues })) });
+    }
+    if (o.json) return json(r);
+    const rows = r.groups.map((g, i) => `${String(i * 64).padStart(5)}: ${g.queues.join(' ')}`);
+    process.stdout.write(`${r.port}: ${r.retaSize} entries over ${r.rxQueues} RX queue(s)\n${rows.join('\n')}\n`);
   }));
 
 // ---------------------------------------------------------------- irq

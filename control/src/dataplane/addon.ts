@@ -110,6 +110,10 @@ export interface QueueEntry {
 }
 export interface QueueMove { portId: number; queue: number; worker: number }
 
+/** An RSS redirection table in the device's layout (lr_reta): retaSize / 64 groups of 64 entries with masks. */
+export interface RetaGroup { mask: bigint; queues: number[] }
+export interface Reta { portId: number; retaSize: number; rxQueues?: number; groups: RetaGroup[] }
+
 export interface FlowStats {
   wildcardRules: number; exactRules: number; wildcardMax: number; exactMax: number;
   aclBytes: bigint; exactBytes: bigint; lastBuildNs: bigint; builds: bigint; meters: number;
@@ -157,6 +161,10 @@ export interface Dataplane {
   queueMap(): Promise<QueueEntry[]>;
   /** Moves queues between workers, all-or-nothing (RCU: never polled by two workers). */
   queueMove(moves: QueueMove[]): Promise<void>;
+  /** The port's RSS redirection table; FAILED_PRECONDITION when the device has none. */
+  retaGet(portId: number): Promise<Reta>;
+  /** Writes the masked entries of `reta`; resolves with the table read back. */
+  retaSet(reta: Reta): Promise<Reta>;
   /** Starts a capture (lr_capture_start); rejects INVALID_ARGUMENT naming "capture.<field>", FAILED_PRECONDITION while one runs. */
   captureStart(c: CaptureStart): Promise<CaptureInfo>;
   /** Stops the running capture (the file is complete once this resolves). */

@@ -2,7 +2,8 @@
  * linerate.v1.QueueService: the dataplane's (port, RX queue) -> worker map
  * (LR_CTL_QUEUE_MAP) with each queue's traffic from the stats memory, and
  * queue moves (LR_CTL_QUEUE_MOVE, all-or-nothing, published by the
- * dataplane under RCU). Requests are checked here against the attached
+ * dataplane under RCU), and the RSS redirection table of a port
+ * (LR_CTL_RETA_GET / SET, in the device's group-of-64 layout). Requests are checked here against the attached
  * dataplane's ports and workers, so that errors name the request's fields;
  * the dataplane checks them again. Moves run inside the controller's write
  * lock, one at a time.
@@ -10,9 +11,10 @@
 import type * as api from '../gen';
 import type { QueueServiceHandlers } from '../gen/linerate/v1/QueueService';
 import type { Controller } from '../controller';
-import type { QueueEntry } from '../dataplane/addon';
+import { status } from '@grpc/grpc-js';
+import type { QueueEntry, Reta } from '../dataplane/addon';
 import type { Attachment } from '../dataplane/supervisor';
-import { exhausted, invalid, notFound, quote, toApiError } from '../errors';
+import { ApiError, exhausted, invalid, notFound, quote, toApiError } from '../errors';
 import type { Logger } from '../log';
 import { buildStats } from '../stats/rates';
 import { unary } from './common';
@@ -38,6 +40,27 @@ function queueMap(ctl: Controller, a: Attachment, entries: QueueEntry[], port: s
   };
 }
 
+const GROUP = 64;
+const ALL = (1n << 64n) - 1n;
+
+function retaMsg(port: string, r: Reta): api.Reta {
+  return { port, retaSize: r.retaSize, rxQueues: r.rxQueues ?? 0, groups: r.groups.map((g) => ({ mask: g.mask.toString(), queues: g.queues })) };
+}
+
+/** The named port of the attached dataplane, or NOT_FOUND. */
+function portOf(a: Attachment, name: string, field: string): { portId: number; rxQueues: number } {
+  if (!name) throw invalid(field, 'required');
+  const p = a.ports.get(name);
+  if (!p) throw notFound(field, `unknown port ${quote(name)}`);
+  return p;
+}
+
+/** The dataplane's refusal of a RETA call: its message names the field (or the device's limit) already. */
+function retaError(e: unknown): ApiError {
+  const err = toApiError(e);
+  return err.code === status.INTERNAL || err.code === status.UNAVAILABLE ? err : new ApiError(err.code, err.message.replace(/^dataplane: /, ''));
+}
+
 export function queueService(ctl: Controller, log: Logger): QueueServiceHandlers {
   return {
     ListQueues: unary(log, 'ListQueues', async (req) => {
@@ -46,6 +69,45 @@ export function queueService(ctl: Controller, log: Logger): QueueServiceHandlers
       if (port && !a.ports.has(port)) throw notFound('port', `unknown port ${quote(port)}`);
       return queueMap(ctl, a, await a.dp.queueMap(), port);
     }),
+
+    GetReta: unary(log, 'GetReta', async (req) => {
+      const a = ctl.attached();
+      const p = portOf(a, req.port ?? '', 'port');
+      return retaMsg(req.port!, await a.dp.retaGet(p.portId).catch((e: unknown) => { throw retaError(e); }));
+    }),
+
+    SetReta: unary(log, 'SetReta', async (req) => ctl.exclusive(async () => {
+      const a = ctl.attached();
+      const name = req.port ?? '';
+      const p = portOf(a, name, 'port');
+      const size = Number(req.retaSize ?? 0);
+      if (!size) throw invalid('reta_size', 'required: the device\'s table size, as GetReta reports it');
+      const groups = req.groups ?? [];
+      if (!groups.length) throw invalid('groups', 'empty');
+      if (groups.length * GROUP > size) throw invalid('groups', `${groups.length} groups of 64 exceed a reta_size of ${size}`);
+      const out = groups.map((g, i) => {
+        const f = `groups[${i}]`;
+        let mask: bigint;
+        try {
+          mask = BigInt(String(g.mask ?? '0'));
+        } catch {
+          throw invalid(`${f}.mask`, `not an integer: ${quote(g.mask)}`);
+        }
+        if (mask < 0n || mask > ALL) throw invalid(`${f}.mask`, 'a 64-bit mask');
+        const queues = (g.queues ?? []).map(Number);
+        if (queues.length > GROUP) throw invalid(`${f}.queues`, `${queues.length} entries, a group has 64`);
+        for (let j = 0; j < GROUP; j++) {
+          if (!((mask >> BigInt(j)) & 1n)) continue;
+          if (j >= queues.length) throw invalid(`${f}.mask`, `bit ${j} is set but queues has ${queues.length} entries`);
+          if (queues[j] >= p.rxQueues) throw invalid(`${f}.queues[${j}]`, `queue ${queues[j]}, but port ${name} has ${p.rxQueues} RX queue(s)`);
+        }
+        return { mask, queues };
+      });
+      const t0 = process.hrtime.bigint();
+      const r = await a.dp.retaSet({ portId: p.portId, retaSize: size, groups: out }).catch((e: unknown) => { throw retaError(e); });
+      log.info({ port: name, retaSize: r.retaSize, ms: Number(process.hrtime.bigint() - t0) / 1e6 }, 'RETA written');
+      return retaMsg(name, r);
+    })),
 
     MoveQueues: unary(log, 'MoveQueues', async (req) => {
       const moves = req.moves ?? [];

@@ -233,3 +233,128 @@ describe('integration: queue -> worker map', function () {
     assert.match((bad as { stderr: string }).stderr, /^NOT_FOUND: moves\[0\]\.queue: port p1 has 2 RX queue\(s\), no queue 9/);
   });
 });
+
+/**
+ * The RSS redirection table over gRPC (QueueService.GetReta / SetReta):
+ * af_packet has none (FAILED_PRECONDITION naming the device and its
+ * reta_size), net_null has a 128-entry one with two RX queues. Its table
+ * is rewritten while a stream crosses from p0 (af_packet) to n0: the
+ * counters show the forwarding never stopped, the table reads back as
+ * written, and bad tables change nothing.
+ *
+ *   w0.host (scapy stream) ── veth ── p0 ┐ linerate-dp ── n0 (net_null, 2 RX queues, RETA 128)
+ */
+describe('integration: RSS redirection table', function () {
+  this.timeout(180000);
+  let rig: Rig | undefined;
+  let p0Mac = '';
+  const client = () => rig!.client();
+
+  before(async function () {
+    requireIntegration(this);
+    rig = await startRig('reta', 1, (wires) => ({
+      ports: [
+        { name: 'p0', device: wires[0].device(0), addresses: ['10.5.0.1/24'] },
+        { name: 'n0', device: 'net_null0,no-rx=1', rxQueues: 2, addresses: ['10.5.1.1/24'] },
+      ],
+      routes: [{ prefix: '198.51.100.0/24', via: '10.5.1.2', port: 'n0' }],
+      neighbors: [{ address: '10.5.1.2', mac: NH_MAC, port: 'n0' }],
+    }));
+    p0Mac = (await client().port.getPort({ name: 'p0' })).mac;
+  });
+
+  afterEach(function () {
+    dumpOnFailure(this, rig);
+  });
+
+  after(() => {
+    if (rig) stopRigAndCheckClean(rig);
+  });
+
+  const flat = (r: api.Reta__Output): number[] => r.groups.flatMap((g) => g.queues);
+  const all = (n: number, f: (i: number) => number): api.RetaGroup[] =>
+    Array.from({ length: n / 64 }, (_, g) => ({ mask: ((1n << 64n) - 1n).toString(), queues: Array.from({ length: 64 }, (_, j) => f(g * 64 + j)) }));
+
+  it('refuses a device without a table, naming it and its limit; bad tables change nothing', async () => {
+    for (const call of [client().queue.getReta({ port: 'p0' }),
+      client().queue.setReta({ port: 'p0', retaSize: 128, groups: all(128, () => 0) })]) {
+      const e = await rejection(call);
+      assert.equal(Status[e.code], 'FAILED_PRECONDITION', e.details);
+      assert.match(e.details, /^port p0: the device \(net_af_packet\) has no RSS redirection table \(reta_size 0\)/);
+    }
+    const r = await client().queue.getReta({ port: 'n0' });
+    assert.deepEqual([r.port, r.retaSize, r.rxQueues, r.groups.length], ['n0', 128, 2, 2]);
+    assert.ok(r.groups.every((g) => g.mask === '18446744073709551615' && g.queues.length === 64));
+    const before = flat(r);
+    const bad: [api.SetRetaRequest, string, RegExp][] = [
+      [{ port: 'n9', retaSize: 128, groups: all(128, () => 0) }, 'NOT_FOUND', /^port: unknown port "n9"/],
+      [{ port: 'n0', retaSize: 0, groups: all(128, () => 0) }, 'INVALID_ARGUMENT', /^reta_size: required/],
+      [{ port: 'n0', retaSize: 64, groups: all(64, () => 0) }, 'INVALID_ARGUMENT', /^reta_size: 64, but port n0's table has 128 entries/],
+      [{ port: 'n0', retaSize: 128, groups: all(192, () => 0) }, 'INVALID_ARGUMENT', /^groups: 3 groups of 64 exceed a reta_size of 128/],
+      [{ port: 'n0', retaSize: 128, groups: all(128, (i) => (i === 70 ? 2 : 1)) }, 'INVALID_ARGUMENT',
+        /^groups\[1\]\.queues\[6\]: queue 2, but port n0 has 2 RX queue\(s\)/],
+      [{ port: 'n0', retaSize: 128, groups: [{ mask: '3', queues: [1] }] }, 'INVALID_ARGUMENT', /^groups\[0\]\.mask: bit 1 is set but queues has 1 entries/],
+      [{ port: 'n0', retaSize: 128, groups: [] }, 'INVALID_ARGUMENT', /^groups: empty/],
+    ];
+    for (const [req, code, msg] of bad) {
+      const e = await rejection(client().queue.setReta(req));
+      assert.equal(Status[e.code], code, e.details);
+      assert.match(e.details, msg);
+    }
+    // The dataplane's own check of the queue bound, past serve's.
+    await assert.rejects((async () => {
+      const { Dataplane } = loadAddon();
+      const dp = new Dataplane();
+      await dp.connect(`${rig!.serve.runDir}/ctl.sock`, 5000);
+      try {
+        await dp.retaSet({ portId: 1, retaSize: 128, groups: [{ mask: 1n, queues: [5] }] });
+      } finally {
+        dp.close();
+      }
+    })(), /groups\[0\]\.queues\[0\]: queue 5, but port n0 has 2 RX queue\(s\)/);
+    assert.deepEqual(flat(await client().queue.getReta({ port: 'n0' })), before);
+  });
+
+  it('rewrites the table while traffic crosses another port; reads back exactly what was written', async () => {
+    const w0 = rig!.wires[0];
+    const specs: PacketSpec[] = Array.from({ length: 4 }, (_, i) => ({
+      kind: 'udp4', src_mac: w0.hostMac, dst_mac: p0Mac, src: '10.5.0.2', dst: `198.51.100.${20 + i}`, sport: 3000 + i, dport: 53, tag: `r${i}`,
+    }));
+    const before = await client().stats.getStats({});
+    const streaming = pkt.stream({ send: w0.host, sniff: [w0.host], packets: specs, durationS: 3, pps: 300 });
+    await streaming.started;
+    await sleep(400);
+    const tables: ((i: number) => number)[] = [(i) => i % 2, () => 1, () => 0, (i) => (i < 64 ? 0 : 1), (i) => (i * 7) % 2];
+    for (const f of tables) {
+      const r = await client().queue.setReta({ port: 'n0', retaSize: 128, groups: all(128, f) });
+      assert.deepEqual(flat(r), Array.from({ length: 128 }, (_, i) => f(i)));
+      assert.deepEqual(flat(await client().queue.getReta({ port: 'n0' })), flat(r));
+      await sleep(200);
+    }
+    // Only some entries: the others keep their queue.
+    const part = await client().queue.setReta({ port: 'n0', retaSize: 128, groups: [{ mask: '5', queues: [0, 0, 0] }, { mask: String(1n << 63n), queues: Array(64).fill(0) }] });
+    const want = Array.from({ length: 128 }, (_, i) => (i === 0 || i === 2 || i === 127 ? 0 : (i * 7) % 2));
+    assert.deepEqual(flat(part), want);
+    const r = await streaming.done;
+    await sleep(200);
+    const after = await client().stats.getStats({});
+    const port = (s: api.Stats__Output, n: string) => s.ports.find((p) => p.name === n)!;
+    const d = (a: string, b: string): number => Number(BigInt(a) - BigInt(b));
+    assert.ok(r.sent.length > 700, `stream too thin: ${r.sent.length}`);
+    assert.equal(d(port(after, 'p0').forwarded, port(before, 'p0').forwarded), r.sent.length, 'every frame forwarded while the RETA changed');
+    assert.ok(d(port(after, 'n0').tx!.packets, port(before, 'n0').tx!.packets) >= r.sent.length);
+    assert.equal(d(port(after, 'p0').dropped, port(before, 'p0').dropped), 0);
+  });
+
+  it('linerate queue reta (the CLI)', async () => {
+    const run = promisify(execFile);
+    const addr = ['--addr', `127.0.0.1:${rig!.serve.grpcPort}`];
+    const out = await run(process.execPath, [CLI, ...addr, 'queue', 'reta', 'n0', '--spread', '1', '--set', '3=0,64=0']);
+    assert.match(out.stdout, /^n0: 128 entries over 2 RX queue\(s\)\n {4}0: 1 1 1 0 1 1/);
+    const j = JSON.parse((await run(process.execPath, [CLI, ...addr, 'queue', 'reta', 'n0', '--json'])).stdout) as api.Reta__Output;
+    assert.deepEqual(j.groups[1].queues.slice(0, 3), [0, 1, 1]);
+    const bad = await run(process.execPath, [CLI, ...addr, 'queue', 'reta', 'p0']).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((bad as { code: number }).code, 1);
+    assert.match((bad as { stderr: string }).stderr, /^FAILED_PRECONDITION: port p0: the device \(net_af_packet\) has no RSS redirection table \(reta_size 0\)/);
+  });
+});
