@@ -19,7 +19,7 @@ const char *const kKeyNames[] = {
 	"sportLo", "sportHi", "dportLo", "dportHi", "dscp", "dscpMask", "tcpFlags",
 	"tcpFlagsMask", "outPort", "mirrorPort", "setDscp", "packets", "bytes",
 	"meter", "cir", "cbs", "pir", "pbs", "mode", "yellowDscp", "redDscp",
-	"queue", "worker",
+	"queue", "worker", "rxQueues",
 };
 
 constexpr size_t kAddrBuf = 64; /* longest textual IPv6 (45) + "/128", with room to spare */
@@ -345,6 +345,14 @@ void Codec::ToQueueMove(napi_value v, uint32_t i, lr_queue_move *m)
 	m->port_id = uint16_t(GetUint(v, K_PORT_ID, i, 0, UINT16_MAX, false, 0));
 	m->queue = uint16_t(GetUint(v, K_QUEUE, i, 0, UINT16_MAX, false, 0));
 	m->worker = uint16_t(GetUint(v, K_WORKER, i, 0, UINT16_MAX, false, 0));
+}
+
+/* A port's new RX queue count: {portId, rxQueues}; the dataplane checks the device's limit. */
+void Codec::ToPortQueues(napi_value v, uint32_t i, lr_port_queues *p)
+{
+	entry_ = v;
+	p->port_id = uint16_t(GetUint(v, K_PORT_ID, i, 0, UINT16_MAX, false, 0));
+	p->rx_queues = uint16_t(GetUint(v, K_RX_QUEUES, i, 0, UINT16_MAX, false, 0));
 }
 
 void Codec::GetFlowPrefix(napi_value v, Key k, uint32_t i, uint8_t family, uint8_t *addr, uint8_t *plen)

@@ -59,6 +59,7 @@ public:
 	void ToPortSet(napi_value v, uint32_t i, lr_port_set *out);
 	void ToFlow(napi_value v, uint32_t i, lr_flow *out);
 	void ToQueueMove(napi_value v, uint32_t i, lr_queue_move *out);
+	void ToPortQueues(napi_value v, uint32_t i, lr_port_queues *out);
 
 	/* C -> JS (dump replies, port list, hello). */
 	napi_value FromRoute(const lr_route &r);
@@ -80,7 +81,7 @@ private:
 		K_TCP_FLAGS_MASK, K_OUT_PORT, K_MIRROR_PORT, K_SET_DSCP, K_PACKETS, K_BYTES,
 		K_METER, K_CIR, K_CBS, K_PIR, K_PBS, K_MODE, K_YELLOW_DSCP, K_RED_DSCP,
 		/* queue map */
-		K_QUEUE, K_WORKER,
+		K_QUEUE, K_WORKER, K_RX_QUEUES,
 		K_MAX
 	};
 

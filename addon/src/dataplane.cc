@@ -668,6 +668,7 @@ Napi::Function Dataplane::Init(Napi::Env env)
 				   InstanceMethod<&Dataplane::QueueMap>("queueMap"),
 				   InstanceMethod<&Dataplane::QueueMove>("queueMove"),
 				   InstanceMethod<&Dataplane::RetaGet>("retaGet"),
+				   InstanceMethod<&Dataplane::PortQueues>("portQueues"),
 				   InstanceMethod<&Dataplane::RetaSet>("retaSet"),
 				   InstanceMethod<&Dataplane::CaptureStart>("captureStart"),
 				   InstanceMethod<&Dataplane::CaptureStop>("captureStop"),
@@ -1169,6 +1170,12 @@ Napi::Value Dataplane::RetaSet(const Napi::CallbackInfo &info)
 	if (!err.empty())
 		return RejectNow(std::move(req), env, InputError{LR_ERR_INVALID, -1, err});
 	return Submit(std::move(req));
+}
+
+/** portQueues([{portId, rxQueues}]): one port's RX queue count (LR_CTL_PORT_QUEUES). */
+Napi::Value Dataplane::PortQueues(const Napi::CallbackInfo &info)
+{
+	return Batch<lr_port_queues, &Codec::ToPortQueues>(info, LR_CTL_PORT_QUEUES);
 }
 
 } // namespace lr

@@ -52,6 +52,7 @@ private:
 	Napi::Value QueueMap(const Napi::CallbackInfo &info);
 	Napi::Value QueueMove(const Napi::CallbackInfo &info);
 	Napi::Value RetaGet(const Napi::CallbackInfo &info);
+	Napi::Value PortQueues(const Napi::CallbackInfo &info);
 	Napi::Value RetaSet(const Napi::CallbackInfo &info);
 	Napi::Value CaptureStart(const Napi::CallbackInfo &info);
 	Napi::Value CaptureStop(const Napi::CallbackInfo &info);

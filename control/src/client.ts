@@ -64,6 +64,7 @@ export interface LinerateClient {
     moveQueues: Unary<api.MoveQueuesRequest, api.QueueMap__Output>;
     getReta: Unary<api.GetRetaRequest, api.Reta__Output>;
     setReta: Unary<api.SetRetaRequest, api.Reta__Output>;
+    setQueueCount: Unary<api.SetQueueCountRequest, api.QueueMap__Output>;
   };
   irq: {
     listIrqs: Unary<api.ListIrqsRequest, api.ListIrqsResponse__Output>;
@@ -212,6 +213,7 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
       moveQueues: unary(queue, 'MoveQueues', md),
       getReta: unary(queue, 'GetReta', md),
       setReta: unary(queue, 'SetReta', md),
+      setQueueCount: unary(queue, 'SetQueueCount', md),
     },
     irq: {
       listIrqs: unary(irq, 'ListIrqs', md),

@@ -62,6 +62,7 @@ enum lr_ctl_type {
 	LR_CTL_QUEUE_MOVE = 31,    /**< req: count x lr_queue_move; rep: - (all-or-nothing) */
 	LR_CTL_RETA_GET = 32,      /**< req: lr_reta (port_id); rep: lr_reta (the device's table) */
 	LR_CTL_RETA_SET = 33,      /**< req: lr_reta (masked entries); rep: lr_reta (read back) */
+	LR_CTL_PORT_QUEUES = 34,   /**< req: 1 x lr_port_queues; rep: - (that port restarted, the others forward) */
 	LR_CTL_REPLY = 0x8000,
 };
 
@@ -190,6 +191,12 @@ struct lr_queue_entry {
 	uint32_t version;             /**< map version: 1 at start, +1 per applied move batch */
 	uint32_t moves;               /**< times this queue was moved */
 	uint64_t last_move_ns;        /**< the last batch's request-to-live time (both grace periods) */
+};
+
+/** A port's new RX queue count: the port is quiesced, stopped, reconfigured and started; a refusal restores the old count. */
+struct lr_port_queues {
+	uint16_t port_id;
+	uint16_t rx_queues;           /**< 1 .. the device's max_rx_queues (LR_MAX_QUEUES at most) */
 };
 
 struct lr_queue_move {

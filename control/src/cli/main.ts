@@ -384,6 +384,14 @@ queue.command('move <port> <queue> <worker>').description('have worker <worker> 
     process.stdout.write(queueTable(m) + '\n');
   }));
 
+queue.command('set <port>').description('give a port a new number of RX queues (that port restarts; the others keep forwarding)')
+  .requiredOption('--rx <n>', 'RX queues')
+  .option('--json', 'JSON output')
+  .action((p: string, o: { rx: string; json?: boolean }) => withClient(async (c) => {
+    const m = await c.queue.setQueueCount({ port: p, rxQueues: intOpt('--rx', 0xffff)(o.rx) });
+    if (o.json) return json(m);
+    process.stdout.write(queueTable(m) + '\n');
+  }));
 queue.command('reta <port>').description('the port\'s RSS redirection table (entry -> RX queue); --spread or --set writes it')
   .option('--spread <queues>', 'every entry, round-robin over these RX queues (e.g. 0-3 or 0,2)')
   .option('--set <entries>', 'these entries only: ENTRY=QUEUE,... (e.g. 0=1,5=0)')

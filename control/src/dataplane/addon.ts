@@ -165,6 +165,8 @@ export interface Dataplane {
   retaGet(portId: number): Promise<Reta>;
   /** Writes the masked entries of `reta`; resolves with the table read back. */
   retaSet(reta: Reta): Promise<Reta>;
+  /** One port's RX queue count: that port is stopped, reconfigured and started; the others keep forwarding. */
+  portQueues(ports: { portId: number; rxQueues: number }[]): Promise<void>;
   /** Starts a capture (lr_capture_start); rejects INVALID_ARGUMENT naming "capture.<field>", FAILED_PRECONDITION while one runs. */
   captureStart(c: CaptureStart): Promise<CaptureInfo>;
   /** Stops the running capture (the file is complete once this resolves). */

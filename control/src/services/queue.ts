@@ -109,6 +109,29 @@ export function queueService(ctl: Controller, log: Logger): QueueServiceHandlers
       return retaMsg(name, r);
     })),
 
+    SetQueueCount: unary(log, 'SetQueueCount', async (req) => ctl.exclusive(async () => {
+      const a = ctl.attached();
+      const name = req.port ?? '';
+      const p = portOf(a, name, 'port');
+      const n = Number(req.rxQueues ?? 0);
+      if (!n) throw invalid('rx_queues', 'required (at least 1)');
+      const t0 = process.hrtime.bigint();
+      let failed: ApiError | null = null;
+      try {
+        await a.dp.portQueues([{ portId: p.portId, rxQueues: n }]);
+      } catch (e) {
+        failed = retaError(e);
+      }
+      // Whatever happened, the ports are as the dataplane now says (a refusal restored the old count).
+      for (const fresh of await a.dp.portList()) {
+        const known = a.ports.get(fresh.name);
+        if (known) Object.assign(known, fresh);
+      }
+      if (failed) throw failed;
+      log.info({ port: name, rxQueues: n, ms: Number(process.hrtime.bigint() - t0) / 1e6 }, 'RX queue count changed');
+      return queueMap(ctl, a, await a.dp.queueMap(), '');
+    })),
+
     MoveQueues: unary(log, 'MoveQueues', async (req) => {
       const moves = req.moves ?? [];
       if (!moves.length) throw invalid('moves', 'empty');

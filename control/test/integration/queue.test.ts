@@ -235,16 +235,19 @@ describe('integration: queue -> worker map', function () {
 });
 
 /**
- * The RSS redirection table over gRPC (QueueService.GetReta / SetReta):
- * af_packet has none (FAILED_PRECONDITION naming the device and its
- * reta_size), net_null has a 128-entry one with two RX queues. Its table
- * is rewritten while a stream crosses from p0 (af_packet) to n0: the
- * counters show the forwarding never stopped, the table reads back as
- * written, and bad tables change nothing.
+ * The RSS redirection table and the RX queue count over gRPC
+ * (QueueService.GetReta / SetReta / SetQueueCount), two workers:
+ * af_packet has no table (FAILED_PRECONDITION naming the device and its
+ * reta_size) and a fixed queue count (qpairs), net_null has a 128-entry
+ * table and takes up to 16 RX queues. n0's table and queue count change
+ * while a stream crosses from p0 to p1: every frame arrives and the
+ * counters show the forwarding never stopped; tables and maps read back as
+ * written; bad requests change nothing.
  *
- *   w0.host (scapy stream) ── veth ── p0 ┐ linerate-dp ── n0 (net_null, 2 RX queues, RETA 128)
+ *   w0.host (scapy stream) ── veth ── p0 ┐
+ *   w1.host (scapy sniffer) ── veth ── p1 ├ linerate-dp ── n0 (net_null, RETA 128)
  */
-describe('integration: RSS redirection table', function () {
+describe('integration: RSS redirection table and RX queue count', function () {
   this.timeout(180000);
   let rig: Rig | undefined;
   let p0Mac = '';
@@ -252,13 +255,18 @@ describe('integration: RSS redirection table', function () {
 
   before(async function () {
     requireIntegration(this);
-    rig = await startRig('reta', 1, (wires) => ({
+    rig = await startRig('reta', 2, (wires) => ({
       ports: [
-        { name: 'p0', device: wires[0].device(0), addresses: ['10.5.0.1/24'] },
-        { name: 'n0', device: 'net_null0,no-rx=1', rxQueues: 2, addresses: ['10.5.1.1/24'] },
+        { name: 'p0', device: `net_af_packet0,iface=${wires[0].dp},qpairs=2`, rxQueues: 2, addresses: ['10.5.0.1/24'] },
+        { name: 'p1', device: `net_af_packet1,iface=${wires[1].dp},qpairs=2`, rxQueues: 2, addresses: ['10.5.1.1/24'] },
+        { name: 'n0', device: 'net_null0,no-rx=1', rxQueues: 2, addresses: ['10.5.2.1/24'] },
       ],
-      routes: [{ prefix: '198.51.100.0/24', via: '10.5.1.2', port: 'n0' }],
-      neighbors: [{ address: '10.5.1.2', mac: NH_MAC, port: 'n0' }],
+      routes: [{ prefix: '198.51.100.0/24', via: '10.5.1.2', port: 'p1' }],
+      neighbors: [{ address: '10.5.1.2', mac: NH_MAC, port: 'p1' }],
+      extraConfig: {
+        dataplane: { binary: DP_BIN, eal: ['--lcores=0@0,1@1,2@1'], rxQueues: 1, idleSleepUs: 50,
+          routes4: 65536, routes6: 4096, neighbors: 1024 },
+      },
     }));
     p0Mac = (await client().port.getPort({ name: 'p0' })).mac;
   });
@@ -307,7 +315,7 @@ describe('integration: RSS redirection table', function () {
       const dp = new Dataplane();
       await dp.connect(`${rig!.serve.runDir}/ctl.sock`, 5000);
       try {
-        await dp.retaSet({ portId: 1, retaSize: 128, groups: [{ mask: 1n, queues: [5] }] });
+        await dp.retaSet({ portId: 2, retaSize: 128, groups: [{ mask: 1n, queues: [5] }] });
       } finally {
         dp.close();
       }
@@ -315,42 +323,93 @@ describe('integration: RSS redirection table', function () {
     assert.deepEqual(flat(await client().queue.getReta({ port: 'n0' })), before);
   });
 
-  it('rewrites the table while traffic crosses another port; reads back exactly what was written', async () => {
-    const w0 = rig!.wires[0];
-    const specs: PacketSpec[] = Array.from({ length: 4 }, (_, i) => ({
-      kind: 'udp4', src_mac: w0.hostMac, dst_mac: p0Mac, src: '10.5.0.2', dst: `198.51.100.${20 + i}`, sport: 3000 + i, dport: 53, tag: `r${i}`,
+  /** A stream from p0 to p1 across `during`; asserts zero loss and exact counters on the ports it crosses. */
+  async function acrossOtherPorts(tag: string, during: () => Promise<void>): Promise<void> {
+    const [w0, w1] = rig!.wires;
+    const specs: PacketSpec[] = Array.from({ length: 8 }, (_, i) => ({
+      kind: 'udp4', src_mac: w0.hostMac, dst_mac: p0Mac, src: '10.5.0.2', dst: `198.51.100.${20 + i}`, sport: 3000 + 37 * i, dport: 53, tag: `${tag}${i}`,
     }));
     const before = await client().stats.getStats({});
-    const streaming = pkt.stream({ send: w0.host, sniff: [w0.host], packets: specs, durationS: 3, pps: 300 });
+    const streaming = pkt.stream({ send: w0.host, sniff: [w1.host], packets: specs, durationS: 3, pps: 300 });
     await streaming.started;
     await sleep(400);
-    const tables: ((i: number) => number)[] = [(i) => i % 2, () => 1, () => 0, (i) => (i < 64 ? 0 : 1), (i) => (i * 7) % 2];
-    for (const f of tables) {
-      const r = await client().queue.setReta({ port: 'n0', retaSize: 128, groups: all(128, f) });
-      assert.deepEqual(flat(r), Array.from({ length: 128 }, (_, i) => f(i)));
-      assert.deepEqual(flat(await client().queue.getReta({ port: 'n0' })), flat(r));
-      await sleep(200);
-    }
-    // Only some entries: the others keep their queue.
-    const part = await client().queue.setReta({ port: 'n0', retaSize: 128, groups: [{ mask: '5', queues: [0, 0, 0] }, { mask: String(1n << 63n), queues: Array(64).fill(0) }] });
-    const want = Array.from({ length: 128 }, (_, i) => (i === 0 || i === 2 || i === 127 ? 0 : (i * 7) % 2));
-    assert.deepEqual(flat(part), want);
+    await during();
     const r = await streaming.done;
     await sleep(200);
     const after = await client().stats.getStats({});
     const port = (s: api.Stats__Output, n: string) => s.ports.find((p) => p.name === n)!;
     const d = (a: string, b: string): number => Number(BigInt(a) - BigInt(b));
+    const got = new Set(r.captured.map((c) => c.tag));
+    const lost = r.sent.filter((x) => !got.has(x.tag));
     assert.ok(r.sent.length > 700, `stream too thin: ${r.sent.length}`);
-    assert.equal(d(port(after, 'p0').forwarded, port(before, 'p0').forwarded), r.sent.length, 'every frame forwarded while the RETA changed');
-    assert.ok(d(port(after, 'n0').tx!.packets, port(before, 'n0').tx!.packets) >= r.sent.length);
+    assert.equal(lost.length, 0, `${lost.length} of ${r.sent.length} frames lost`);
+    assert.equal(d(port(after, 'p0').forwarded, port(before, 'p0').forwarded), r.sent.length, 'every frame forwarded');
+    assert.ok(d(port(after, 'p1').tx!.packets, port(before, 'p1').tx!.packets) >= r.sent.length);
     assert.equal(d(port(after, 'p0').dropped, port(before, 'p0').dropped), 0);
+  }
+
+  it('rewrites the table while traffic crosses other ports; reads back exactly what was written', async () => {
+    await acrossOtherPorts('r', async () => {
+      const tables: ((i: number) => number)[] = [(i) => i % 2, () => 1, () => 0, (i) => (i < 64 ? 0 : 1), (i) => (i * 7) % 2];
+      for (const f of tables) {
+        const r = await client().queue.setReta({ port: 'n0', retaSize: 128, groups: all(128, f) });
+        assert.deepEqual(flat(r), Array.from({ length: 128 }, (_, i) => f(i)));
+        assert.deepEqual(flat(await client().queue.getReta({ port: 'n0' })), flat(r));
+        await sleep(200);
+      }
+      // Only some entries: the others keep their queue.
+      const part = await client().queue.setReta({ port: 'n0', retaSize: 128,
+        groups: [{ mask: '5', queues: [0, 0, 0] }, { mask: String(1n << 63n), queues: Array(64).fill(0) }] });
+      assert.deepEqual(flat(part), Array.from({ length: 128 }, (_, i) => (i === 0 || i === 2 || i === 127 ? 0 : (i * 7) % 2)));
+    });
+  });
+
+  it('changes n0\'s RX queue count while traffic crosses the other ports; new queues go to the least loaded worker', async () => {
+    const n0 = (m: api.QueueMap__Output): string[] => mapOf(m).filter((q) => q.startsWith('n0/'));
+    const start = await client().queue.listQueues({});
+    assert.deepEqual(mapOf(start), ['p0/0:w0', 'p0/1:w1', 'p1/0:w0', 'p1/1:w1', 'n0/0:w0', 'n0/1:w1']);
+    const bad: [api.SetQueueCountRequest, string, RegExp][] = [
+      [{ port: 'p0', rxQueues: 3 }, 'INVALID_ARGUMENT', /^rx_queues: port p0 \(net_af_packet\) takes 1 to 2 RX queues, got 3/],
+      [{ port: 'n0', rxQueues: 17 }, 'INVALID_ARGUMENT', /^rx_queues: port n0 \(net_null\) takes 1 to 16 RX queues, got 17/],
+      [{ port: 'n0', rxQueues: 0 }, 'INVALID_ARGUMENT', /^rx_queues: required/],
+      [{ port: 'x9', rxQueues: 2 }, 'NOT_FOUND', /^port: unknown port "x9"/],
+    ];
+    for (const [req, code, msg] of bad) {
+      const e = await rejection(client().queue.setQueueCount(req));
+      assert.equal(Status[e.code], code, e.details);
+      assert.match(e.details, msg);
+    }
+    assert.deepEqual(mapOf(await client().queue.listQueues({})), mapOf(start), 'refusals change nothing');
+    const steps: [number, string[]][] = [
+      [4, ['n0/0:w0', 'n0/1:w1', 'n0/2:w0', 'n0/3:w1']],
+      [1, ['n0/0:w0']],
+      // w0 polls 3 queues, w1 2: the first new one goes to w1.
+      [3, ['n0/0:w0', 'n0/1:w1', 'n0/2:w0']],
+    ];
+    await acrossOtherPorts('c', async () => {
+      for (const [n, want] of steps) {
+        const m = await client().queue.setQueueCount({ port: 'n0', rxQueues: n });
+        assert.deepEqual(n0(m), want);
+        assert.deepEqual(mapOf(m).filter((q) => !q.startsWith('n0/')), ['p0/0:w0', 'p0/1:w1', 'p1/0:w0', 'p1/1:w1']);
+        const r = await client().queue.getReta({ port: 'n0' });
+        assert.equal(r.rxQueues, n);
+        assert.equal((await client().port.getPort({ name: 'n0' })).rxQueues, n);
+        await sleep(300);
+      }
+    });
+    const s = await client().stats.getStats({});
+    assert.deepEqual(s.ports.find((p) => p.name === 'n0')!.rxQueues.map((q) => q.worker), [0, 1, 0]);
+    assert.deepEqual(s.workers.map((w) => w.rxQueues), [4, 3]);
+    // A move of a new queue works like any other.
+    const m = await client().queue.moveQueues({ moves: [{ port: 'n0', queue: 2, worker: 1 }] });
+    assert.deepEqual(n0(m), ['n0/0:w0', 'n0/1:w1', 'n0/2:w1']);
   });
 
   it('linerate queue reta (the CLI)', async () => {
     const run = promisify(execFile);
     const addr = ['--addr', `127.0.0.1:${rig!.serve.grpcPort}`];
     const out = await run(process.execPath, [CLI, ...addr, 'queue', 'reta', 'n0', '--spread', '1', '--set', '3=0,64=0']);
-    assert.match(out.stdout, /^n0: 128 entries over 2 RX queue\(s\)\n {4}0: 1 1 1 0 1 1/);
+    assert.match(out.stdout, /^n0: 128 entries over 3 RX queue\(s\)\n {4}0: 1 1 1 0 1 1/);
     const j = JSON.parse((await run(process.execPath, [CLI, ...addr, 'queue', 'reta', 'n0', '--json'])).stdout) as api.Reta__Output;
     assert.deepEqual(j.groups[1].queues.slice(0, 3), [0, 1, 1]);
     const bad = await run(process.execPath, [CLI, ...addr, 'queue', 'reta', 'p0']).catch((e: { code: number; stderr: string }) => e);

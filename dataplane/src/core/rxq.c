@@ -35,7 +35,12 @@
 static uint16_t rxq_owner[LR_MAX_PORTS][LR_MAX_QUEUES];
 static uint32_t rxq_moves[LR_MAX_PORTS][LR_MAX_QUEUES];
 static uint32_t rxq_version;
+/* RX queues of each port the map knows (what lr_rxq_port_attach compares with). */
+static uint16_t rxq_known[LR_MAX_PORTS];
 static uint64_t rxq_last_move_ns;
+
+/* Ports whose queues no worker polls (their device is being reconfigured). */
+static uint8_t rxq_detached[LR_MAX_PORTS];
 
 /* A list for worker w from owner[][] (port-major, queue order); NULL on no memory. */
 static struct lr_rxq_set *
@@ -45,14 +50,14 @@ rxq_build(unsigned w, const uint16_t owner[LR_MAX_PORTS][LR_MAX_QUEUES], int onl
 	unsigned p, q, n = 0;
 
 	for (p = 0; p < lr_n_ports; p++)
-		for (q = 0; q < lr_ports[p].rx_queues; q++)
+		for (q = 0; q < lr_ports[p].rx_queues && !rxq_detached[p]; q++)
 			n += owner[p][q] == w && (!only_kept || rxq_owner[p][q] == w);
 	s = rte_zmalloc_socket("lr_rxq_set", sizeof(*s) + n * sizeof(s->q[0]), RTE_CACHE_LINE_SIZE,
 			       (int)rte_lcore_to_socket_id(lr_workers[w]->lcore));
 	if (s == NULL)
 		return NULL;
 	for (p = 0; p < lr_n_ports; p++)
-		for (q = 0; q < lr_ports[p].rx_queues; q++) {
+		for (q = 0; q < lr_ports[p].rx_queues && !rxq_detached[p]; q++) {
 			struct lr_worker_rxq *r;
 
 			if (owner[p][q] != w || (only_kept && rxq_owner[p][q] != w))
@@ -99,6 +104,9 @@ lr_rxq_init(void)
 		       lr_workers[w]->rxqs->n);
 	}
 	memset(rxq_moves, 0, sizeof(rxq_moves));
+	memset(rxq_detached, 0, sizeof(rxq_detached));
+	for (p = 0; p < lr_n_ports; p++)
+		rxq_known[p] = lr_ports[p].rx_queues;
 	rxq_version = 1;
 	rxq_publish_stats();
 	return 0;
@@ -114,6 +122,68 @@ lr_rxq_fini(void)
 			rte_free(lr_workers[w]->rxqs);
 			lr_workers[w]->rxqs = NULL;
 		}
+}
+
+/* Every worker gets a list from rxq_owner again; one grace period, then the old lists go. */
+static void
+rxq_republish(void)
+{
+	struct lr_rxq_set *old[LR_MAX_WORKERS] = {0}, *s;
+	unsigned w;
+
+	for (w = 0; w < lr_n_workers; w++) {
+		s = rxq_build(w, rxq_owner, 0);
+		if (s == NULL) {
+			/* keep the old list: a port being detached stays polled, never half-published */
+			LR_LOG(CRIT, "queue map: no memory for worker %u's list", w);
+			continue;
+		}
+		old[w] = lr_workers[w]->rxqs;
+		__atomic_store_n(&lr_workers[w]->rxqs, s, __ATOMIC_RELEASE);
+	}
+	lr_tset_synchronize();
+	for (w = 0; w < lr_n_workers; w++)
+		rte_free(old[w]);
+	rxq_version++;
+}
+
+void
+lr_rxq_port_detach(uint16_t port)
+{
+	rxq_detached[port] = 1;
+	rxq_republish();
+}
+
+void
+lr_rxq_port_attach(uint16_t port)
+{
+	unsigned q, w, load[LR_MAX_WORKERS] = {0}, p;
+	uint16_t n = lr_ports[port].rx_queues;
+
+	/* Queues it kept stay with their workers; new ones go to the least loaded. */
+	for (p = 0; p < lr_n_ports; p++)
+		for (q = 0; q < lr_ports[p].rx_queues; q++)
+			if (p != port || q < rxq_known[port])
+				load[rxq_owner[p][q]]++;
+	for (q = rxq_known[port]; q < n; q++) {
+		unsigned best = 0;
+
+		for (w = 1; w < lr_n_workers; w++)
+			if (load[w] < load[best])
+				best = w;
+		rxq_owner[port][q] = (uint16_t)best;
+		rxq_moves[port][q] = 0;
+		load[best]++;
+	}
+	/* Counters of queues that are gone: no worker writes them any more. */
+	for (q = n; q < LR_MAX_QUEUES; q++) {
+		memset(&lr_shm->rxq[port][q], 0, sizeof(lr_shm->rxq[port][q]));
+		lr_shm->rxq[port][q].worker = -1;
+	}
+	rxq_known[port] = n;
+	rxq_detached[port] = 0;
+	rxq_republish();
+	rxq_publish_stats();
 }
 
 /* QUEUE_MOVE: see the file comment. */
@@ -240,6 +310,25 @@ rxq_move_msg(const void *entries, uint32_t n, struct lr_ctl_status *st)
 {
 	return rxq_move_batch(entries, n, st);
 }
+
+/* PORT_QUEUES: a port's RX queue count (port/port.c does the device part). */
+static int
+rxq_port_queues_msg(const void *entries, uint32_t n, struct lr_ctl_status *st)
+{
+	const struct lr_port_queues *e = entries;
+
+	if (n != 1)
+		return lr_status_set(st, LR_ERR_INVALID, 0, "ports: one port per request, got %u", n);
+	if (e->port_id >= lr_n_ports)
+		return lr_status_set(st, LR_ERR_NOT_FOUND, 0, "port_id: no port %u (%u ports)", e->port_id, lr_n_ports);
+	return lr_port_set_rx_queues(e->port_id, e->rx_queues, st);
+}
+
+static const struct lr_ctl_handler rxq_port_queues_handler = {
+	.type = LR_CTL_PORT_QUEUES, .shape = LR_CTL_BATCH, .what = "ports",
+	.entry_size = sizeof(struct lr_port_queues), .batch = rxq_port_queues_msg,
+};
+LR_CTL_REGISTER(rxq_port_queues_handler)
 
 static const struct lr_ctl_handler rxq_map_handler = {
 	.type = LR_CTL_QUEUE_MAP, .shape = LR_CTL_CALL,
