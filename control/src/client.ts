@@ -65,6 +65,7 @@ export interface LinerateClient {
     getReta: Unary<api.GetRetaRequest, api.Reta__Output>;
     setReta: Unary<api.SetRetaRequest, api.Reta__Output>;
     setQueueCount: Unary<api.SetQueueCountRequest, api.QueueMap__Output>;
+    rebalance: Unary<api.RebalanceRequest, api.RebalanceResponse__Output>;
   };
   irq: {
     listIrqs: Unary<api.ListIrqsRequest, api.ListIrqsResponse__Output>;
@@ -214,6 +215,7 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
       getReta: unary(queue, 'GetReta', md),
       setReta: unary(queue, 'SetReta', md),
       setQueueCount: unary(queue, 'SetQueueCount', md),
+      rebalance: unary(queue, 'Rebalance', md),
     },
     irq: {
       listIrqs: unary(irq, 'ListIrqs', md),

@@ -384,6 +384,17 @@ queue.command('move <port> <queue> <worker>').description('have worker <worker> 
     process.stdout.write(queueTable(m) + '\n');
   }));
 
+queue.command('rebalance').description('reassign the RX queues from their measured load (heaviest first onto the least loaded worker)')
+  .option('--dry-run', 'plan and report only')
+  .option('--json', 'JSON output')
+  .action((o: { dryRun?: boolean; json?: boolean }) => withClient(async (c) => {
+    const r = await c.queue.rebalance({ dryRun: !!o.dryRun });
+    if (o.json) return json(r);
+    const loads = (l: api.WorkerLoad__Output[]): string => l.map((w) => `w${w.worker} ${w.busyPercent.toFixed(1)} % (${w.rxQueues} q)`).join(', ');
+    process.stdout.write(`load over ${r.intervalSeconds.toFixed(1)} s: before ${loads(r.before)}; after ${loads(r.after)}\n` +
+      (r.moves.length ? `${o.dryRun ? 'would move' : 'moved'}: ${r.moves.map((m) => `${m.port}/${m.queue} -> w${m.worker}`).join(', ')}\n` : 'no move\n') +
+      (r.map ? queueTable(r.map) + '\n' : ''));
+  }));
 queue.command('set <port>').description('give a port a new number of RX queues (that port restarts; the others keep forwarding)')
   .requiredOption('--rx <n>', 'RX queues')
   .option('--json', 'JSON output')

@@ -12,7 +12,7 @@ import type * as api from '../gen';
 import type { QueueServiceHandlers } from '../gen/linerate/v1/QueueService';
 import type { Controller } from '../controller';
 import { status } from '@grpc/grpc-js';
-import type { QueueEntry, Reta } from '../dataplane/addon';
+import type { QueueEntry, Reta, StatsSnapshot } from '../dataplane/addon';
 import type { Attachment } from '../dataplane/supervisor';
 import { ApiError, exhausted, invalid, notFound, quote, toApiError } from '../errors';
 import type { Logger } from '../log';
@@ -59,6 +59,45 @@ function portOf(a: Attachment, name: string, field: string): { portId: number; r
 function retaError(e: unknown): ApiError {
   const err = toApiError(e);
   return err.code === status.INTERNAL || err.code === status.UNAVAILABLE ? err : new ApiError(err.code, err.message.replace(/^dataplane: /, ''));
+}
+
+/** One queue's estimated load: its share of its worker's busy cycles over the interval. */
+interface QueueLoad { portId: number; queue: number; worker: number; cycles: number }
+
+/**
+ * Per-queue load from two snapshots: each worker's busy cycles split over
+ * its queues in proportion to the packets they received (the stats memory
+ * counts cycles per worker, packets per queue).
+ */
+export function queueLoads(cur: StatsSnapshot, prev: StatsSnapshot, entries: QueueEntry[]): QueueLoad[] {
+  const d = (a: bigint | undefined, b: bigint | undefined): number => (a === undefined || b === undefined || b < a ? 0 : Number(b - a));
+  const pkts = (e: QueueEntry): number => d(prev.ports[e.portId]?.rxq[e.queue]?.rxPackets, cur.ports[e.portId]?.rxq[e.queue]?.rxPackets);
+  const sum = new Map<number, number>();
+  for (const e of entries) sum.set(e.worker, (sum.get(e.worker) ?? 0) + pkts(e));
+  return entries.map((e) => {
+    const busy = d(prev.workers[e.worker]?.busyCycles, cur.workers[e.worker]?.busyCycles);
+    const total = sum.get(e.worker) ?? 0;
+    return { portId: e.portId, queue: e.queue, worker: e.worker, cycles: total > 0 ? (busy * pkts(e)) / total : 0 };
+  });
+}
+
+/**
+ * OVS-style cycles-based assignment: heaviest queue first onto the worker
+ * with the least load so far; a tie keeps a queue on its own worker, else
+ * the lowest index; a queue that carried nothing stays. Returns each queue's new worker (same order as `loads`).
+ */
+export function assignByLoad(loads: QueueLoad[], workers: number): number[] {
+  const load = new Array<number>(workers).fill(0);
+  const out = new Array<number>(loads.length).fill(0);
+  const order = loads.map((_, i) => i).sort((a, b) => loads[b].cycles - loads[a].cycles || a - b);
+  for (const i of order) {
+    let best = loads[i].worker < workers ? loads[i].worker : 0;
+    // A queue that carried nothing stays where it is: moving it balances nothing.
+    if (loads[i].cycles > 0) for (let w = 0; w < workers; w++) if (load[w] < load[best]) best = w;
+    out[i] = best;
+    load[best] += loads[i].cycles;
+  }
+  return out;
 }
 
 export function queueService(ctl: Controller, log: Logger): QueueServiceHandlers {
@@ -130,6 +169,32 @@ export function queueService(ctl: Controller, log: Logger): QueueServiceHandlers
       if (failed) throw failed;
       log.info({ port: name, rxQueues: n, ms: Number(process.hrtime.bigint() - t0) / 1e6 }, 'RX queue count changed');
       return queueMap(ctl, a, await a.dp.queueMap(), '');
+    })),
+
+    Rebalance: unary(log, 'Rebalance', async (req) => ctl.exclusive(async () => {
+      const a = ctl.attached();
+      const cur = ctl.snapshot();
+      const prev = cur ? ctl.previousSample(cur) : undefined;
+      if (!cur || !prev) throw new ApiError(status.FAILED_PRECONDITION, 'no load measured yet: serve samples the stats every second; try again');
+      const seconds = Number(cur.takenNs - prev.takenNs) / 1e9;
+      const window = seconds * Number(cur.tscHz);
+      const entries = await a.dp.queueMap();
+      const loads = queueLoads(cur, prev, entries);
+      const n = a.hello.nWorkers;
+      const plan = assignByLoad(loads, n);
+      const report = (owner: (i: number) => number): { worker: number; rxQueues: number; busyPercent: number }[] => Array.from({ length: n }, (_, w) => {
+        const mine = loads.filter((_, i) => owner(i) === w);
+        return { worker: w, rxQueues: mine.length, busyPercent: window > 0 ? (mine.reduce((s2, q) => s2 + q.cycles, 0) / window) * 100 : 0 };
+      });
+      const before = report((i) => loads[i].worker);
+      const after = report((i) => plan[i]);
+      const moves = loads.map((q, i) => ({ q, w: plan[i] })).filter(({ q, w }) => q.worker !== w)
+        .map(({ q, w }) => ({ portId: q.portId, queue: q.queue, worker: w }));
+      if (moves.length && !req.dryRun) await a.dp.queueMove(moves).catch((e: unknown) => { throw toApiError(e); });
+      const map = queueMap(ctl, a, moves.length && !req.dryRun ? await a.dp.queueMap() : entries, '');
+      log.info({ moves: moves.length, dryRun: !!req.dryRun, before: before.map((x) => x.busyPercent.toFixed(1)),
+        after: after.map((x) => x.busyPercent.toFixed(1)) }, 'queues rebalanced');
+      return { before, after, moves: moves.map((m) => ({ port: a.ports.name(m.portId), queue: m.queue, worker: m.worker })), map, intervalSeconds: seconds };
     })),
 
     MoveQueues: unary(log, 'MoveQueues', async (req) => {

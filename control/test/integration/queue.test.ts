@@ -220,6 +220,35 @@ describe('integration: queue -> worker map', function () {
     assert.ok(liveMs.every((ms) => ms > 0 && ms < 1000), `live times ${liveMs.join(' ')}`);
   });
 
+  it('rebalances by measured load: both p0 queues on one worker, then one each; zero loss', async () => {
+    await client().queue.moveQueues({ moves: [{ port: 'p0', queue: 0, worker: 0 }, { port: 'p0', queue: 1, worker: 0 }] });
+    const specs: PacketSpec[] = Array.from({ length: 16 }, (_, i) => ({
+      kind: 'udp4', src_mac: w(0).hostMac, dst_mac: p0Mac, src: '10.4.0.2', dst: `198.51.100.${40 + i}`,
+      sport: 21000 + 89 * i, dport: 5000 + i, ttl: 64, tag: `b${i}`,
+    }));
+    const streaming = pkt.stream({ send: w(0).host, sniff: [w(1).host], packets: specs, durationS: 5, pps: 400 });
+    await streaming.started;
+    // Two of serve's 1 s samples with the unbalanced map.
+    await sleep(2300);
+    const plan = await client().queue.rebalance({ dryRun: true });
+    assert.ok(plan.intervalSeconds > 0.5 && plan.intervalSeconds < 1.5, `interval ${plan.intervalSeconds}`);
+    assert.deepEqual(plan.before.map((x) => x.rxQueues), [3, 1]);
+    assert.ok(plan.before[0].busyPercent > 0 && plan.before[1].busyPercent === 0, JSON.stringify(plan.before));
+    assert.equal(plan.moves.length, 1, JSON.stringify(plan.moves));
+    assert.equal(plan.moves[0].port, 'p0');
+    assert.equal(plan.moves[0].worker, 1);
+    assert.ok(Math.max(...plan.after.map((x) => x.busyPercent)) < plan.before[0].busyPercent);
+    assert.deepEqual(mapOf(plan.map!).slice(0, 2), ['p0/0:w0', 'p0/1:w0'], 'a dry run moves nothing');
+    const done = await client().queue.rebalance({});
+    const p0 = mapOf(done.map!).slice(0, 2);
+    assert.ok(p0.includes('p0/0:w0') !== p0.includes('p0/0:w1') && new Set(p0.map((x) => x.slice(-2))).size === 2, p0.join(' '));
+    const r = await streaming.done;
+    const got = new Set(r.captured.filter((c) => c.iface === w(1).host).map((c) => c.tag));
+    assert.equal(r.sent.filter((x) => !got.has(x.tag)).length, 0, 'frames lost across the rebalance');
+    process.stderr.write(`      rebalance: before ${plan.before.map((x) => x.busyPercent.toFixed(2)).join('/')} % busy, ` +
+      `after ${plan.after.map((x) => x.busyPercent.toFixed(2)).join('/')} % (estimated)\n`);
+  });
+
   it('linerate queue list | move (the CLI)', async () => {
     const run = promisify(execFile);
     const addr = ['--addr', `127.0.0.1:${rig!.serve.grpcPort}`];

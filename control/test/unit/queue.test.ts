@@ -7,6 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { type Harness, rejectsWith, startHarness } from './helpers';
+import { assignByLoad } from '../../src/services/queue';
 
 describe('QueueService on a fake dataplane', function () {
   this.timeout(20000);
@@ -31,5 +32,19 @@ describe('QueueService on a fake dataplane', function () {
     const r = await mv([{ port: 'p1', queue: 0, worker: 0 }, { port: 'p0', queue: 0, worker: 0 }]);
     assert.deepEqual(h.world.queueMoves, [[{ portId: 1, queue: 0, worker: 0 }, { portId: 0, queue: 0, worker: 0 }]]);
     assert.equal(r.version, 2);
+  });
+
+  it('assigns by load: heaviest queue first onto the least loaded worker, ties stay put', () => {
+    const q = (worker: number, cycles: number, queue = 0) => ({ portId: 0, queue, worker, cycles });
+    // Two heavy queues on worker 0, two light on worker 1: one heavy moves.
+    assert.deepEqual(assignByLoad([q(0, 100), q(0, 90, 1), q(1, 10, 2), q(1, 5, 3)], 2), [0, 1, 1, 1]);
+    // Nothing measured: nothing moves.
+    assert.deepEqual(assignByLoad([q(1, 0), q(1, 0, 1), q(0, 0, 2)], 2), [1, 1, 0]);
+    // Balanced already: stays.
+    assert.deepEqual(assignByLoad([q(0, 50), q(1, 50, 1)], 2), [0, 1]);
+    // Idle queues stay where they are, whatever the balance.
+    assert.deepEqual(assignByLoad([q(0, 80), q(0, 70, 1), q(0, 0, 2), q(0, 0, 3)], 2), [0, 1, 0, 0]);
+    // Three workers, one hot queue each after.
+    assert.deepEqual(assignByLoad([q(0, 30), q(0, 30, 1), q(0, 30, 2)], 3), [0, 1, 2]);
   });
 });
