@@ -72,6 +72,8 @@ export interface LinerateClient {
     setIrqAffinity: Unary<api.SetIrqAffinityRequest, api.IrqChange__Output>;
     isolateIrqs: Unary<api.IsolateIrqsRequest, api.IrqChanges__Output>;
     restoreIrqs: Unary<api.RestoreIrqsRequest, api.IrqChanges__Output>;
+    getChannels: Unary<api.GetChannelsRequest, api.Channels__Output>;
+    setChannels: Unary<api.SetChannelsRequest, api.Channels__Output>;
   };
   core: {
     getCores: Unary<api.GetCoresRequest, api.Cores__Output>;
@@ -222,6 +224,8 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
       setIrqAffinity: unary(irq, 'SetIrqAffinity', md),
       isolateIrqs: unary(irq, 'IsolateIrqs', md),
       restoreIrqs: unary(irq, 'RestoreIrqs', md),
+      getChannels: unary(irq, 'GetChannels', md),
+      setChannels: unary(irq, 'SetChannels', md),
     },
     core: {
       getCores: unary(core, 'GetCores', md),

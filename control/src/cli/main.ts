@@ -472,6 +472,20 @@ irq.command('isolate').description('steer IRQs off the dataplane\'s worker lcore
 irq.command('restore').description('put back every IRQ affinity linerate changed').option('--json', 'JSON output')
   .action((o: { json?: boolean }) => withClient(async (c) => irqChanges(await c.irq.restoreIrqs({}), o)));
 
+irq.command('channels <netdev>').description('a kernel network device\'s channels (ethtool -l); --rx/--tx/--combined set them (ethtool -L)')
+  .option('--rx <n>', 'RX channels').option('--tx <n>', 'TX channels').option('--combined <n>', 'combined channels')
+  .option('--json', 'JSON output')
+  .action((dev: string, o: { rx?: string; tx?: string; combined?: string; json?: boolean }) => withClient(async (c) => {
+    const n = (v: string | undefined, what: string): number => (v === undefined ? 0 : intOpt(what, 0xffff)(v));
+    const set = o.rx !== undefined || o.tx !== undefined || o.combined !== undefined;
+    const r = set
+      ? await c.irq.setChannels({ device: dev, channels: { rx: n(o.rx, '--rx'), tx: n(o.tx, '--tx'), combined: n(o.combined, '--combined') } })
+      : await c.irq.getChannels({ device: dev });
+    if (o.json) return json(r);
+    const f = (x: api.ChannelCounts__Output | null): string => (x ? `rx ${x.rx} tx ${x.tx} other ${x.other} combined ${x.combined}` : '-');
+    process.stdout.write(`${r.device}: current ${f(r.current)}; max ${f(r.max)}\n`);
+  }));
+
 // ---------------------------------------------------------------- cores
 program.command('cores').description('CPU layout: main and worker lcores, housekeeping and isolated CPUs, worker load')
   .option('--json', 'JSON output')

@@ -12,6 +12,7 @@ import type { Logger } from '../log';
 import { checkOnline, dataplaneLcores, formatCpuList, parseCpuList, readCpuLayout } from '../system/cpus';
 import { type IrqChange, type IrqInfo, IrqJournal, type SystemRoots, deviceIrqs, isolateIrqs, listIrqs, restoreIrqs,
   setIrqAffinity } from '../system/irq';
+import { getChannels, setChannels } from '../system/channels';
 import { unary } from './common';
 
 export interface IrqServiceOptions {
@@ -83,6 +84,15 @@ export function irqService(o: IrqServiceOptions, log: Logger): IrqServiceHandler
       return { changes: r.changes.map(changeMsg), unchanged: r.unchanged, cpus: formatCpuList(r.cpus),
         housekeepingCpus: formatCpuList(r.housekeeping), journaled: j.size };
     })),
+
+    GetChannels: unary(log, 'GetChannels', (req) => getChannels(req.device ?? '')),
+
+    SetChannels: unary(log, 'SetChannels', async (req) => {
+      const c: api.ChannelCounts = req.channels ?? {};
+      const r = await setChannels(req.device ?? '', { rx: c.rx ?? 0, tx: c.tx ?? 0, other: c.other ?? 0, combined: c.combined ?? 0 });
+      log.info({ device: r.device, current: r.current }, 'channels set');
+      return r;
+    }),
 
     RestoreIrqs: unary(log, 'RestoreIrqs', () => serial(() => {
       const j = theJournal();

@@ -9,6 +9,7 @@
  * /proc/self/task/N/status.
  */
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
@@ -282,6 +283,34 @@ describe('IRQs and cores', function () {
         fs.writeFileSync(`/proc/irq/${irq}/smp_affinity_list`, original);
       }
       await h.close();
+    });
+
+    it('reads and sets a kernel device\'s channels (ethtool -l / -L) on a veth made for it', async function () {
+      if (process.getuid?.() !== 0) this.skip();
+      const name = `lrqc${process.pid % 100000}`;
+      execFileSync('ip', ['link', 'add', `${name}a`, 'type', 'veth', 'peer', 'name', `${name}b`]);
+      try {
+        const dev = `${name}a`;
+        const c = await h.client.irq.getChannels({ device: dev });
+        assert.equal(c.device, dev);
+        assert.ok(c.max!.rx >= 1 && c.max!.tx >= 1, JSON.stringify(c));
+        assert.deepEqual([c.current!.rx, c.current!.tx, c.max!.combined], [1, 1, 0]);
+        const max = c.max!.rx;
+        const r = await h.client.irq.setChannels({ device: dev, channels: { rx: max, tx: c.max!.tx } });
+        assert.deepEqual([r.current!.rx, r.current!.tx], [max, c.max!.tx]);
+        // The kernel's own view: one rx-N directory per RX channel.
+        assert.equal(fs.readdirSync(`/sys/class/net/${dev}/queues`).filter((q) => q.startsWith('rx-')).length, max);
+        await rejectsWith(h.client.irq.setChannels({ device: dev, channels: { rx: max + 1 } }), status.INVALID_ARGUMENT,
+          new RegExp(`^channels\\.rx: ${max + 1}, but ${dev} takes at most ${max}`));
+        await rejectsWith(h.client.irq.setChannels({ device: dev, channels: { combined: 1 } }), status.INVALID_ARGUMENT,
+          /^channels\.combined: \S+ has no combined channels \(maximums: rx/);
+        await rejectsWith(h.client.irq.setChannels({ device: dev, channels: {} }), status.INVALID_ARGUMENT, /^channels: no count given/);
+        assert.equal((await h.client.irq.getChannels({ device: dev })).current!.rx, max, 'refusals changed nothing');
+        await rejectsWith(h.client.irq.getChannels({ device: 'lo' }), status.FAILED_PRECONDITION, /^device: lo: its driver has no channel settings/);
+        await rejectsWith(h.client.irq.getChannels({ device: `${name}zz` }), status.NOT_FOUND, /^device: no kernel network device/);
+      } finally {
+        execFileSync('ip', ['link', 'del', `${name}a`]);
+      }
     });
 
     it('moves an IRQ that exists here to one CPU and restores its original affinity', async function () {
