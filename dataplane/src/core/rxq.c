@@ -124,41 +124,55 @@ lr_rxq_fini(void)
 		}
 }
 
-/* Every worker gets a list from rxq_owner again; one grace period, then the old lists go. */
-static void
+/*
+ * Every worker gets a list from rxq_owner again: all are built before any
+ * is published (no memory: nothing changes, -ENOMEM); one grace period,
+ * then the old lists go.
+ */
+static int
 rxq_republish(void)
 {
-	struct lr_rxq_set *old[LR_MAX_WORKERS] = {0}, *s;
+	struct lr_rxq_set *old[LR_MAX_WORKERS] = {0}, *s[LR_MAX_WORKERS] = {0};
 	unsigned w;
 
 	for (w = 0; w < lr_n_workers; w++) {
-		s = rxq_build(w, rxq_owner, 0);
-		if (s == NULL) {
-			/* keep the old list: a port being detached stays polled, never half-published */
-			LR_LOG(CRIT, "queue map: no memory for worker %u's list", w);
-			continue;
+		s[w] = rxq_build(w, rxq_owner, 0);
+		if (s[w] == NULL) {
+			while (w-- > 0)
+				rte_free(s[w]);
+			LR_LOG(ERR, "queue map: no memory for the workers' lists");
+			return -ENOMEM;
 		}
+	}
+	for (w = 0; w < lr_n_workers; w++) {
 		old[w] = lr_workers[w]->rxqs;
-		__atomic_store_n(&lr_workers[w]->rxqs, s, __ATOMIC_RELEASE);
+		__atomic_store_n(&lr_workers[w]->rxqs, s[w], __ATOMIC_RELEASE);
 	}
 	lr_tset_synchronize();
 	for (w = 0; w < lr_n_workers; w++)
 		rte_free(old[w]);
 	rxq_version++;
+	return 0;
 }
 
-void
+int
 lr_rxq_port_detach(uint16_t port)
 {
+	int rc;
+
 	rxq_detached[port] = 1;
-	rxq_republish();
+	rc = rxq_republish();
+	if (rc != 0)
+		rxq_detached[port] = 0;
+	return rc;
 }
 
-void
+int
 lr_rxq_port_attach(uint16_t port)
 {
 	unsigned q, w, load[LR_MAX_WORKERS] = {0}, p;
 	uint16_t n = lr_ports[port].rx_queues;
+	int rc;
 
 	/* Queues it kept stay with their workers; new ones go to the least loaded. */
 	for (p = 0; p < lr_n_ports; p++)
@@ -182,8 +196,9 @@ lr_rxq_port_attach(uint16_t port)
 	}
 	rxq_known[port] = n;
 	rxq_detached[port] = 0;
-	rxq_republish();
+	rc = rxq_republish();
 	rxq_publish_stats();
+	return rc;
 }
 
 /* QUEUE_MOVE: see the file comment. */

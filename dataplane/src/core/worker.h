@@ -114,15 +114,19 @@ int lr_rxq_init(void);
 /** Frees the workers' queue lists (after lr_worker_stop). */
 void lr_rxq_fini(void);
 
-/** Main lcore: no worker polls port's queues once this returns (one grace period). */
-void lr_rxq_port_detach(uint16_t port);
+/**
+ * Main lcore: no worker polls port's queues once this returns 0 (one grace
+ * period). @return 0, or -ENOMEM: nothing changed, the port is still polled.
+ */
+int lr_rxq_port_detach(uint16_t port);
 
 /**
  * Main lcore: port's queues (lr_ports[port].rx_queues of them now) are
  * polled again; queues it kept keep their workers, new ones go to the
  * least loaded workers, the counters of removed ones are zeroed.
+ * @return 0, or -ENOMEM: the port stays out of the workers' lists.
  */
-void lr_rxq_port_attach(uint16_t port);
+int lr_rxq_port_attach(uint16_t port);
 
 /** Launches every worker on its lcore. */
 int lr_worker_launch(void);

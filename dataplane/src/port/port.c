@@ -295,7 +295,11 @@ lr_port_set_rx_queues(uint16_t i, unsigned n, struct lr_ctl_status *st)
 	admin = rt->admin_up;
 	__atomic_store_n(&rt->admin_up, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&rt->up, 0, __ATOMIC_RELAXED);
-	lr_rxq_port_detach(i);
+	if (lr_rxq_port_detach(i) != 0) {
+		__atomic_store_n(&rt->admin_up, admin, __ATOMIC_RELAXED);
+		lr_port_poll();
+		return lr_status_set(st, LR_ERR_NO_SPACE, 0, "rx_queues: no memory for the workers' queue lists");
+	}
 	rc = reconfigure(i, n, mtu);
 	if (rc != 0) {
 		LR_LOG(ERR, "port %s: %u RX queues: %s; back to %u", p->name, n, rte_strerror(-rc), cur);
@@ -303,7 +307,8 @@ lr_port_set_rx_queues(uint16_t i, unsigned n, struct lr_ctl_status *st)
 		if (rc2 != 0)
 			LR_LOG(CRIT, "port %s: cannot restore %u RX queues: %s", p->name, cur, rte_strerror(-rc2));
 	}
-	lr_rxq_port_attach(i);
+	if (lr_rxq_port_attach(i) != 0)
+		LR_LOG(CRIT, "port %s: no memory to poll its queues again: it receives nothing", p->name);
 	__atomic_store_n(&rt->admin_up, admin, __ATOMIC_RELAXED);
 	lr_port_poll();
 	if (rc != 0)
