@@ -33,6 +33,8 @@ export interface ControllerOptions {
   portMtu?: Map<string, number>;
   /** Attachment provider (the supervisor). */
   attachment: () => Attachment | null;
+  /** Runs after reconcile on every attach, inside the write lock (queue settings). */
+  afterAttach?: (a: Attachment) => Promise<void>;
 }
 
 export class Controller {
@@ -178,6 +180,7 @@ export class Controller {
       this.lastReconcile = { at: new Date(), pushed: r.pushed, skipped: r.skipped };
       this.samples = [];
       this.o.log.info({ pushed: r.pushed, skipped: r.skipped, ms: Date.now() - t0 }, 'reconciled');
+      await this.o.afterAttach?.(a);
     });
   }
 

@@ -37,6 +37,7 @@ import { portService } from './services/port';
 import { queueService } from './services/queue';
 import { routeService } from './services/route';
 import { statsService } from './services/stats';
+import { QueueSettings } from './state/queues';
 import { StateStore } from './state/store';
 import { pinControlPlane, threadsCpus } from './system/affinity';
 import { addOrder, tableOf } from './tables';
@@ -168,6 +169,14 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   };
 
   let supervisor: Supervisor | undefined;
+  let queueSettings: QueueSettings;
+  try {
+    queueSettings = new QueueSettings(paths.stateDir);
+  } catch (e) {
+    store.close();
+    releaseInstance();
+    throw e;
+  }
   const controller = new Controller({
     state,
     store,
@@ -175,6 +184,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     log,
     portMtu: new Map(config.ports.filter((p) => p.mtu !== undefined).map((p) => [p.name, p.mtu!])),
     attachment: () => supervisor?.attachment ?? null,
+    afterAttach: (a) => queueSettings.apply(a, log),
   });
   supervisor = new Supervisor({
     ctlPath: paths.ctlPath,
@@ -206,7 +216,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     dataplaneService(controller, supervisor, metricsInfo, log)));
   server.addService(...guardService(services.CaptureService.service,
     captureService(controller, { runDir: paths.runDir, dropReasons: addon.dropReasons }, log)));
-  server.addService(...guardService(services.QueueService.service, queueService(controller, log)));
+  server.addService(...guardService(services.QueueService.service, queueService(controller, queueSettings, log)));
   const system = config.system;
   server.addService(...guardService(services.IrqService.service, irqService({
     roots: { procRoot: system.procRoot, sysRoot: system.sysRoot }, stateDir: paths.stateDir, dataplane: config.dataplane }, log)));

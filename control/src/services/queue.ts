@@ -17,6 +17,7 @@ import type { Attachment } from '../dataplane/supervisor';
 import { ApiError, exhausted, invalid, notFound, quote, toApiError } from '../errors';
 import type { Logger } from '../log';
 import { buildStats } from '../stats/rates';
+import type { QueueSettings } from '../state/queues';
 import { unary } from './common';
 
 /** Moves in one request at most (every queue of every port). */
@@ -100,7 +101,7 @@ export function assignByLoad(loads: QueueLoad[], workers: number): number[] {
   return out;
 }
 
-export function queueService(ctl: Controller, log: Logger): QueueServiceHandlers {
+export function queueService(ctl: Controller, settings: QueueSettings, log: Logger): QueueServiceHandlers {
   return {
     ListQueues: unary(log, 'ListQueues', async (req) => {
       const a = ctl.attached();
@@ -144,6 +145,7 @@ export function queueService(ctl: Controller, log: Logger): QueueServiceHandlers
       });
       const t0 = process.hrtime.bigint();
       const r = await a.dp.retaSet({ portId: p.portId, retaSize: size, groups: out }).catch((e: unknown) => { throw retaError(e); });
+      settings.recordReta(name, r);
       log.info({ port: name, retaSize: r.retaSize, ms: Number(process.hrtime.bigint() - t0) / 1e6 }, 'RETA written');
       return retaMsg(name, r);
     })),
@@ -168,7 +170,10 @@ export function queueService(ctl: Controller, log: Logger): QueueServiceHandlers
       }
       if (failed) throw failed;
       log.info({ port: name, rxQueues: n, ms: Number(process.hrtime.bigint() - t0) / 1e6 }, 'RX queue count changed');
-      return queueMap(ctl, a, await a.dp.queueMap(), '');
+      const entries = await a.dp.queueMap();
+      settings.recordCount(name, n);
+      settings.recordMap(a, entries);
+      return queueMap(ctl, a, entries, '');
     })),
 
     Rebalance: unary(log, 'Rebalance', async (req) => ctl.exclusive(async () => {
@@ -190,8 +195,13 @@ export function queueService(ctl: Controller, log: Logger): QueueServiceHandlers
       const after = report((i) => plan[i]);
       const moves = loads.map((q, i) => ({ q, w: plan[i] })).filter(({ q, w }) => q.worker !== w)
         .map(({ q, w }) => ({ portId: q.portId, queue: q.queue, worker: w }));
-      if (moves.length && !req.dryRun) await a.dp.queueMove(moves).catch((e: unknown) => { throw toApiError(e); });
-      const map = queueMap(ctl, a, moves.length && !req.dryRun ? await a.dp.queueMap() : entries, '');
+      let now = entries;
+      if (moves.length && !req.dryRun) {
+        await a.dp.queueMove(moves).catch((e: unknown) => { throw toApiError(e); });
+        now = await a.dp.queueMap();
+        settings.recordMap(a, now);
+      }
+      const map = queueMap(ctl, a, now, '');
       log.info({ moves: moves.length, dryRun: !!req.dryRun, before: before.map((x) => x.busyPercent.toFixed(1)),
         after: after.map((x) => x.busyPercent.toFixed(1)) }, 'queues rebalanced');
       return { before, after, moves: moves.map((m) => ({ port: a.ports.name(m.portId), queue: m.queue, worker: m.worker })), map, intervalSeconds: seconds };
@@ -226,7 +236,9 @@ export function queueService(ctl: Controller, log: Logger): QueueServiceHandlers
         } catch (e) {
           throw toApiError(e, (i) => `moves[${i}]`);
         }
-        const res = queueMap(ctl, a, await a.dp.queueMap(), '');
+        const entries = await a.dp.queueMap();
+        settings.recordMap(a, entries);
+        const res = queueMap(ctl, a, entries, '');
         log.info({ moves: batch.length, version: res.version, liveMs: res.lastMoveMs,
           callMs: Number(process.hrtime.bigint() - t0) / 1e6 }, 'queues moved');
         return res;

@@ -19,7 +19,7 @@ import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
-import { CLI, DP_BIN, sleep } from '../helpers/env';
+import { CLI, DP_BIN, sleep, waitFor } from '../helpers/env';
 import { dumpOnFailure, requireIntegration, startRig, stopRigAndCheckClean, type Rig } from '../helpers/fixture';
 import { rejection, Status } from '../helpers/grpc';
 import * as pkt from '../helpers/pkt';
@@ -444,5 +444,25 @@ describe('integration: RSS redirection table and RX queue count', function () {
     const bad = await run(process.execPath, [CLI, ...addr, 'queue', 'reta', 'p0']).catch((e: { code: number; stderr: string }) => e);
     assert.equal((bad as { code: number }).code, 1);
     assert.match((bad as { stderr: string }).stderr, /^FAILED_PRECONDITION: port p0: the device \(net_af_packet\) has no RSS redirection table \(reta_size 0\)/);
+  });
+
+  it('a respawned dataplane gets the queue settings back (queues.json in the state dir)', async () => {
+    const want = { map: mapOf(await client().queue.listQueues({})), reta: flat(await client().queue.getReta({ port: 'n0' })) };
+    assert.ok(want.map.includes('n0/2:w1'), want.map.join(' '));
+    const settings = JSON.parse(fs.readFileSync(`${rig!.serve.stateDir}/queues.json`, 'utf8')) as { rxQueues: Record<string, number> };
+    assert.deepEqual(settings.rxQueues, { n0: 3 });
+    const old = await client().dataplane.getDataplane({});
+    process.kill(old.pid, 'SIGKILL');
+    const dp = await waitFor('a new dataplane, attached', async () => {
+      const d = await client().dataplane.getDataplane({}).catch(() => null);
+      return d && d.attached && d.pid !== old.pid ? d : null;
+    }, 60000, 300);
+    rig!.pids.add(dp.pid);
+    await waitFor('the queue settings applied', async () => {
+      const m = await client().queue.listQueues({}).catch(() => null);
+      return m !== null && JSON.stringify(mapOf(m)) === JSON.stringify(want.map);
+    }, 20000, 200);
+    assert.equal((await client().port.getPort({ name: 'n0' })).rxQueues, 3);
+    assert.deepEqual(flat(await client().queue.getReta({ port: 'n0' })), want.reta);
   });
 });
