@@ -59,6 +59,14 @@ export class Controller {
     return run;
   }
 
+  /** Queue rebalances the automatic policy applied (services/queue.ts). */
+  rebalances = 0;
+
+  /** The attachment, or null when detached. */
+  peekAttachment(): Attachment | null {
+    return this.o.attachment();
+  }
+
   /** The attachment, or UNAVAILABLE. */
   attached(): Attachment {
     const a = this.o.attachment();

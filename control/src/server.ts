@@ -34,7 +34,7 @@ import { guardService, receiveLimit } from './services/guard';
 import { irqService } from './services/irq';
 import { neighborService } from './services/neighbor';
 import { portService } from './services/port';
-import { queueService } from './services/queue';
+import { queueService, startRebalancePolicy } from './services/queue';
 import { routeService } from './services/route';
 import { statsService } from './services/stats';
 import { QueueSettings } from './state/queues';
@@ -304,6 +304,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   }
   supervisor.start();
   controller.startSampling();
+  const stopRebalance = startRebalancePolicy(controller, queueSettings, config.queues.rebalance, log);
   const sup = supervisor;
 
   let stopped = false;
@@ -324,6 +325,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
       process.off('SIGHUP', onSighup);
       setHealth(false);
       controller.stopSampling();
+      stopRebalance();
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 2000);
         server.tryShutdown(() => { clearTimeout(t); resolve(); });

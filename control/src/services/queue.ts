@@ -38,6 +38,7 @@ function queueMap(ctl: Controller, a: Attachment, entries: QueueEntry[], port: s
     version: entries[0]?.version ?? 0,
     workers: a.hello.nWorkers,
     lastMoveMs: Number(entries[0]?.lastMoveNs ?? 0n) / 1e6,
+    rebalances: ctl.rebalances,
   };
 }
 
@@ -99,6 +100,80 @@ export function assignByLoad(loads: QueueLoad[], workers: number): number[] {
     load[best] += loads[i].cycles;
   }
   return out;
+}
+
+export interface WorkerLoadFigure { worker: number; rxQueues: number; busyPercent: number }
+
+export interface RebalancePlan {
+  entries: QueueEntry[];
+  before: WorkerLoadFigure[];
+  after: WorkerLoadFigure[];
+  moves: { portId: number; queue: number; worker: number }[];
+  seconds: number;
+}
+
+/** The load-based assignment over serve's last sampling interval; null before one has passed. */
+export async function planRebalance(ctl: Controller, a: Attachment): Promise<RebalancePlan | null> {
+  const cur = ctl.snapshot();
+  const prev = cur ? ctl.previousSample(cur) : undefined;
+  if (!cur || !prev) return null;
+  const seconds = Number(cur.takenNs - prev.takenNs) / 1e9;
+  const window = seconds * Number(cur.tscHz);
+  const entries = await a.dp.queueMap();
+  const loads = queueLoads(cur, prev, entries);
+  const n = a.hello.nWorkers;
+  const plan = assignByLoad(loads, n);
+  const report = (owner: (i: number) => number): WorkerLoadFigure[] => Array.from({ length: n }, (_, w) => {
+    const mine = loads.filter((_, i) => owner(i) === w);
+    return { worker: w, rxQueues: mine.length, busyPercent: window > 0 ? (mine.reduce((s2, q) => s2 + q.cycles, 0) / window) * 100 : 0 };
+  });
+  const moves = loads.map((q, i) => ({ q, w: plan[i] })).filter(({ q, w }) => q.worker !== w)
+    .map(({ q, w }) => ({ portId: q.portId, queue: q.queue, worker: w }));
+  return { entries, before: report((i) => loads[i].worker), after: report((i) => plan[i]), moves, seconds };
+}
+
+/** Applies a plan's moves (one batch) and records the map; returns the map after. */
+async function applyRebalance(a: Attachment, settings: QueueSettings, plan: RebalancePlan): Promise<QueueEntry[]> {
+  await a.dp.queueMove(plan.moves).catch((e: unknown) => { throw toApiError(e); });
+  const now = await a.dp.queueMap();
+  settings.recordMap(a, now);
+  return now;
+}
+
+/** The automatic rebalance policy (config queues.rebalance). */
+export interface RebalancePolicy {
+  /** Seconds between checks; 0 = off. */
+  intervalS: number;
+  /** Only when the busiest worker is at least this busy (%). */
+  loadThresholdPercent: number;
+  /** Only when the plan lowers the busiest worker's load by at least this share (%). */
+  improvementPercent: number;
+}
+
+/**
+ * Runs the policy every intervalS: plans as Rebalance does and applies the
+ * plan when the busiest worker is over the load threshold and the plan
+ * improves it by the improvement threshold (OVS-DPDK's pmd-auto-lb
+ * conditions). Returns the stop function.
+ */
+export function startRebalancePolicy(ctl: Controller, settings: QueueSettings, p: RebalancePolicy, log: Logger): () => void {
+  if (!p.intervalS) return () => undefined;
+  const t = setInterval(() => {
+    const a = ctl.peekAttachment();
+    if (!a) return;
+    void ctl.exclusive(async () => {
+      const plan = await planRebalance(ctl, a);
+      if (!plan || !plan.moves.length) return;
+      const before = Math.max(...plan.before.map((x) => x.busyPercent));
+      const after = Math.max(...plan.after.map((x) => x.busyPercent));
+      if (before < p.loadThresholdPercent || before <= 0 || ((before - after) / before) * 100 < p.improvementPercent) return;
+      await applyRebalance(a, settings, plan);
+      ctl.rebalances++;
+      log.info({ moves: plan.moves.length, busiestBefore: before.toFixed(1), busiestAfter: after.toFixed(1) }, 'queues rebalanced by policy');
+    }).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'rebalance policy: failed'));
+  }, p.intervalS * 1000);
+  t.unref();
+  return () => clearInterval(t);
 }
 
 export function queueService(ctl: Controller, settings: QueueSettings, log: Logger): QueueServiceHandlers {
@@ -178,33 +253,15 @@ export function queueService(ctl: Controller, settings: QueueSettings, log: Logg
 
     Rebalance: unary(log, 'Rebalance', async (req) => ctl.exclusive(async () => {
       const a = ctl.attached();
-      const cur = ctl.snapshot();
-      const prev = cur ? ctl.previousSample(cur) : undefined;
-      if (!cur || !prev) throw new ApiError(status.FAILED_PRECONDITION, 'no load measured yet: serve samples the stats every second; try again');
-      const seconds = Number(cur.takenNs - prev.takenNs) / 1e9;
-      const window = seconds * Number(cur.tscHz);
-      const entries = await a.dp.queueMap();
-      const loads = queueLoads(cur, prev, entries);
-      const n = a.hello.nWorkers;
-      const plan = assignByLoad(loads, n);
-      const report = (owner: (i: number) => number): { worker: number; rxQueues: number; busyPercent: number }[] => Array.from({ length: n }, (_, w) => {
-        const mine = loads.filter((_, i) => owner(i) === w);
-        return { worker: w, rxQueues: mine.length, busyPercent: window > 0 ? (mine.reduce((s2, q) => s2 + q.cycles, 0) / window) * 100 : 0 };
-      });
-      const before = report((i) => loads[i].worker);
-      const after = report((i) => plan[i]);
-      const moves = loads.map((q, i) => ({ q, w: plan[i] })).filter(({ q, w }) => q.worker !== w)
-        .map(({ q, w }) => ({ portId: q.portId, queue: q.queue, worker: w }));
-      let now = entries;
-      if (moves.length && !req.dryRun) {
-        await a.dp.queueMove(moves).catch((e: unknown) => { throw toApiError(e); });
-        now = await a.dp.queueMap();
-        settings.recordMap(a, now);
-      }
-      const map = queueMap(ctl, a, now, '');
-      log.info({ moves: moves.length, dryRun: !!req.dryRun, before: before.map((x) => x.busyPercent.toFixed(1)),
-        after: after.map((x) => x.busyPercent.toFixed(1)) }, 'queues rebalanced');
-      return { before, after, moves: moves.map((m) => ({ port: a.ports.name(m.portId), queue: m.queue, worker: m.worker })), map, intervalSeconds: seconds };
+      const plan = await planRebalance(ctl, a);
+      if (!plan) throw new ApiError(status.FAILED_PRECONDITION, 'no load measured yet: serve samples the stats every second; try again');
+      const now = plan.moves.length && !req.dryRun ? await applyRebalance(a, settings, plan) : plan.entries;
+      log.info({ moves: plan.moves.length, dryRun: !!req.dryRun, before: plan.before.map((x) => x.busyPercent.toFixed(1)),
+        after: plan.after.map((x) => x.busyPercent.toFixed(1)) }, 'queues rebalanced');
+      return {
+        before: plan.before, after: plan.after, intervalSeconds: plan.seconds, map: queueMap(ctl, a, now, ''),
+        moves: plan.moves.map((m) => ({ port: a.ports.name(m.portId), queue: m.queue, worker: m.worker })),
+      };
     })),
 
     MoveQueues: unary(log, 'MoveQueues', async (req) => {

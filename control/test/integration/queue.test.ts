@@ -466,3 +466,62 @@ describe('integration: RSS redirection table and RX queue count', function () {
     assert.deepEqual(flat(await client().queue.getReta({ port: 'n0' })), want.reta);
   });
 });
+
+/**
+ * serve's automatic rebalance policy (config queues.rebalance): both of
+ * p0's RX queues put on one worker under a stream; within a few checks
+ * serve splits them by itself, with zero loss.
+ */
+describe('integration: automatic rebalance policy', function () {
+  this.timeout(180000);
+  let rig: Rig | undefined;
+  const client = () => rig!.client();
+
+  before(async function () {
+    requireIntegration(this);
+    rig = await startRig('qpol', 2, (wires) => ({
+      ports: [
+        { name: 'p0', device: `net_af_packet0,iface=${wires[0].dp},qpairs=2`, rxQueues: 2, addresses: ['10.6.0.1/24'] },
+        { name: 'p1', device: `net_af_packet1,iface=${wires[1].dp},qpairs=2`, rxQueues: 2, addresses: ['10.6.1.1/24'] },
+      ],
+      routes: [{ prefix: '198.51.100.0/24', via: '10.6.1.2', port: 'p1' }],
+      neighbors: [{ address: '10.6.1.2', mac: NH_MAC, port: 'p1' }],
+      extraConfig: {
+        dataplane: { binary: DP_BIN, eal: ['--lcores=0@0,1@1,2@1'], rxQueues: 2, idleSleepUs: 50,
+          routes4: 65536, routes6: 4096, neighbors: 1024 },
+        // A test-sized load threshold: 400 pps keeps a worker well under 1 % busy.
+        queues: { rebalance: { intervalS: 1, loadThresholdPercent: 0.05, improvementPercent: 10 } },
+      },
+    }));
+  });
+
+  afterEach(function () {
+    dumpOnFailure(this, rig);
+  });
+
+  after(() => {
+    if (rig) stopRigAndCheckClean(rig);
+  });
+
+  it('splits two loaded queues that share a worker by itself, losing nothing', async () => {
+    const [w0, w1] = rig!.wires;
+    const p0Mac = (await client().port.getPort({ name: 'p0' })).mac;
+    await client().queue.moveQueues({ moves: [{ port: 'p0', queue: 0, worker: 0 }, { port: 'p0', queue: 1, worker: 0 }] });
+    assert.equal((await client().queue.listQueues({})).rebalances, 0, 'no load: nothing rebalanced');
+    const specs: PacketSpec[] = Array.from({ length: 16 }, (_, i) => ({
+      kind: 'udp4', src_mac: w0.hostMac, dst_mac: p0Mac, src: '10.6.0.2', dst: `198.51.100.${60 + i}`,
+      sport: 22000 + 83 * i, dport: 6000 + i, ttl: 64, tag: `a${i}`,
+    }));
+    const streaming = pkt.stream({ send: w0.host, sniff: [w1.host], packets: specs, durationS: 7, pps: 400 });
+    await streaming.started;
+    const m = await waitFor('serve to split p0\'s queues', async () => {
+      const q = await client().queue.listQueues({ port: 'p0' });
+      return q.rebalances > 0 ? q : null;
+    }, 6500, 250);
+    assert.equal(new Set(m.queues.map((q) => q.worker)).size, 2, mapOf(m).join(' '));
+    const r = await streaming.done;
+    const got = new Set(r.captured.map((c) => c.tag));
+    assert.ok(r.sent.length > 1500, `stream too thin: ${r.sent.length}`);
+    assert.equal(r.sent.filter((x) => !got.has(x.tag)).length, 0, 'frames lost across the policy\'s moves');
+  });
+});
