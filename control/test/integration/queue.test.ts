@@ -415,9 +415,12 @@ describe('integration: RSS redirection table and RX queue count', function () {
       // w0 polls 3 queues, w1 2: the first new one goes to w1.
       [3, ['n0/0:w0', 'n0/1:w1', 'n0/2:w0']],
     ];
+    const callMs: number[] = [];
     await acrossOtherPorts('c', async () => {
       for (const [n, want] of steps) {
+        const t0 = process.hrtime.bigint();
         const m = await client().queue.setQueueCount({ port: 'n0', rxQueues: n });
+        callMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
         assert.deepEqual(n0(m), want);
         assert.deepEqual(mapOf(m).filter((q) => !q.startsWith('n0/')), ['p0/0:w0', 'p0/1:w1', 'p1/0:w0', 'p1/1:w1']);
         const r = await client().queue.getReta({ port: 'n0' });
@@ -426,6 +429,7 @@ describe('integration: RSS redirection table and RX queue count', function () {
         await sleep(300);
       }
     });
+    process.stderr.write(`      n0 RX queue count changes, gRPC call to reply: ${callMs.map((x) => x.toFixed(1)).join(', ')} ms\n`);
     const s = await client().stats.getStats({});
     assert.deepEqual(s.ports.find((p) => p.name === 'n0')!.rxQueues.map((q) => q.worker), [0, 1, 0]);
     assert.deepEqual(s.workers.map((w) => w.rxQueues), [4, 3]);
