@@ -19,6 +19,7 @@ const char *const kKeyNames[] = {
 	"sportLo", "sportHi", "dportLo", "dportHi", "dscp", "dscpMask", "tcpFlags",
 	"tcpFlagsMask", "outPort", "mirrorPort", "setDscp", "packets", "bytes",
 	"meter", "cir", "cbs", "pir", "pbs", "mode", "yellowDscp", "redDscp",
+	"queue", "worker", "rxQueues",
 };
 
 constexpr size_t kAddrBuf = 64; /* longest textual IPv6 (45) + "/128", with room to spare */
@@ -337,6 +338,23 @@ void Codec::ToPortSet(napi_value v, uint32_t i, lr_port_set *p)
 		Fail(i, "adminUp must be a boolean");
 }
 
+/* A queue move: {portId, queue, worker}; the dataplane checks them against its ports and workers. */
+void Codec::ToQueueMove(napi_value v, uint32_t i, lr_queue_move *m)
+{
+	entry_ = v;
+	m->port_id = uint16_t(GetUint(v, K_PORT_ID, i, 0, UINT16_MAX, false, 0));
+	m->queue = uint16_t(GetUint(v, K_QUEUE, i, 0, UINT16_MAX, false, 0));
+	m->worker = uint16_t(GetUint(v, K_WORKER, i, 0, UINT16_MAX, false, 0));
+}
+
+/* A port's new RX queue count: {portId, rxQueues}; the dataplane checks the device's limit. */
+void Codec::ToPortQueues(napi_value v, uint32_t i, lr_port_queues *p)
+{
+	entry_ = v;
+	p->port_id = uint16_t(GetUint(v, K_PORT_ID, i, 0, UINT16_MAX, false, 0));
+	p->rx_queues = uint16_t(GetUint(v, K_RX_QUEUES, i, 0, UINT16_MAX, false, 0));
+}
+
 void Codec::GetFlowPrefix(napi_value v, Key k, uint32_t i, uint8_t family, uint8_t *addr, uint8_t *plen)
 {
 	char buf[kAddrBuf];
@@ -563,6 +581,22 @@ napi_value Codec::FromFlowStats(const lr_flow_stats &s)
 	set("lastBuildNs", big(s.last_build_ns));
 	set("builds", big(s.builds));
 	set("meters", u32(s.meters));
+	return o;
+}
+
+napi_value Codec::FromQueueEntry(const lr_queue_entry &e)
+{
+	napi_value o = Obj();
+	auto set = [&](const char *name, napi_value v) { Ok(napi_set_named_property(env_, o, name, v)); };
+	auto u32 = [&](uint32_t n) { napi_value v; Ok(napi_create_uint32(env_, n, &v)); return v; };
+	auto big = [&](uint64_t n) { napi_value v; Ok(napi_create_bigint_uint64(env_, n, &v)); return v; };
+	set("portId", u32(e.port_id));
+	set("queue", u32(e.queue));
+	set("worker", u32(e.worker));
+	set("lcore", u32(e.lcore));
+	set("version", u32(e.version));
+	set("moves", u32(e.moves));
+	set("lastMoveNs", big(e.last_move_ns));
 	return o;
 }
 

@@ -58,6 +58,8 @@ public:
 	void ToNeigh(napi_value v, uint32_t i, lr_neigh *out);
 	void ToPortSet(napi_value v, uint32_t i, lr_port_set *out);
 	void ToFlow(napi_value v, uint32_t i, lr_flow *out);
+	void ToQueueMove(napi_value v, uint32_t i, lr_queue_move *out);
+	void ToPortQueues(napi_value v, uint32_t i, lr_port_queues *out);
 
 	/* C -> JS (dump replies, port list, hello). */
 	napi_value FromRoute(const lr_route &r);
@@ -67,6 +69,7 @@ public:
 	napi_value FromHello(const lr_ctl_hello_rep &h);
 	napi_value FromFlow(const lr_flow &f);
 	napi_value FromFlowStats(const lr_flow_stats &s);
+	napi_value FromQueueEntry(const lr_queue_entry &e);
 
 private:
 	enum Key {
@@ -77,6 +80,8 @@ private:
 		K_SPORT_LO, K_SPORT_HI, K_DPORT_LO, K_DPORT_HI, K_DSCP, K_DSCP_MASK, K_TCP_FLAGS,
 		K_TCP_FLAGS_MASK, K_OUT_PORT, K_MIRROR_PORT, K_SET_DSCP, K_PACKETS, K_BYTES,
 		K_METER, K_CIR, K_CBS, K_PIR, K_PBS, K_MODE, K_YELLOW_DSCP, K_RED_DSCP,
+		/* queue map */
+		K_QUEUE, K_WORKER, K_RX_QUEUES,
 		K_MAX
 	};
 

@@ -219,6 +219,60 @@ private:
 };
 
 /**
+ * The RSS redirection table (LR_CTL_RETA_GET / SET): one lr_reta each way,
+ * resolved as {portId, retaSize, rxQueues, groups: [{mask: bigint,
+ * queues: number[64]}]} with the retaSize / 64 groups the device has.
+ */
+class RetaRequest : public Request {
+public:
+	RetaRequest(Napi::Env env, uint16_t type, const lr_reta &req) : Request(env, false), type_(type)
+	{
+		msg_.resize(sizeof(lr_ctl_hdr) + sizeof(req));
+		memcpy(msg_.data() + sizeof(lr_ctl_hdr), &req, sizeof(req));
+	}
+
+	void Execute(CtlConn &conn) override
+	{
+		std::vector<uint8_t> body;
+		uint32_t n = 0;
+		status_ = conn.Transact(msg_, type_, 1, body, n);
+		if (status_.ok() && (n != 1 || body.size() != sizeof(rep_)))
+			status_ = Status::Error(LR_ERR_INTERNAL, "malformed RETA reply: " + std::to_string(body.size()) +
+									  " bytes");
+		if (status_.ok())
+			memcpy(&rep_, body.data(), sizeof(rep_));
+	}
+
+protected:
+	bool Resolve(Napi::Env env) override
+	{
+		Napi::Object o = Napi::Object::New(env);
+		o.Set("portId", Napi::Number::New(env, rep_.port_id));
+		o.Set("retaSize", Napi::Number::New(env, rep_.reta_size));
+		o.Set("rxQueues", Napi::Number::New(env, rep_.rx_queues));
+		uint32_t n = std::min<uint32_t>(rep_.reta_size / LR_RETA_GROUP, LR_RETA_GROUPS);
+		Napi::Array groups = Napi::Array::New(env, n);
+		for (uint32_t g = 0; g < n; g++) {
+			Napi::Object grp = Napi::Object::New(env);
+			grp.Set("mask", Napi::BigInt::New(env, rep_.groups[g].mask));
+			Napi::Array q = Napi::Array::New(env, LR_RETA_GROUP);
+			for (uint32_t j = 0; j < LR_RETA_GROUP; j++)
+				q.Set(j, Napi::Number::New(env, rep_.groups[g].queues[j]));
+			grp.Set("queues", q);
+			groups.Set(g, grp);
+		}
+		o.Set("groups", groups);
+		deferred_.Resolve(o);
+		return true;
+	}
+
+private:
+	uint16_t type_;
+	std::vector<uint8_t> msg_;
+	lr_reta rep_{};
+};
+
+/**
  * A list reply: count x T after the status, preceded by lr_ctl_dump_rep for
  * paged dumps, which are requested again from the returned cursor until
  * done. Each page is turned into JS objects as it arrives, so only one page
@@ -611,6 +665,11 @@ Napi::Function Dataplane::Init(Napi::Env env)
 				   InstanceMethod<&Dataplane::FlowBatch>("flowBatch"),
 				   InstanceMethod<&Dataplane::FlowDump>("flowDump"),
 				   InstanceMethod<&Dataplane::FlowStats>("flowStats"),
+				   InstanceMethod<&Dataplane::QueueMap>("queueMap"),
+				   InstanceMethod<&Dataplane::QueueMove>("queueMove"),
+				   InstanceMethod<&Dataplane::RetaGet>("retaGet"),
+				   InstanceMethod<&Dataplane::PortQueues>("portQueues"),
+				   InstanceMethod<&Dataplane::RetaSet>("retaSet"),
 				   InstanceMethod<&Dataplane::CaptureStart>("captureStart"),
 				   InstanceMethod<&Dataplane::CaptureStop>("captureStop"),
 				   InstanceMethod<&Dataplane::CaptureInfo>("captureInfo"),
@@ -1003,6 +1062,120 @@ Napi::Value Dataplane::FlowStats(const Napi::CallbackInfo &info)
 {
 	return Submit(std::make_unique<ListRequest<lr_flow_stats>>(info.Env(), LR_CTL_FLOW_STATS, false, 0,
 								   &Codec::FromFlowStats));
+}
+
+/** queueMap(): every (port, RX queue) with its worker (LR_CTL_QUEUE_MAP). */
+Napi::Value Dataplane::QueueMap(const Napi::CallbackInfo &info)
+{
+	return Submit(std::make_unique<ListRequest<lr_queue_entry>>(info.Env(), LR_CTL_QUEUE_MAP, false, 0,
+								    &Codec::FromQueueEntry));
+}
+
+/** queueMove([{portId, queue, worker}]): one all-or-nothing move batch (LR_CTL_QUEUE_MOVE). */
+Napi::Value Dataplane::QueueMove(const Napi::CallbackInfo &info)
+{
+	return Batch<lr_queue_move, &Codec::ToQueueMove>(info, LR_CTL_QUEUE_MOVE);
+}
+
+/** retaGet(portId): the port's RSS redirection table (LR_CTL_RETA_GET). */
+Napi::Value Dataplane::RetaGet(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	lr_reta r;
+	memset(&r, 0, sizeof(r));
+	bool ok = info.Length() >= 1 && info[0].IsNumber();
+	double id = ok ? info[0].As<Napi::Number>().DoubleValue() : -1;
+	if (id >= 0 && id <= UINT16_MAX)
+		r.port_id = uint16_t(id);
+	auto req = std::make_unique<RetaRequest>(env, LR_CTL_RETA_GET, r);
+	if (!(id >= 0 && id <= UINT16_MAX))
+		return RejectNow(std::move(req), env, InputError{LR_ERR_INVALID, -1, "portId: a port index expected"});
+	return Submit(std::move(req));
+}
+
+/**
+ * retaSet({portId, retaSize, groups: [{mask: bigint, queues: number[]}]}):
+ * writes the masked entries (LR_CTL_RETA_SET); resolves with the table read back.
+ */
+Napi::Value Dataplane::RetaSet(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	lr_reta r;
+	memset(&r, 0, sizeof(r));
+	std::string err;
+	auto num = [&](Napi::Object o, const char *k, double hi, double *out) {
+		Napi::Value v = o.Get(k);
+		if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() < 0 || v.As<Napi::Number>().DoubleValue() > hi ||
+		    v.As<Napi::Number>().DoubleValue() != double(int64_t(v.As<Napi::Number>().DoubleValue()))) {
+			err = std::string(k) + ": an integer 0.." + std::to_string(int64_t(hi)) + " expected";
+			return false;
+		}
+		*out = v.As<Napi::Number>().DoubleValue();
+		return true;
+	};
+	[&]() {
+		if (info.Length() < 1 || !info[0].IsObject()) {
+			err = "expected {portId, retaSize, groups}";
+			return;
+		}
+		Napi::Object o = info[0].As<Napi::Object>();
+		double v;
+		if (!num(o, "portId", UINT16_MAX, &v))
+			return;
+		r.port_id = uint16_t(v);
+		if (!num(o, "retaSize", LR_RETA_MAX, &v))
+			return;
+		r.reta_size = uint16_t(v);
+		Napi::Value gv = o.Get("groups");
+		if (!gv.IsArray() || gv.As<Napi::Array>().Length() > LR_RETA_GROUPS) {
+			err = "groups: an array of at most " + std::to_string(LR_RETA_GROUPS) + " groups expected";
+			return;
+		}
+		Napi::Array groups = gv.As<Napi::Array>();
+		for (uint32_t g = 0; g < groups.Length(); g++) {
+			Napi::Value e = groups.Get(g);
+			if (!e.IsObject()) {
+				err = "groups[" + std::to_string(g) + "]: an object expected";
+				return;
+			}
+			Napi::Value m = e.As<Napi::Object>().Get("mask");
+			bool lossless = false;
+			if (!m.IsBigInt()) {
+				err = "groups[" + std::to_string(g) + "].mask: a bigint expected";
+				return;
+			}
+			r.groups[g].mask = m.As<Napi::BigInt>().Uint64Value(&lossless);
+			if (!lossless) {
+				err = "groups[" + std::to_string(g) + "].mask: above 64 bits";
+				return;
+			}
+			Napi::Value qv = e.As<Napi::Object>().Get("queues");
+			if (!qv.IsArray() || qv.As<Napi::Array>().Length() > LR_RETA_GROUP) {
+				err = "groups[" + std::to_string(g) + "].queues: an array of at most 64 queues expected";
+				return;
+			}
+			Napi::Array q = qv.As<Napi::Array>();
+			for (uint32_t j = 0; j < q.Length(); j++) {
+				Napi::Value x = q.Get(j);
+				double d = x.IsNumber() ? x.As<Napi::Number>().DoubleValue() : -1;
+				if (!(d >= 0 && d <= UINT16_MAX)) {
+					err = "groups[" + std::to_string(g) + "].queues[" + std::to_string(j) + "]: a queue number expected";
+					return;
+				}
+				r.groups[g].queues[j] = uint16_t(d);
+			}
+		}
+	}();
+	auto req = std::make_unique<RetaRequest>(env, LR_CTL_RETA_SET, r);
+	if (!err.empty())
+		return RejectNow(std::move(req), env, InputError{LR_ERR_INVALID, -1, err});
+	return Submit(std::move(req));
+}
+
+/** portQueues([{portId, rxQueues}]): one port's RX queue count (LR_CTL_PORT_QUEUES). */
+Napi::Value Dataplane::PortQueues(const Napi::CallbackInfo &info)
+{
+	return Batch<lr_port_queues, &Codec::ToPortQueues>(info, LR_CTL_PORT_QUEUES);
 }
 
 } // namespace lr

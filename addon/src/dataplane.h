@@ -49,6 +49,11 @@ private:
 	Napi::Value FlowBatch(const Napi::CallbackInfo &info);
 	Napi::Value FlowDump(const Napi::CallbackInfo &info);
 	Napi::Value FlowStats(const Napi::CallbackInfo &info);
+	Napi::Value QueueMap(const Napi::CallbackInfo &info);
+	Napi::Value QueueMove(const Napi::CallbackInfo &info);
+	Napi::Value RetaGet(const Napi::CallbackInfo &info);
+	Napi::Value PortQueues(const Napi::CallbackInfo &info);
+	Napi::Value RetaSet(const Napi::CallbackInfo &info);
 	Napi::Value CaptureStart(const Napi::CallbackInfo &info);
 	Napi::Value CaptureStop(const Napi::CallbackInfo &info);
 	Napi::Value CaptureInfo(const Napi::CallbackInfo &info);

@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include "addon_data.h"
+#include "affinity.h"
 #include "codec.h"
 #include "dataplane.h"
 #include "lr_common.h"
@@ -44,6 +45,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 	exports.Set("Dataplane", lr::Dataplane::Init(env));
 	exports.Set("StatsReader", lr::StatsReader::Init(env));
 	lr::InitRoutes(env, exports);
+	lr::InitAffinity(env, exports);
 
 	/* Index = enum lr_drop_reason, straight from the X-macro. */
 	static const char *const names[] = {

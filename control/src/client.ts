@@ -59,6 +59,26 @@ export interface LinerateClient {
     readAll(req?: api.ReadFlowsRequest): Promise<api.Flow__Output[]>;
     getFlowStats: Unary<api.GetFlowStatsRequest, api.FlowStats__Output>;
   };
+  queue: {
+    listQueues: Unary<api.ListQueuesRequest, api.QueueMap__Output>;
+    moveQueues: Unary<api.MoveQueuesRequest, api.QueueMap__Output>;
+    getReta: Unary<api.GetRetaRequest, api.Reta__Output>;
+    setReta: Unary<api.SetRetaRequest, api.Reta__Output>;
+    setQueueCount: Unary<api.SetQueueCountRequest, api.QueueMap__Output>;
+    rebalance: Unary<api.RebalanceRequest, api.RebalanceResponse__Output>;
+  };
+  irq: {
+    listIrqs: Unary<api.ListIrqsRequest, api.ListIrqsResponse__Output>;
+    setIrqAffinity: Unary<api.SetIrqAffinityRequest, api.IrqChange__Output>;
+    isolateIrqs: Unary<api.IsolateIrqsRequest, api.IrqChanges__Output>;
+    restoreIrqs: Unary<api.RestoreIrqsRequest, api.IrqChanges__Output>;
+    getChannels: Unary<api.GetChannelsRequest, api.Channels__Output>;
+    setChannels: Unary<api.SetChannelsRequest, api.Channels__Output>;
+  };
+  core: {
+    getCores: Unary<api.GetCoresRequest, api.Cores__Output>;
+    pinControlPlane: Unary<api.PinControlPlaneRequest, api.ControlPlane__Output>;
+  };
   /** grpc.health.v1.Health/Check: "SERVING", "NOT_SERVING", ... */
   healthCheck(service?: string, opts?: { deadlineMs?: number }): Promise<string>;
   /** Resolves once the channel is connected. */
@@ -140,6 +160,9 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
   const dataplane = new services.DataplaneService(addr, creds, shared);
   const flow = new services.FlowService(addr, creds, shared);
   const capture = new services.CaptureService(addr, creds, shared);
+  const queue = new services.QueueService(addr, creds, shared);
+  const irq = new services.IrqService(addr, creds, shared);
+  const core = new services.CoreService(addr, creds, shared);
   const health = new (healthClientCtor())(addr, creds, shared);
 
   const listRoutes = (req: api.ListRoutesRequest = {}): AsyncIterable<api.ListRoutesResponse__Output> => route.ListRoutes(req, md());
@@ -188,6 +211,26 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
       },
       getFlowStats: unary(flow, 'GetFlowStats', md),
     },
+    queue: {
+      listQueues: unary(queue, 'ListQueues', md),
+      moveQueues: unary(queue, 'MoveQueues', md),
+      getReta: unary(queue, 'GetReta', md),
+      setReta: unary(queue, 'SetReta', md),
+      setQueueCount: unary(queue, 'SetQueueCount', md),
+      rebalance: unary(queue, 'Rebalance', md),
+    },
+    irq: {
+      listIrqs: unary(irq, 'ListIrqs', md),
+      setIrqAffinity: unary(irq, 'SetIrqAffinity', md),
+      isolateIrqs: unary(irq, 'IsolateIrqs', md),
+      restoreIrqs: unary(irq, 'RestoreIrqs', md),
+      getChannels: unary(irq, 'GetChannels', md),
+      setChannels: unary(irq, 'SetChannels', md),
+    },
+    core: {
+      getCores: unary(core, 'GetCores', md),
+      pinControlPlane: unary(core, 'PinControlPlane', md),
+    },
     async healthCheck(service = '', opts = {}) {
       const res = await unary<{ service: string }, { status: string }>(health, 'Check', md)({ service }, opts);
       return res.status;
@@ -195,7 +238,7 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
     waitReady: (timeoutMs) =>
       new Promise((resolve, reject) => port.waitForReady(Date.now() + timeoutMs, (e) => (e ? reject(e) : resolve()))),
     close() {
-      for (const c of [route, neighbor, stats, dataplane, flow, capture, health]) c.close();
+      for (const c of [route, neighbor, stats, dataplane, flow, capture, queue, irq, core, health]) c.close();
       port.close();
     },
   };

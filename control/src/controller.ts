@@ -33,6 +33,8 @@ export interface ControllerOptions {
   portMtu?: Map<string, number>;
   /** Attachment provider (the supervisor). */
   attachment: () => Attachment | null;
+  /** Runs after reconcile on every attach, inside the write lock (queue settings). */
+  afterAttach?: (a: Attachment) => Promise<void>;
 }
 
 export class Controller {
@@ -55,6 +57,14 @@ export class Controller {
     const run = this.lock.then(fn, fn);
     this.lock = run.catch(() => undefined);
     return run;
+  }
+
+  /** Queue rebalances the automatic policy applied (services/queue.ts). */
+  rebalances = 0;
+
+  /** The attachment, or null when detached. */
+  peekAttachment(): Attachment | null {
+    return this.o.attachment();
   }
 
   /** The attachment, or UNAVAILABLE. */
@@ -178,6 +188,7 @@ export class Controller {
       this.lastReconcile = { at: new Date(), pushed: r.pushed, skipped: r.skipped };
       this.samples = [];
       this.o.log.info({ pushed: r.pushed, skipped: r.skipped, ms: Date.now() - t0 }, 'reconciled');
+      await this.o.afterAttach?.(a);
     });
   }
 

@@ -7,10 +7,13 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as CaptureProto } from './gen/capture';
+import type { ProtoGrpcType as CoreProto } from './gen/core';
 import type { ProtoGrpcType as DataplaneProto } from './gen/dataplane';
 import type { ProtoGrpcType as FlowProto } from './gen/flow';
+import type { ProtoGrpcType as IrqProto } from './gen/irq';
 import type { ProtoGrpcType as NeighborProto } from './gen/neighbor';
 import type { ProtoGrpcType as PortProto } from './gen/port';
+import type { ProtoGrpcType as QueueProto } from './gen/queue';
 import type { ProtoGrpcType as RouteProto } from './gen/route';
 import type { ProtoGrpcType as StatsProto } from './gen/stats';
 import { protoFiles, protoRoot } from './paths';
@@ -27,7 +30,8 @@ export const loaderOptions: protoLoader.Options = {
 /** Package linerate.v1 as grpc.loadPackageDefinition returns it (typed by the generated files). */
 type V1 = PortProto['linerate']['v1'] & RouteProto['linerate']['v1'] & NeighborProto['linerate']['v1']
   & StatsProto['linerate']['v1'] & DataplaneProto['linerate']['v1'] & FlowProto['linerate']['v1']
-  & CaptureProto['linerate']['v1'];
+  & CaptureProto['linerate']['v1'] & IrqProto['linerate']['v1'] & CoreProto['linerate']['v1']
+  & QueueProto['linerate']['v1'];
 export type ServiceName = { [K in keyof V1]: V1[K] extends { service: grpc.ServiceDefinition } ? K : never }[keyof V1];
 export type Services = { [K in ServiceName]: V1[K] };
 

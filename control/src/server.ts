@@ -27,14 +27,19 @@ import { startMetrics } from './metrics';
 import { DesiredState } from './model/state';
 import { loadProto } from './proto';
 import { captureService } from './services/capture';
+import { controlPlaneCpus, coreService } from './services/core';
 import { dataplaneService } from './services/dataplane';
 import { flowService } from './services/flow';
 import { guardService, receiveLimit } from './services/guard';
+import { irqService } from './services/irq';
 import { neighborService } from './services/neighbor';
 import { portService } from './services/port';
+import { queueService, startRebalancePolicy } from './services/queue';
 import { routeService } from './services/route';
 import { statsService } from './services/stats';
+import { QueueSettings } from './state/queues';
 import { StateStore } from './state/store';
+import { pinControlPlane, threadsCpus } from './system/affinity';
 import { addOrder, tableOf } from './tables';
 import { type Change, change } from './tables/table';
 
@@ -164,6 +169,14 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   };
 
   let supervisor: Supervisor | undefined;
+  let queueSettings: QueueSettings;
+  try {
+    queueSettings = new QueueSettings(paths.stateDir);
+  } catch (e) {
+    store.close();
+    releaseInstance();
+    throw e;
+  }
   const controller = new Controller({
     state,
     store,
@@ -171,6 +184,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     log,
     portMtu: new Map(config.ports.filter((p) => p.mtu !== undefined).map((p) => [p.name, p.mtu!])),
     attachment: () => supervisor?.attachment ?? null,
+    afterAttach: (a) => queueSettings.apply(a, log),
   });
   supervisor = new Supervisor({
     ctlPath: paths.ctlPath,
@@ -202,6 +216,14 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     dataplaneService(controller, supervisor, metricsInfo, log)));
   server.addService(...guardService(services.CaptureService.service,
     captureService(controller, { runDir: paths.runDir, dropReasons: addon.dropReasons }, log)));
+  server.addService(...guardService(services.QueueService.service, queueService(controller, queueSettings, log)));
+  const system = config.system;
+  server.addService(...guardService(services.IrqService.service, irqService({
+    roots: { procRoot: system.procRoot, sysRoot: system.sysRoot }, stateDir: paths.stateDir, dataplane: config.dataplane }, log)));
+  // The native affinity call is a plain system call: the real addon's, also next to a fake dataplane.
+  const setAffinity = () => loadAddon().setThreadAffinity;
+  server.addService(...guardService(services.CoreService.service, coreService(controller,
+    { sysRoot: system.sysRoot, dataplane: config.dataplane, setAffinity }, log)));
   health.addToServer(server);
   // Reflection also describes grpc.health.v1 so that grpcurl can call it.
   const healthDefinition = protoLoader.loadSync(healthProtoPath);
@@ -254,6 +276,20 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     }
   }
 
+  if (system.controlPlaneCpus !== undefined) {
+    // Before the dataplane is attached or spawned: what serve starts from now on inherits it.
+    try {
+      const cpus = controlPlaneCpus(system.controlPlaneCpus, system.sysRoot, config.dataplane, 'system.controlPlaneCpus');
+      log.info({ cpus: threadsCpus(pinControlPlane(setAffinity(), cpus)) }, 'control plane pinned');
+    } catch (e) {
+      server.forceShutdown();
+      process.off('SIGHUP', onSighup);
+      metrics?.close();
+      store.close();
+      releaseInstance();
+      throw new ConfigError([(e as Error).message]);
+    }
+  }
   if (opts.beforeAttach) {
     try {
       await opts.beforeAttach();
@@ -268,6 +304,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   }
   supervisor.start();
   controller.startSampling();
+  const stopRebalance = startRebalancePolicy(controller, queueSettings, config.queues.rebalance, log);
   const sup = supervisor;
 
   let stopped = false;
@@ -288,6 +325,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
       process.off('SIGHUP', onSighup);
       setHealth(false);
       controller.stopSampling();
+      stopRebalance();
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 2000);
         server.tryShutdown(() => { clearTimeout(t); resolve(); });

@@ -57,6 +57,12 @@ enum lr_ctl_type {
 	LR_CTL_CAPTURE_START = 14, /**< req: lr_capture_start; rep: lr_capture_info */
 	LR_CTL_CAPTURE_STOP = 15,  /**< req: -; rep: lr_capture_info (final counts; idle: the last capture's) */
 	LR_CTL_CAPTURE_INFO = 16,  /**< req: -; rep: lr_capture_info */
+	/* 30..39: queues, cores (issue 11) */
+	LR_CTL_QUEUE_MAP = 30,     /**< req: -; rep: count x lr_queue_entry, port-major */
+	LR_CTL_QUEUE_MOVE = 31,    /**< req: count x lr_queue_move; rep: - (all-or-nothing) */
+	LR_CTL_RETA_GET = 32,      /**< req: lr_reta (port_id); rep: lr_reta (the device's table) */
+	LR_CTL_RETA_SET = 33,      /**< req: lr_reta (masked entries); rep: lr_reta (read back) */
+	LR_CTL_PORT_QUEUES = 34,   /**< req: 1 x lr_port_queues; rep: - (that port restarted, the others forward) */
 	LR_CTL_REPLY = 0x8000,
 };
 
@@ -167,6 +173,62 @@ struct lr_capture_info {
 	uint64_t matched;             /**< frames copied by the workers (filter passed) */
 	uint64_t ring_full;           /**< matching frames not captured: ring or copy pool full */
 	uint64_t rate_limited;        /**< matching frames not captured: over the rate cap */
+};
+
+/*
+ * The (port, RX queue) -> worker map (dataplane/src/core/rxq.c). Each
+ * worker polls the queues of its own RCU-published list. A move takes a
+ * queue out of its worker's list, waits a grace period (the old worker
+ * polls it no more), then adds it to the new worker's list: a queue is
+ * never polled by two workers at once, and is without a poller only for
+ * that grace period (its frames wait in the device's descriptors).
+ */
+struct lr_queue_entry {
+	uint16_t port_id;             /**< linerate port index */
+	uint16_t queue;               /**< RX queue */
+	uint16_t worker;              /**< polling worker index */
+	uint16_t lcore;               /**< its EAL lcore */
+	uint32_t version;             /**< map version: 1 at start, +1 per applied move batch */
+	uint32_t moves;               /**< times this queue was moved */
+	uint64_t last_move_ns;        /**< the last batch's request-to-live time (both grace periods) */
+};
+
+/** A port's new RX queue count: the port is quiesced, stopped, reconfigured and started; a refusal restores the old count. */
+struct lr_port_queues {
+	uint16_t port_id;
+	uint16_t rx_queues;           /**< 1 .. the device's max_rx_queues (LR_MAX_QUEUES at most) */
+};
+
+struct lr_queue_move {
+	uint16_t port_id;
+	uint16_t queue;
+	uint16_t worker;              /**< new worker index (its current one: no change) */
+	uint16_t pad;
+};
+
+/*
+ * The RSS redirection table (RETA) of a port (dataplane/src/port/reta.c),
+ * in the device's layout: reta_size entries in groups of 64
+ * (rte_eth_rss_reta_entry64), each group with a mask of the entries a SET
+ * writes. Entry i is groups[i / 64].queues[i % 64]: the RX queue a packet
+ * whose RSS hash % reta_size is i goes to. Every message carries the
+ * device's reta_size; a SET must name it.
+ */
+#define LR_RETA_GROUP    64
+#define LR_RETA_MAX      2048  /**< entries: the largest table we handle (ice) */
+#define LR_RETA_GROUPS   (LR_RETA_MAX / LR_RETA_GROUP)
+
+struct lr_reta_group {
+	uint64_t mask;                /**< bit j: queues[j] is set (SET) / valid (GET) */
+	uint16_t queues[LR_RETA_GROUP];
+};
+
+struct lr_reta {
+	uint16_t port_id;
+	uint16_t reta_size;           /**< the device's table size (0: it has none) */
+	uint16_t rx_queues;           /**< the port's RX queues: every entry is below */
+	uint16_t pad;
+	struct lr_reta_group groups[LR_RETA_GROUPS]; /**< reta_size / 64 of them used */
 };
 
 /** An address owned by a port: answered for in ARP/ND, and its subnet is on-link. */

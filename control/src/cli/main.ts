@@ -18,6 +18,7 @@ import { createLogger } from '../log';
 import { demoConfigPath } from '../paths';
 import { startServer } from '../server';
 import { flowSpec, matchText } from '../model/flowspec';
+import { parseCpuList } from '../system/cpus';
 import { neighborsTable, portsTable, routeLine, statsScreen } from './format';
 
 const program = new Command();
@@ -358,6 +359,155 @@ program.command('capture <port>').description('capture a port\'s frames (or what
     }
     const l = last as api.CaptureCounters__Output | null;
     if (l) process.stderr.write(`${l.written} frame(s) written; ${l.matched} matched, ${l.ringFull} lost to a full ring, ${l.rateLimited} over the rate cap\n`);
+  }));
+
+// ---------------------------------------------------------------- queue
+const queueTable = (m: api.QueueMap__Output): string => {
+  const lines = m.queues.map((q) => `${q.port.padEnd(10)} ${String(q.queue).padStart(5)}  ${String(q.worker).padStart(6)} ` +
+    `${String(q.lcore).padStart(5)}  ${(q.rx?.mpps ?? 0).toFixed(3).padStart(8)}  ${String(q.rx?.packets ?? 0).padStart(12)}  ${q.moves}`);
+  return `queue map v${m.version}, ${m.workers} worker(s); last move live in ${m.lastMoveMs.toFixed(3)} ms\n` +
+    `port       queue  worker lcore      Mpps       packets  moves\n${lines.join('\n')}`;
+};
+const queue = program.command('queue').description('RX queues: which worker polls which (port, queue)');
+queue.command('list').description('the queue -> worker map with each queue\'s traffic')
+  .option('--port <name>', 'only this port').option('--json', 'JSON output')
+  .action((o: { port?: string; json?: boolean }) => withClient(async (c) => {
+    const m = await c.queue.listQueues({ port: o.port ?? '' });
+    if (o.json) return json(m);
+    process.stdout.write(queueTable(m) + '\n');
+  }));
+queue.command('move <port> <queue> <worker>').description('have worker <worker> poll <port>\'s RX queue <queue> from now on (under traffic)')
+  .option('--json', 'JSON output')
+  .action((p: string, q: string, w: string, o: { json?: boolean }) => withClient(async (c) => {
+    const m = await c.queue.moveQueues({ moves: [{ port: p, queue: intOpt('queue', 0xffff)(q), worker: intOpt('worker', 0xffff)(w) }] });
+    if (o.json) return json(m);
+    process.stdout.write(queueTable(m) + '\n');
+  }));
+
+queue.command('rebalance').description('reassign the RX queues from their measured load (heaviest first onto the least loaded worker)')
+  .option('--dry-run', 'plan and report only')
+  .option('--json', 'JSON output')
+  .action((o: { dryRun?: boolean; json?: boolean }) => withClient(async (c) => {
+    const r = await c.queue.rebalance({ dryRun: !!o.dryRun });
+    if (o.json) return json(r);
+    const loads = (l: api.WorkerLoad__Output[]): string => l.map((w) => `w${w.worker} ${w.busyPercent.toFixed(1)} % (${w.rxQueues} q)`).join(', ');
+    process.stdout.write(`load over ${r.intervalSeconds.toFixed(1)} s: before ${loads(r.before)}; after ${loads(r.after)}\n` +
+      (r.moves.length ? `${o.dryRun ? 'would move' : 'moved'}: ${r.moves.map((m) => `${m.port}/${m.queue} -> w${m.worker}`).join(', ')}\n` : 'no move\n') +
+      (r.map ? queueTable(r.map) + '\n' : ''));
+  }));
+queue.command('set <port>').description('give a port a new number of RX queues (that port restarts; the others keep forwarding)')
+  .requiredOption('--rx <n>', 'RX queues')
+  .option('--json', 'JSON output')
+  .action((p: string, o: { rx: string; json?: boolean }) => withClient(async (c) => {
+    const m = await c.queue.setQueueCount({ port: p, rxQueues: intOpt('--rx', 0xffff)(o.rx) });
+    if (o.json) return json(m);
+    process.stdout.write(queueTable(m) + '\n');
+  }));
+queue.command('reta <port>').description('the port\'s RSS redirection table (entry -> RX queue); --spread or --set writes it')
+  .option('--spread <queues>', 'every entry, round-robin over these RX queues (e.g. 0-3 or 0,2)')
+  .option('--set <entries>', 'these entries only: ENTRY=QUEUE,... (e.g. 0=1,5=0)')
+  .option('--json', 'JSON output')
+  .action((p: string, o: { spread?: string; set?: string; json?: boolean }) => withClient(async (c) => {
+    let r = await c.queue.getReta({ port: p });
+    if (o.spread !== undefined || o.set !== undefined) {
+      const n = r.retaSize;
+      const groups = Array.from({ length: n / 64 }, () => ({ mask: 0n, queues: new Array<number>(64).fill(0) }));
+      const put = (i: number, q: number): void => {
+        if (!(i >= 0 && i < n)) throw new Error(`entry ${i}: the table has ${n} entries`);
+        groups[i >> 6].mask |= 1n << BigInt(i & 63);
+        groups[i >> 6].queues[i & 63] = q;
+      };
+      if (o.spread !== undefined) {
+        const qs = parseCpuList(o.spread, '--spread');
+        if (!qs.length) throw new Error('--spread: no queue');
+        for (let i = 0; i < n; i++) put(i, qs[i % qs.length]);
+      }
+      for (const kv of o.set ? o.set.split(',') : []) {
+        const m = /^(\d+)=(\d+)$/.exec(kv.trim());
+        if (!m) throw new Error(`--set: ENTRY=QUEUE expected, got ${JSON.stringify(kv)}`);
+        put(Number(m[1]), Number(m[2]));
+      }
+      r = await c.queue.setReta({ port: p, retaSize: n, groups: groups.map((g) => ({ mask: g.mask.toString(), queues: g.queues })) });
+    }
+    if (o.json) return json(r);
+    const rows = r.groups.map((g, i) => `${String(i * 64).padStart(5)}: ${g.queues.join(' ')}`);
+    process.stdout.write(`${r.port}: ${r.retaSize} entries over ${r.rxQueues} RX queue(s)\n${rows.join('\n')}\n`);
+  }));
+
+// ---------------------------------------------------------------- irq
+const irqResult = (r: string): string => r.replace(/^IRQ_RESULT_/, '').toLowerCase();
+const irqChangeLine = (c: api.IrqChange__Output): string =>
+  `${String(c.irq).padStart(5)}  ${irqResult(c.result).padEnd(12)} ${(c.before || '-').padEnd(8)} -> ${(c.after || '-').padEnd(8)}` +
+  ` effective ${(c.effectiveAffinity || '-').padEnd(6)} ${c.name}${c.error ? `  (${c.error})` : ''}`;
+const irqChanges = (r: api.IrqChanges__Output, o: { json?: boolean }): void => {
+  if (o.json) return json(r);
+  if (r.cpus) process.stdout.write(`CPUs ${r.cpus} cleared of IRQs, which go to ${r.housekeepingCpus}; ${r.unchanged} IRQ(s) were clear already\n`);
+  if (r.changes.length) process.stdout.write(`  IRQ  result       before      after\n${r.changes.map(irqChangeLine).join('\n')}\n`);
+  process.stdout.write(`${r.journaled} IRQ(s) in the journal (restore puts them back)\n`);
+  if (r.changes.some((c) => c.result === 'IRQ_RESULT_REFUSED' || c.result === 'IRQ_RESULT_NOT_FOLLOWED')) process.exitCode = 3;
+};
+const irq = program.command('irq').description('kernel IRQs and their CPU affinity');
+irq.command('list').description('IRQs of the host, or of one kernel network device, with their affinity')
+  .option('--device <netdev>', 'only this kernel network device\'s IRQs (e.g. eth0)')
+  .option('--json', 'JSON output')
+  .action((o: { device?: string; json?: boolean }) => withClient(async (c) => {
+    const r = await c.irq.listIrqs({ device: o.device ?? '' });
+    if (o.json) return json(r);
+    const lines = r.irqs.map((i) => `${String(i.irq).padStart(5)}  ${i.affinity.padEnd(10)} ${(i.effectiveAffinity || '-').padEnd(10)}` +
+      ` ${String(i.counts.reduce((a, n) => a + BigInt(n), 0n)).padStart(10)}  ${i.name || '-'}${i.source ? ` [${i.source}]` : ''}` +
+      `${i.journaled ? `  (was ${i.originalAffinity})` : ''}`);
+    process.stdout.write(`online CPUs ${r.onlineCpus}\n  IRQ  affinity   effective  interrupts  name\n${lines.join('\n')}\n`);
+  }));
+irq.command('set <irq> <cpus>').description('set one IRQ\'s affinity (CPU list such as 0-1,4)')
+  .action((n: string, cpus: string) => withClient(async (c) => {
+    process.stdout.write(irqChangeLine(await c.irq.setIrqAffinity({ irq: intOpt('irq', 0xffffffff)(n), cpus })) + '\n');
+  }));
+irq.command('isolate').description('steer IRQs off the dataplane\'s worker lcores (or --cpus); journaled for restore')
+  .option('--device <netdev>', 'only this kernel network device\'s IRQs')
+  .option('--cpus <list>', 'CPUs to clear (default: the worker lcores of serve\'s config)')
+  .option('--json', 'JSON output')
+  .action((o: { device?: string; cpus?: string; json?: boolean }) => withClient(async (c) => {
+    irqChanges(await c.irq.isolateIrqs({ device: o.device ?? '', cpus: o.cpus ?? '' }), o);
+  }));
+irq.command('restore').description('put back every IRQ affinity linerate changed').option('--json', 'JSON output')
+  .action((o: { json?: boolean }) => withClient(async (c) => irqChanges(await c.irq.restoreIrqs({}), o)));
+
+irq.command('channels <netdev>').description('a kernel network device\'s channels (ethtool -l); --rx/--tx/--combined set them (ethtool -L)')
+  .option('--rx <n>', 'RX channels').option('--tx <n>', 'TX channels').option('--combined <n>', 'combined channels')
+  .option('--json', 'JSON output')
+  .action((dev: string, o: { rx?: string; tx?: string; combined?: string; json?: boolean }) => withClient(async (c) => {
+    const n = (v: string | undefined, what: string): number => (v === undefined ? 0 : intOpt(what, 0xffff)(v));
+    const set = o.rx !== undefined || o.tx !== undefined || o.combined !== undefined;
+    const r = set
+      ? await c.irq.setChannels({ device: dev, channels: { rx: n(o.rx, '--rx'), tx: n(o.tx, '--tx'), combined: n(o.combined, '--combined') } })
+      : await c.irq.getChannels({ device: dev });
+    if (o.json) return json(r);
+    const f = (x: api.ChannelCounts__Output | null): string => (x ? `rx ${x.rx} tx ${x.tx} other ${x.other} combined ${x.combined}` : '-');
+    process.stdout.write(`${r.device}: current ${f(r.current)}; max ${f(r.max)}\n`);
+  }));
+
+// ---------------------------------------------------------------- cores
+program.command('cores').description('CPU layout: main and worker lcores, housekeeping and isolated CPUs, worker load')
+  .option('--json', 'JSON output')
+  .option('--pin <cpus>', 'first pin serve\'s own threads to these CPUs ("housekeeping" for the housekeeping CPUs)')
+  .action((o: { json?: boolean; pin?: string }) => withClient(async (c) => {
+    if (o.pin !== undefined) await c.core.pinControlPlane({ cpus: o.pin === 'housekeeping' ? '' : o.pin });
+    const r = await c.core.getCores({});
+    if (o.json) return json(r);
+    const role = (x: string): string => x.replace(/^CORE_ROLE_/, '').toLowerCase();
+    const lines = r.cores.map((k) => {
+      const load = [`lcores ${k.lcores.join(',') || '-'}`, ...k.workers.map((w) => `worker ${w.worker}: ${w.busyPercent.toFixed(1)} % busy, ` +
+        `${(w.rx?.mpps ?? 0).toFixed(3)} Mpps, ${w.cyclesPerPacket.toFixed(0)} cycles/pkt, ${w.rxQueues} rx queue(s)`)].join('; ');
+      const flags = [k.isolated ? 'isolcpus' : '', k.nohzFull ? 'nohz_full' : '', k.controlPlane ? 'serve' : ''].filter(Boolean).join(',');
+      return `${String(k.cpu).padStart(4)}  ${role(k.role).padEnd(13)} ${flags.padEnd(24)} ${load}`;
+    });
+    const cp = r.controlPlane;
+    process.stdout.write(`online ${r.onlineCpus}; main lcore ${r.mainLcore} (CPU ${r.mainCpus}); worker lcores ${r.workerLcores || '-'}` +
+      ` (CPU ${r.workerCpus || '-'}); ` +
+      `housekeeping ${r.housekeepingCpus || '-'}; isolated ${r.isolatedCpus || '-'}; nohz_full ${r.nohzFullCpus || '-'}` +
+      `${r.attached ? '' : ' (dataplane not attached: lcores from the config)'}\n` +
+      ` CPU  role          flags                    load\n${lines.join('\n')}\n` +
+      `serve pid ${cp?.pid}: ${cp?.threads.length} threads on CPUs ${cp?.cpus}\n`);
   }));
 
 // ---------------------------------------------------------------- dataplane

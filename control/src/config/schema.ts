@@ -213,6 +213,32 @@ export const ConfigSchema = z.object({
   /** Initial flow rules (FlowService), as routes: used while the state dir is empty. */
   flows: z.array(FlowConfig).default([]),
   lab: z.object({ namespaces: z.array(LabNamespace).min(1) }).strict().optional(),
+  /** Queue -> worker policy (QueueService.Rebalance run by serve itself). */
+  queues: z.object({
+    rebalance: z.object({
+      /** Seconds between checks; 0 = off (the default). */
+      intervalS: count(0, 86400).default(0),
+      /** Only when the busiest worker is at least this busy, %. */
+      loadThresholdPercent: z.number().min(0).max(100).default(95),
+      /** Only when the plan lowers the busiest worker's load by at least this share, %. */
+      improvementPercent: z.number().min(0).max(100).default(25),
+    }).strict().default(() => ({ intervalS: 0, loadThresholdPercent: 95, improvementPercent: 25 })),
+  }).strict().default(() => ({ rebalance: { intervalS: 0, loadThresholdPercent: 95, improvementPercent: 25 } })),
+  /**
+   * The host as IrqService and CoreService see it: procfs and sysfs roots
+   * (a prepared tree in tests) and the CPUs serve pins its own threads to.
+   */
+  system: z.object({
+    procRoot: z.string().min(1).default('/proc'),
+    sysRoot: z.string().min(1).default('/sys'),
+    /**
+     * Pin serve's threads (Node's main thread, libuv pool, V8 workers) at
+     * start: a CPU list, or "housekeeping" (online CPUs less the worker
+     * lcores, isolcpus and nohz_full). Default: not pinned.
+     */
+    controlPlaneCpus: z.union([z.literal('housekeeping'),
+      z.string().regex(/^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$/, 'CPU list such as "0" or "0-1,4", or "housekeeping"')]).optional(),
+  }).strict().default(() => ({ procRoot: '/proc', sysRoot: '/sys' })),
 }).strict().superRefine((cfg, ctx) => {
   const check = (p: (string | number)[], fn: () => unknown): void => {
     try {

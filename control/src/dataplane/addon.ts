@@ -98,6 +98,22 @@ export interface FlowMeter {
   mode: 'drop-red' | 'mark';
   yellowDscp?: number; redDscp?: number;   // mark
 }
+/** One (port, RX queue) of the queue map (lr_queue_entry). */
+export interface QueueEntry {
+  portId: number;
+  queue: number;
+  worker: number;
+  lcore: number;
+  version: number;       // map version: 1 at start, +1 per applied move batch
+  moves: number;         // times this queue was moved
+  lastMoveNs: bigint;    // the last move batch's request-to-live time
+}
+export interface QueueMove { portId: number; queue: number; worker: number }
+
+/** An RSS redirection table in the device's layout (lr_reta): retaSize / 64 groups of 64 entries with masks. */
+export interface RetaGroup { mask: bigint; queues: number[] }
+export interface Reta { portId: number; retaSize: number; rxQueues?: number; groups: RetaGroup[] }
+
 export interface FlowStats {
   wildcardRules: number; exactRules: number; wildcardMax: number; exactMax: number;
   aclBytes: bigint; exactBytes: bigint; lastBuildNs: bigint; builds: bigint; meters: number;
@@ -141,6 +157,16 @@ export interface Dataplane {
   flowDump(family?: 0 | Family): Promise<FlowEntry[]>;
   /** One entry: the tables' sizes and the last classifier build. */
   flowStats(): Promise<FlowStats[]>;
+  /** The (port, RX queue) -> worker map, port-major. */
+  queueMap(): Promise<QueueEntry[]>;
+  /** Moves queues between workers, all-or-nothing (RCU: never polled by two workers). */
+  queueMove(moves: QueueMove[]): Promise<void>;
+  /** The port's RSS redirection table; FAILED_PRECONDITION when the device has none. */
+  retaGet(portId: number): Promise<Reta>;
+  /** Writes the masked entries of `reta`; resolves with the table read back. */
+  retaSet(reta: Reta): Promise<Reta>;
+  /** One port's RX queue count: that port is stopped, reconfigured and started; the others keep forwarding. */
+  portQueues(ports: { portId: number; rxQueues: number }[]): Promise<void>;
   /** Starts a capture (lr_capture_start); rejects INVALID_ARGUMENT naming "capture.<field>", FAILED_PRECONDITION while one runs. */
   captureStart(c: CaptureStart): Promise<CaptureInfo>;
   /** Stops the running capture (the file is complete once this resolves). */
@@ -283,6 +309,10 @@ export interface AddonModule {
   dropReasonHelp: string[];
   protocolVersion: number;         // LR_CTL_VERSION
   limits: { maxPorts: number; maxQueues: number; maxWorkers: number; maxEcmp: number; maxBatch: number };
+  /** sched_setaffinity of thread `tid` (0: the caller); throws an Error with `errno`. */
+  setThreadAffinity(tid: number, cpus: number[]): void;
+  /** sched_getaffinity of thread `tid`: its CPUs, sorted. */
+  getThreadAffinity(tid: number): number[];
 }
 
 let cached: AddonModule | undefined;

@@ -14,7 +14,7 @@ import { defer, isAlive, killSync, pidsWithMarker } from './cleanup';
 import { CLI, DP_BIN, sleep, tempDir, waitFor } from './env';
 import { connectClient, type TestClient } from './grpc';
 
-export interface PortSpec { name: string; device: string; addresses?: string[]; mac?: string; mtu?: number; rpf?: 'off' | 'loose' | 'strict' }
+export interface PortSpec { name: string; device: string; addresses?: string[]; mac?: string; mtu?: number; rpf?: 'off' | 'loose' | 'strict'; rxQueues?: number }
 export interface RouteSpec { prefix: string; via?: string; port: string }
 export interface NeighborSpec { address: string; mac: string; port: string }
 

@@ -35,6 +35,8 @@ export class FakeWorld {
   busyCycles = 0n;
   connections: FakeDataplane[] = [];
   heartbeatNs: bigint | null = null;
+  /** Queue move batches received (QueueService), in order. */
+  queueMoves: dp.QueueMove[][] = [];
 
   constructor(portNames: string[] = ['p0', 'p1']) {
     this.ports = portNames.map((name, i) => ({
@@ -153,6 +155,14 @@ export class FakeDataplane {
     }
   }
   async statsClear(): Promise<void> { this.need(); }
+  /** One worker (worker 0 on lcore 1) polls every queue; moves are recorded, never applied. */
+  async queueMap(): Promise<dp.QueueEntry[]> {
+    const w = this.need();
+    return w.ports.flatMap((p) => Array.from({ length: p.rxQueues }, (_, queue) => ({
+      portId: p.portId, queue, worker: 0, lcore: 1, version: 1 + w.queueMoves.length, moves: 0, lastMoveNs: 0n,
+    })));
+  }
+  async queueMove(moves: dp.QueueMove[]): Promise<void> { this.need().queueMoves.push(moves.map((m) => ({ ...m }))); }
   /** The route write path's batches, as the RouteEntry batch they stand for. */
   async routeBatchNative(b: dp.RouteBatch, ports: Readonly<Record<string, number>>): Promise<void> {
     return this.need().batch(routeTable, b.toEntries(ports));

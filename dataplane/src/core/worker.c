@@ -194,8 +194,10 @@ clear_own_stats(struct lr_worker *w)
 	struct lr_stats_worker *s = w->st;
 	unsigned i, p;
 
-	for (i = 0; i < w->rx_queues; i++) {
-		struct lr_stats_rxq *r = w->rxq[i].st;
+	const struct lr_rxq_set *rs = __atomic_load_n(&w->rxqs, __ATOMIC_ACQUIRE);
+
+	for (i = 0; i < rs->n; i++) {
+		struct lr_stats_rxq *r = rs->q[i].st;
 		int32_t owner = r->worker;
 
 		memset(r, 0, sizeof(*r));
@@ -218,6 +220,7 @@ worker_main(void *arg)
 	while (__atomic_load_n(&lr_worker_running, __ATOMIC_RELAXED)) {
 		uint64_t t0 = rte_rdtsc(), t1;
 		const struct lr_tset *ts;
+		const struct lr_rxq_set *rs;
 		uint32_t req;
 		unsigned nrx = 0;
 
@@ -230,8 +233,10 @@ worker_main(void *arg)
 			__atomic_store_n(&w->clear_ack, req, __ATOMIC_RELEASE);
 		}
 		ts = lr_tset_current();
-		for (i = 0; i < w->rx_queues; i++)
-			nrx += poll_rxq(w, ts, &w->rxq[i]);
+		/* This iteration's queue list: rxq.c frees it only after our next quiescent state. */
+		rs = __atomic_load_n(&w->rxqs, __ATOMIC_ACQUIRE);
+		for (i = 0; i < rs->n; i++)
+			nrx += poll_rxq(w, ts, &rs->q[i]);
 		if (!rte_ring_empty(w->inject))
 			drain_inject(w);
 		t1 = rte_rdtsc();
@@ -265,7 +270,7 @@ lr_worker_count_lcores(void)
 int
 lr_worker_init(const struct lr_args *a, struct rte_rcu_qsbr *rcu)
 {
-	unsigned lcore, n = 0, q, p, k = 0, max_q = 0, i;
+	unsigned lcore, n = 0, i;
 	char name[RTE_RING_NAMESIZE];
 
 	RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -316,32 +321,8 @@ lr_worker_init(const struct lr_args *a, struct rte_rcu_qsbr *rcu)
 		LR_LOG(ERR, "worker: no worker lcore (give the EAL at least two lcores, e.g. -l 0,1)");
 		return -EINVAL;
 	}
-	/* (port, queue) pairs round-robin, port-major: the queues of one port
-	 * (its RSS spread) land on different workers */
-	for (p = 0; p < lr_n_ports; p++)
-		max_q = RTE_MAX(max_q, (unsigned)lr_ports[p].rx_queues);
-	for (p = 0; p < lr_n_ports; p++)
-		for (q = 0; q < max_q; q++) {
-			struct lr_worker *w;
-			struct lr_worker_rxq *r;
-
-			if (q >= lr_ports[p].rx_queues)
-				continue;
-			w = lr_workers[k++ % n];
-			r = &w->rxq[w->rx_queues++];
-			r->port = (uint16_t)p;
-			r->dpdk_id = lr_port_rt[p].dpdk_id;
-			r->queue = (uint16_t)q;
-			r->st = &lr_shm->rxq[p][q];
-			r->st->worker = (int32_t)w->idx;
-		}
-	for (k = 0; k < n; k++) {
-		lr_workers[k]->st->rx_queues = lr_workers[k]->rx_queues;
-		LR_LOG(INFO, "worker %u on lcore %u polls %u queue(s)", k, lr_workers[k]->lcore,
-		       lr_workers[k]->rx_queues);
-	}
 	lr_shm->n_workers = n;
-	return 0;
+	return lr_rxq_init();
 }
 
 int
@@ -383,6 +364,7 @@ lr_worker_fini(void)
 {
 	unsigned i, k;
 
+	lr_rxq_fini();
 	for (i = 0; i < lr_n_workers; i++) {
 		struct lr_worker *w = lr_workers[i];
 

@@ -46,13 +46,23 @@ struct lr_worker_rxq {
 	struct lr_stats_rxq *st;
 };
 
+/**
+ * The RX queues one worker polls. Immutable once published: rxq.c builds a
+ * new one, stores it in lr_worker.rxqs and frees the old one after a grace
+ * period; the worker loads the pointer once per loop iteration, after its
+ * quiescent state.
+ */
+struct lr_rxq_set {
+	uint16_t n;
+	struct lr_worker_rxq q[];
+};
+
 struct lr_worker {
 	unsigned idx;
 	unsigned lcore;
 	uint16_t burst;
-	uint16_t rx_queues;
 	uint32_t idle_sleep_us;
-	struct lr_worker_rxq rxq[LR_MAX_PORTS * LR_MAX_QUEUES];
+	struct lr_rxq_set *rxqs;           /**< RCU-published by the main lcore (rxq.c) */
 	struct rte_ring *punt, *resolve, *inject;
 	struct rte_rcu_qsbr *rcu;
 	struct lr_stats_worker *st;
@@ -90,9 +100,33 @@ extern unsigned lr_n_workers;
 /**
  * Creates a worker per EAL worker lcore, their rings and the stages'
  * private state, and spreads the (port, RX queue) pairs over them
- * round-robin. Ports must be configured, lr_stage_setup() done.
+ * round-robin (lr_rxq_init). Ports must be configured, lr_stage_setup() done.
  */
 int lr_worker_init(const struct lr_args *a, struct rte_rcu_qsbr *rcu);
+
+/**
+ * Main lcore, at start: the first queue map, (port, RX queue) pairs
+ * round-robin over the workers, port-major (the queues of one port, its
+ * RSS spread, land on different workers). @return 0 or -ENOMEM.
+ */
+int lr_rxq_init(void);
+
+/** Frees the workers' queue lists (after lr_worker_stop). */
+void lr_rxq_fini(void);
+
+/**
+ * Main lcore: no worker polls port's queues once this returns 0 (one grace
+ * period). @return 0, or -ENOMEM: nothing changed, the port is still polled.
+ */
+int lr_rxq_port_detach(uint16_t port);
+
+/**
+ * Main lcore: port's queues (lr_ports[port].rx_queues of them now) are
+ * polled again; queues it kept keep their workers, new ones go to the
+ * least loaded workers, the counters of removed ones are zeroed.
+ * @return 0, or -ENOMEM: the port stays out of the workers' lists.
+ */
+int lr_rxq_port_attach(uint16_t port);
 
 /** Launches every worker on its lcore. */
 int lr_worker_launch(void);

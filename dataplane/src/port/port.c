@@ -12,6 +12,7 @@
 #include "log.h"
 #include "parse.h"
 #include "port.h"
+#include "worker.h"
 #include "stats.h"
 #include "status.h"
 #include "ctl.h"
@@ -111,13 +112,23 @@ lr_port_pool_size(const struct lr_args *a, unsigned n_workers, uint32_t held_per
 	return n > (1u << 26) ? 1u << 26 : (uint32_t)n;
 }
 
+/* What configure() needs again when one port's RX queues change at run time. */
+static const struct lr_args *port_args;
+static struct rte_mempool *port_pool;
+static unsigned port_workers;
+
+/*
+ * Configures port i with `want` RX queues (at most what the device has) and
+ * one TX queue per worker; mtu 0 = the device's default, else the MTU to
+ * keep (a reconfiguration must not reset it).
+ */
 static int
-configure(uint16_t i, const struct lr_args *a, struct rte_mempool *mp, unsigned n_workers)
+configure(uint16_t i, const struct lr_args *a, struct rte_mempool *mp, unsigned n_workers, unsigned want,
+	  uint16_t mtu)
 {
 	struct lr_port *p = &lr_ports[i];
 	struct lr_port_rt *rt = &lr_port_rt[i];
 	uint16_t pid = rt->dpdk_id, rxd = a->rxd, txd = a->txd, q;
-	unsigned want = a->ports[i].rx_queues ? a->ports[i].rx_queues : a->rx_queues;
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
 	struct rte_eth_rxconf rxc;
@@ -143,6 +154,7 @@ configure(uint16_t i, const struct lr_args *a, struct rte_mempool *mp, unsigned 
 	p->tx_queues = (uint16_t)n_workers;
 
 	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mtu = mtu;
 	if (p->rx_queues > 1 && (info.flow_type_rss_offloads & LR_RSS_HF) != 0) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & LR_RSS_HF;
@@ -221,10 +233,89 @@ lr_port_configure_all(const struct lr_args *a, struct rte_mempool *mp, unsigned 
 {
 	uint16_t i;
 
+	port_args = a;
+	port_pool = mp;
+	port_workers = n_workers;
 	for (i = 0; i < lr_n_ports; i++)
-		if (configure(i, a, mp, n_workers) != 0)
+		if (configure(i, a, mp, n_workers, a->ports[i].rx_queues ? a->ports[i].rx_queues : a->rx_queues, 0) != 0)
 			return -1;
 	return 0;
+}
+
+/* Stops port i, configures it with n RX queues, starts it; -errno on failure (the port is stopped then). */
+static int
+reconfigure(uint16_t i, unsigned n, uint16_t mtu)
+{
+	uint16_t pid = lr_port_rt[i].dpdk_id;
+	int rc;
+
+	if (lr_ports[i].started) {
+		rc = rte_eth_dev_stop(pid);
+		if (rc != 0)
+			return rc;
+		lr_ports[i].started = false;
+	}
+	rc = configure(i, port_args, port_pool, port_workers, n, mtu);
+	if (rc != 0)
+		return rc;
+	rc = rte_eth_dev_start(pid);
+	if (rc != 0)
+		return rc;
+	lr_ports[i].started = true;
+	return 0;
+}
+
+int
+lr_port_set_rx_queues(uint16_t i, unsigned n, struct lr_ctl_status *st)
+{
+	struct lr_port *p = &lr_ports[i];
+	struct lr_port_rt *rt = &lr_port_rt[i];
+	unsigned cur = p->rx_queues, avail, need;
+	struct rte_eth_dev_info info;
+	uint8_t admin;
+	uint16_t mtu = 0;
+	int rc, rc2;
+
+	rc = rte_eth_dev_info_get(rt->dpdk_id, &info);
+	if (rc != 0)
+		return lr_status_set(st, LR_ERR_INTERNAL, 0, "port %s: dev_info: %s", p->name, rte_strerror(-rc));
+	if (n == 0 || n > LR_MAX_QUEUES || n > info.max_rx_queues)
+		return lr_status_set(st, LR_ERR_INVALID, 0, "rx_queues: port %s (%s) takes 1 to %u RX queues, got %u",
+				     p->name, p->driver, RTE_MIN((unsigned)info.max_rx_queues, (unsigned)LR_MAX_QUEUES), n);
+	if (n == cur)
+		return LR_OK;
+	avail = rte_mempool_avail_count(port_pool);
+	need = n > cur ? (n - cur) * port_args->rxd + 1024 : 0;
+	if (avail < need)
+		return lr_status_set(st, LR_ERR_NO_SPACE, 0,
+				     "rx_queues: %u more RX queue(s) of %u descriptors need %u mbufs, the pool has %u free (--mbufs)",
+				     n - cur, port_args->rxd, need, avail);
+	rte_eth_dev_get_mtu(rt->dpdk_id, &mtu);
+	/* Quiesce: nobody sends on it (up, admin_up) nor polls it; one grace period. */
+	admin = rt->admin_up;
+	__atomic_store_n(&rt->admin_up, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&rt->up, 0, __ATOMIC_RELAXED);
+	if (lr_rxq_port_detach(i) != 0) {
+		__atomic_store_n(&rt->admin_up, admin, __ATOMIC_RELAXED);
+		lr_port_poll();
+		return lr_status_set(st, LR_ERR_NO_SPACE, 0, "rx_queues: no memory for the workers' queue lists");
+	}
+	rc = reconfigure(i, n, mtu);
+	if (rc != 0) {
+		LR_LOG(ERR, "port %s: %u RX queues: %s; back to %u", p->name, n, rte_strerror(-rc), cur);
+		rc2 = reconfigure(i, cur, mtu);
+		if (rc2 != 0)
+			LR_LOG(CRIT, "port %s: cannot restore %u RX queues: %s", p->name, cur, rte_strerror(-rc2));
+	}
+	if (lr_rxq_port_attach(i) != 0)
+		LR_LOG(CRIT, "port %s: no memory to poll its queues again: it receives nothing", p->name);
+	__atomic_store_n(&rt->admin_up, admin, __ATOMIC_RELAXED);
+	lr_port_poll();
+	if (rc != 0)
+		return lr_status_set(st, LR_ERR_PRECONDITION, 0, "rx_queues: port %s refused %u RX queues (%s); it has %u again",
+				     p->name, n, rte_strerror(-rc), p->rx_queues);
+	LR_LOG(NOTICE, "port %s: %u -> %u RX queues", p->name, cur, n);
+	return LR_OK;
 }
 
 int

@@ -77,4 +77,13 @@ void lr_port_info(uint16_t i, struct lr_port_info *out);
 /** PORT_SET, all-or-nothing. @return enum lr_status. */
 int lr_port_set_batch(const struct lr_port_set *s, uint32_t n, struct lr_ctl_status *st);
 
+/**
+ * Main lcore: gives port i n RX queues while the other ports keep
+ * forwarding. The port is quiesced (no worker polls or sends on it, one
+ * grace period), stopped, configured with n RX queues and started; the new
+ * queues join the queue map (core/rxq.c). A device that refuses gets its
+ * previous queues back. @return enum lr_status (st filled on error).
+ */
+int lr_port_set_rx_queues(uint16_t i, unsigned n, struct lr_ctl_status *st);
+
 #endif /* LR_PORT_H */
