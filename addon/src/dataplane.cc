@@ -378,10 +378,12 @@ protected:
 				deferred_.Resolve(conv_(env, out_.data()));
 			return true;
 		}
-		Napi::Array a = Napi::Array::New(env, n_);
-		for (uint32_t i = 0; i < n_; i++) {
+		Napi::Array a = Napi::Array::New(env);
+		for (uint32_t i = 0, k = 0; i < n_; i++) {
 			EntryScope scope(env);
-			a.Set(i, conv_(env, out_.data() + size_t(i) * entry_size_));
+			Napi::Value v = conv_(env, out_.data() + size_t(i) * entry_size_);
+			if (!v.IsUndefined())  /* the converter leaves it out */
+				a.Set(k++, v);
 		}
 		deferred_.Resolve(a);
 		return true;
@@ -710,6 +712,9 @@ Napi::Function Dataplane::Init(Napi::Env env)
 				   InstanceMethod<&Dataplane::UpfSessionRead>("upfSessionRead"),
 				   InstanceMethod<&Dataplane::UpfSessionDump>("upfSessionDump"),
 				   InstanceMethod<&Dataplane::UpfConfig>("upfConfig"),
+				   InstanceMethod<&Dataplane::UpfSessionWrite>("upfSessionWrite"),
+				   InstanceMethod<&Dataplane::UpfConfigWrite>("upfConfigWrite"),
+				   InstanceMethod<&Dataplane::UpfConfigDump>("upfConfigDump"),
 				   InstanceMethod<&Dataplane::UpfStats>("upfStats"),
 			   });
 }
@@ -1182,6 +1187,81 @@ Napi::Value Dataplane::UpfSessionDump(const Napi::CallbackInfo &info)
 {
 	return Submit(std::make_unique<CallRequest>(info.Env(), LR_CTL_UPF_SESSION_DUMP, sizeof(lr_upf_session),
 						    UpfSession, false, true));
+}
+
+/**
+ * upfSessionWrite(sessions): the desired-state path (LR_CTL_UPF_SESSION_WRITE):
+ * all or nothing; rejects with the failing session's index and message.
+ */
+Napi::Value Dataplane::UpfSessionWrite(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto req = std::make_unique<MsgRequest>(env, LR_CTL_UPF_SESSION_WRITE, true);
+	try {
+		if (info.Length() < 1 || !info[0].IsArray())
+			throw InputError{LR_ERR_INVALID, -1, "expected an array of sessions"};
+		Napi::Array a = info[0].As<Napi::Array>();
+		if (a.Length() > LR_CTL_MAX_MSG / sizeof(lr_upf_session))
+			throw InputError{LR_ERR_NO_SPACE, -1, "sessions: " + std::to_string(a.Length()) + " in one batch"};
+		uint8_t *out = req->Init(a.Length(), sizeof(lr_upf_session));
+		for (uint32_t i = 0; i < a.Length(); i++) {
+			EntryScope scope(env);
+			lr_upf_session e;
+			upf::ToSession(env, a.Get(i), i, &e);
+			memcpy(out + size_t(i) * sizeof(e), &e, sizeof(e));
+		}
+	} catch (const InputError &e) {
+		return RejectNow(std::move(req), env, e);
+	}
+	return Submit(std::move(req));
+}
+
+/**
+ * upfConfigWrite([entry]): the configuration as a one-entry table (op 'add' /
+ * 'replace' sets it, 'del' clears it); upfConfigDump(): [] or [entry].
+ */
+Napi::Value Dataplane::UpfConfigWrite(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto req = std::make_unique<MsgRequest>(env, LR_CTL_UPF_CONFIG, true);
+	try {
+		if (info.Length() < 1 || !info[0].IsArray())
+			throw InputError{LR_ERR_INVALID, -1, "expected an array of one configuration"};
+		Napi::Array a = info[0].As<Napi::Array>();
+		if (a.Length() != 1)
+			throw InputError{LR_ERR_INVALID, a.Length() > 1 ? 1 : -1, "upf config: one entry"};
+		lr_upf_config c;
+		Napi::Value v = a.Get(0u);
+		bool del = v.IsObject() && v.As<Napi::Object>().Get("op").IsString() &&
+			   v.As<Napi::Object>().Get("op").As<Napi::String>().Utf8Value() == "del";
+		if (del) {
+			memset(&c, 0, sizeof(c));
+			c.flags = 1;
+		} else {
+			upf::ToConfig(env, v, &c);
+		}
+		memcpy(req->Init(1, sizeof(c)), &c, sizeof(c));
+	} catch (const InputError &e) {
+		return RejectNow(std::move(req), env, e);
+	}
+	return Submit(std::move(req));
+}
+
+static Napi::Value UpfConfigEntry(Napi::Env env, const uint8_t *p)
+{
+	lr_upf_config c;
+	static const lr_upf_config zero{};
+	memcpy(&c, p, sizeof(c));
+	c.flags = 0;
+	if (memcmp(&c, &zero, sizeof(c)) == 0)
+		return env.Undefined();
+	return upf::FromConfig(env, c);
+}
+
+Napi::Value Dataplane::UpfConfigDump(const Napi::CallbackInfo &info)
+{
+	return Submit(std::make_unique<CallRequest>(info.Env(), LR_CTL_UPF_CONFIG, sizeof(lr_upf_config),
+						    UpfConfigEntry, false));
 }
 
 /** upfConfig(config?): sets {n3Address, ports: {id: 'access'|'core'}} when given; resolves the one in force. */

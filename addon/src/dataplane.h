@@ -57,6 +57,9 @@ private:
 	Napi::Value UpfSessionDump(const Napi::CallbackInfo &info);
 	Napi::Value UpfConfig(const Napi::CallbackInfo &info);
 	Napi::Value UpfStats(const Napi::CallbackInfo &info);
+	Napi::Value UpfSessionWrite(const Napi::CallbackInfo &info);
+	Napi::Value UpfConfigWrite(const Napi::CallbackInfo &info);
+	Napi::Value UpfConfigDump(const Napi::CallbackInfo &info);
 
 	template <typename T, void (Codec::*To)(napi_value, uint32_t, T *)>
 	Napi::Value Batch(const Napi::CallbackInfo &info, uint16_t type);

@@ -117,6 +117,8 @@ const char *const kIface[] = {nullptr, "access", "core"};
 const char *const kAction[] = {nullptr, "drop", "forward", "buffer"};
 const char *const kGate[] = {"open", "closed"};
 const char *const kOp[] = {nullptr, "create", "delete", "modify"};
+/* the desired-state tables' ops (BatchOp), same values: add = create, del = delete, replace = modify */
+const char *const kBatchOp[] = {nullptr, "add", "del", "replace"};
 
 std::string Fmt4(const uint8_t a[4])
 {
@@ -135,7 +137,15 @@ void ToSession(Napi::Env env, Napi::Value v, uint32_t i, lr_upf_session *s)
 	std::string f = "sessions[" + std::to_string(i) + "]";
 	Napi::Object o = AsObject(v, i, f);
 	memset(s, 0, sizeof(*s));
-	s->op = Enum(o, "op", i, f, kOp, 4, "create");
+	{
+		std::string op = Str(o, "op", i, f, "create");
+		s->op = 0;
+		for (unsigned j = 1; j < 4; j++)
+			if (op == kOp[j] || op == kBatchOp[j])
+				s->op = uint8_t(j);
+		if (s->op == 0)
+			Fail(i, f + ".op", "\"" + op + "\" is not one of create, delete, modify (add, del, replace)");
+	}
 	s->seid = U64(o, "seid", i, f, UINT64_MAX, false);
 	if (s->op == LR_UPF_DELETE)
 		return;

@@ -59,6 +59,17 @@ export interface LinerateClient {
     readAll(req?: api.ReadFlowsRequest): Promise<api.Flow__Output[]>;
     getFlowStats: Unary<api.GetFlowStatsRequest, api.FlowStats__Output>;
   };
+  session: {
+    write: Unary<api.WriteSessionsRequest, api.WriteSessionsResponse__Output>;
+    read: Unary<api.ReadSessionRequest, api.Session__Output>;
+    /** Every session with its counters in one array. */
+    listAll(req?: api.ListSessionsRequest): Promise<api.Session__Output[]>;
+  };
+  upf: {
+    setConfig: Unary<api.UpfConfig, api.UpfConfig__Output>;
+    getConfig: Unary<api.GetUpfConfigRequest, api.UpfConfig__Output>;
+    getStats: Unary<api.GetUpfStatsRequest, api.UpfStats__Output>;
+  };
   /** grpc.health.v1.Health/Check: "SERVING", "NOT_SERVING", ... */
   healthCheck(service?: string, opts?: { deadlineMs?: number }): Promise<string>;
   /** Resolves once the channel is connected. */
@@ -140,6 +151,8 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
   const dataplane = new services.DataplaneService(addr, creds, shared);
   const flow = new services.FlowService(addr, creds, shared);
   const capture = new services.CaptureService(addr, creds, shared);
+  const session = new services.SessionService(addr, creds, shared);
+  const upf = new services.UpfService(addr, creds, shared);
   const health = new (healthClientCtor())(addr, creds, shared);
 
   const listRoutes = (req: api.ListRoutesRequest = {}): AsyncIterable<api.ListRoutesResponse__Output> => route.ListRoutes(req, md());
@@ -188,6 +201,20 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
       },
       getFlowStats: unary(flow, 'GetFlowStats', md),
     },
+    session: {
+      write: unary(session, 'Write', md),
+      read: unary(session, 'Read', md),
+      async listAll(req = {}) {
+        const out: api.Session__Output[] = [];
+        for await (const page of session.List(req, md()) as AsyncIterable<api.ListSessionsResponse__Output>) out.push(...page.sessions);
+        return out;
+      },
+    },
+    upf: {
+      setConfig: unary(upf, 'SetConfig', md),
+      getConfig: unary(upf, 'GetConfig', md),
+      getStats: unary(upf, 'GetStats', md),
+    },
     async healthCheck(service = '', opts = {}) {
       const res = await unary<{ service: string }, { status: string }>(health, 'Check', md)({ service }, opts);
       return res.status;
@@ -195,7 +222,7 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
     waitReady: (timeoutMs) =>
       new Promise((resolve, reject) => port.waitForReady(Date.now() + timeoutMs, (e) => (e ? reject(e) : resolve()))),
     close() {
-      for (const c of [route, neighbor, stats, dataplane, flow, capture, health]) c.close();
+      for (const c of [route, neighbor, stats, dataplane, flow, capture, session, upf, health]) c.close();
       port.close();
     },
   };

@@ -34,6 +34,7 @@ import { neighborService } from './services/neighbor';
 import { portService } from './services/port';
 import { routeService } from './services/route';
 import { statsService } from './services/stats';
+import { sessionService, upfService } from './services/upf';
 import { StateStore } from './state/store';
 import { addOrder, tableOf } from './tables';
 import { type Change, change } from './tables/table';
@@ -198,6 +199,8 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   server.addService(...guardService(services.NeighborService.service, neighborService(controller, log)));
   server.addService(...guardService(services.StatsService.service, statsService(controller, log)));
   server.addService(...guardService(services.FlowService.service, flowService(controller, log)));
+  server.addService(...guardService(services.SessionService.service, sessionService(controller, log)));
+  server.addService(...guardService(services.UpfService.service, upfService(controller, addon.dropReasons, log)));
   server.addService(...guardService(services.DataplaneService.service,
     dataplaneService(controller, supervisor, metricsInfo, log)));
   server.addService(...guardService(services.CaptureService.service,

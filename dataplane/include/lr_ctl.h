@@ -63,6 +63,7 @@ enum lr_ctl_type {
 	LR_CTL_UPF_SESSION_DUMP = 22,  /**< req: lr_ctl_dump_req; rep: lr_ctl_dump_rep + count x lr_upf_session */
 	LR_CTL_UPF_CONFIG = 23,        /**< req: lr_upf_config; rep: lr_upf_config */
 	LR_CTL_UPF_STATS = 24,         /**< req: -; rep: 1 x lr_upf_stats */
+	LR_CTL_UPF_SESSION_WRITE = 25, /**< req: count x lr_upf_session; rep: - (all or nothing, status.index) */
 	LR_CTL_REPLY = 0x8000,
 };
 

@@ -991,6 +991,42 @@ lr_upf_batch(const struct lr_upf_session *s, uint32_t n, struct lr_upf_result *r
 	return bad;
 }
 
+int
+lr_upf_write(const struct lr_upf_session *s, uint32_t n, struct lr_ctl_status *st)
+{
+	struct lr_upf_result r;
+	uint32_t i, k;
+	int code;
+
+	if (lr_upf_id < 0)
+		return lr_status_set(st, LR_ERR_PRECONDITION, 0, "sessions: the UPF tables are not set up");
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < i; k++)
+			if (s[k].seid == s[i].seid) {
+				code = lr_status_set(st, LR_ERR_INVALID, i, "sessions[%u].seid: %" PRIu64
+						     " is also sessions[%u]", i, s[i].seid, k);
+				goto abort;
+			}
+		memset(&r, 0, sizeof(r));
+		code = one(&s[i], i, &r);
+		if (code < 0) {
+			code = lr_status_set(st, LR_ERR_INTERNAL, i, "sessions[%u]: staging failed", i);
+			goto abort;
+		}
+		if (code != LR_OK) {
+			lr_status_set(st, code, i, "%s", r.msg);
+			goto abort;
+		}
+	}
+	lr_tset_commit();
+	release();
+	return LR_OK;
+abort:
+	lr_tset_abort();
+	revert();
+	return code;
+}
+
 /* ---- reads ---- */
 
 static void
@@ -1198,6 +1234,18 @@ static const struct lr_ctl_handler upf_batch_handler = {
 	.reply_max = sizeof(struct lr_upf_result) * LR_UPF_BATCH_MAX, .call = batch_call,
 };
 LR_CTL_REGISTER(upf_batch_handler)
+
+static int
+write_msg(const void *e, uint32_t n, struct lr_ctl_status *st)
+{
+	return lr_upf_write(e, n, st);
+}
+
+static const struct lr_ctl_handler upf_write_handler = {
+	.type = LR_CTL_UPF_SESSION_WRITE, .shape = LR_CTL_BATCH, .what = "sessions",
+	.entry_size = sizeof(struct lr_upf_session), .batch = write_msg,
+};
+LR_CTL_REGISTER(upf_write_handler)
 
 static const struct lr_ctl_handler upf_read_handler = {
 	.type = LR_CTL_UPF_SESSION_READ, .shape = LR_CTL_CALL, .what = "session",

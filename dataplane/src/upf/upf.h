@@ -126,6 +126,13 @@ void lr_upf_fini(void);
  */
 uint32_t lr_upf_batch(const struct lr_upf_session *s, uint32_t n, struct lr_upf_result *res);
 
+/**
+ * SESSION_WRITE: the n sessions all or nothing (the control plane's
+ * desired-state path: reconcile, journal); st names the first failing
+ * session (index) and its rule and field. @return enum lr_status.
+ */
+int lr_upf_write(const struct lr_upf_session *s, uint32_t n, struct lr_ctl_status *st);
+
 /** SESSION_READ: session seid with its URR counters. @return 0 or -ENOENT. */
 int lr_upf_read(uint64_t seid, struct lr_upf_session *out);
 

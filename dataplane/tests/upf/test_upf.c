@@ -305,6 +305,30 @@ test_sessions(void)
 	lr_upf_get_stats(&st);
 	CHECK_EQ(st.sessions, 1);
 	CHECK_EQ(st.ul_keys, 1);
+
+	/* SESSION_WRITE: all or nothing, the failing session named */
+	{
+		struct lr_ctl_status cs;
+
+		memset(&cs, 0, sizeof(cs));
+		s[0] = session(20, 2000, "10.45.1.1");
+		s[1] = session(21, 2100, "10.45.1.2");
+		s[2] = session(22, 2200, "10.45.1.3");
+		s[2].fars[1].peer_teid = 0;
+		CHECK_EQ(lr_upf_write(s, 3, &cs), LR_ERR_INVALID);
+		CHECK_EQ(cs.index, 2);
+		CHECK_STR_HAS(cs.msg, "sessions[2].fars[1].peer_teid");
+		CHECK_EQ(lr_upf_read(20, &out), -ENOENT);
+		CHECK_EQ(lr_upf_read(21, &out), -ENOENT);
+		lr_upf_get_stats(&st);
+		CHECK_EQ(st.sessions, 1);
+		CHECK_EQ(st.ul_keys, 1);
+		check_copies();
+		CHECK_EQ(lr_upf_write(s, 2, &cs), LR_OK);
+		CHECK_EQ(lr_upf_read(21, &out), 0);
+		del(20);
+		del(21);
+	}
 }
 
 /* ---- frames ---- */
