@@ -19,6 +19,7 @@ import { demoConfigPath } from '../paths';
 import { startServer } from '../server';
 import { flowSpec, matchText } from '../model/flowspec';
 import { neighborsTable, portsTable, routeLine, statsScreen } from './format';
+import { registerUpfCommands } from './upf';
 
 const program = new Command();
 program
@@ -285,6 +286,9 @@ flow.command('stats').description('table sizes, classifier memory and build time
       `last build ${s.lastBuildMs.toFixed(1)} ms (${s.builds} builds)\n` +
       `exact:    ${s.exactRules}/${s.exactMax} flows, ${mb(s.exactBytes)} MB\n`);
   }));
+
+// ---------------------------------------------------------------- session, upf
+registerUpfCommands(program, withClient);
 
 // ---------------------------------------------------------------- stats
 program.command('stats').description('counters and rates (Mpps per port, queue and worker)')
