@@ -10,12 +10,18 @@
  * byte by byte (lengths, IPv4 checksum, TEID, container QFI), QFI matching
  * and precedence, FAR drop, QER gate and MBR, URR counters exact to the
  * packet and byte, Echo Request answered, both table copies identical.
+ *
+ * `test_upf --stage-cycles N` instead creates N sessions (one uplink and one
+ * downlink PDR each) and prints the stage's TSC cycles per packet for
+ * bursts of 32 uplink G-PDUs and of 32 downlink packets spread over the
+ * sessions (a measurement, not a test).
  */
 #include <arpa/inet.h>
 #include <limits.h>
 
 #include <rte_eal.h>
 #include <rte_ip.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include "gtpu.h"
@@ -694,16 +700,131 @@ test_stage(void)
 	check_copies();
 }
 
+/* Cycles per packet of the stage on bursts made from templates (restored outside the timed part). */
+static double
+cycles(struct rte_mbuf **tmpl, uint16_t n, uint16_t port, unsigned rounds)
+{
+	const struct lr_stage *st = lr_stage_get((unsigned)lr_stage_id("upf"));
+	struct rte_mbuf *m[64];
+	uint64_t total = 0;
+	unsigned r;
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		REQUIRE((m[i] = rte_pktmbuf_alloc(mp)) != NULL);
+	for (r = 0; r < rounds; r++) {
+		uint64_t t0;
+
+		memset(&o, 0, sizeof(o));
+		for (i = 0; i < n; i++) {
+			const uint8_t *l3;
+			uint32_t d;
+
+			rte_pktmbuf_reset(m[i]);
+			memcpy(rte_pktmbuf_append(m[i], (uint16_t)tmpl[i]->pkt_len),
+			       rte_pktmbuf_mtod(tmpl[i], void *), tmpl[i]->pkt_len);
+			l3 = rte_pktmbuf_mtod_offset(m[i], const uint8_t *, LR_ETH_HLEN);
+			memcpy(&d, l3 + 16, 4);
+			o.v.m[i] = m[i];
+			o.v.meta[i] = rte_be_to_cpu_32(d);
+		}
+		o.v.n = n;
+		o.b.w = &fake_worker;
+		o.b.ts = lr_tset_current();
+		o.b.rs = &o.rs;
+		o.b.in_port = port;
+		o.b.jump = jump_store;
+		o.b.priv = o.priv;
+		t0 = rte_rdtsc_precise();
+		st->run(&o.b, &o.v, NULL);
+		total += rte_rdtsc_precise() - t0;
+		REQUIRE(o.v.n == n);
+	}
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(m[i]);
+	return (double)total / ((double)rounds * n);
+}
+
+static int
+stage_cycles(uint32_t n)
+{
+	struct lr_upf_config cfg;
+	struct lr_ctl_status cs;
+	struct rte_mbuf *ulf[32], *dlf[32];
+	static struct lr_upf_session s[256];
+	static struct lr_upf_result rs[256];
+	uint32_t i, done_ = 0;
+	uint16_t k;
+
+	memset(&cfg, 0, sizeof(cfg));
+	ip4(N3, cfg.n3_addr);
+	cfg.port_iface[0] = LR_UPF_ACCESS;
+	cfg.port_iface[1] = LR_UPF_CORE;
+	cfg.flags = 1;
+	REQUIRE(lr_upf_configure(&cfg, NULL, &cs) == LR_OK);
+	while (done_ < n) {
+		uint32_t b = n - done_ < 256 ? n - done_ : 256;
+
+		for (i = 0; i < b; i++) {
+			char ue[32];
+			uint32_t x = done_ + i + 1;
+
+			snprintf(ue, sizeof(ue), "10.%u.%u.%u", 64 + (x >> 16), (x >> 8) & 255, x & 255);
+			s[i] = session(x, x, ue);
+		}
+		REQUIRE(lr_upf_batch(s, b, rs) == 0);
+		done_ += b;
+	}
+	for (k = 0; k < 32; k++) {
+		uint32_t x = 1 + (uint32_t)k * (n / 32 ? n / 32 : 1) % n;
+		char ue[32];
+
+		snprintf(ue, sizeof(ue), "10.%u.%u.%u", 64 + (x >> 16), (x >> 8) & 255, x & 255);
+		ulf[k] = gpdu(x, 9, 64);
+		dlf[k] = dl_frame(ue, 64);
+	}
+	printf("upf stage, %u sessions: uplink %.1f cycles/packet, downlink %.1f cycles/packet "
+	       "(bursts of 32, TSC %.2f GHz)\n", n, cycles(ulf, 32, 0, 20000), cycles(dlf, 32, 1, 20000),
+	       (double)rte_get_tsc_hz() / 1e9);
+	{
+		struct lr_upf_stats us;
+
+		lr_upf_get_stats(&us);
+		printf("memory of the session tables: %.1f MB for %u session slots (%.0f bytes per session)\n",
+		       (double)us.bytes / 1e6, us.sessions_max, (double)us.bytes / us.sessions_max);
+	}
+	for (k = 0; k < 32; k++) {
+		rte_pktmbuf_free(ulf[k]);
+		rte_pktmbuf_free(dlf[k]);
+	}
+	return 0;
+}
+
+static uint64_t heap0, heap1;
+
+static uint64_t
+heap_used(void)
+{
+	struct rte_malloc_socket_stats st;
+	uint64_t sum = 0;
+	int sock;
+
+	for (sock = 0; sock < RTE_MAX_NUMA_NODES; sock++)
+		if (rte_malloc_get_socket_stats(sock, &st) == 0)
+			sum += st.heap_allocsz_bytes;
+	return sum;
+}
+
 int
 main(int argc, char **argv)
 {
 	char prefix[64];
-	char *eal[] = { argv[0], (char *)"--no-huge", (char *)"-m", (char *)"256", (char *)"--no-pci",
+	const char *mem = argc > 2 ? "3072" : "256";
+	char *eal[] = { argv[0], (char *)"--no-huge", (char *)"-m", (char *)mem, (char *)"--no-pci",
 			(char *)"--no-shconf", (char *)"--no-telemetry", (char *)"-l", (char *)"0", prefix,
 			(char *)"--log-level=lib.eal:error", NULL };
 
-	(void)argc;
-	lrt_watchdog(120);
+	lrt_watchdog(argc > 2 ? 600 : 120);
 	snprintf(prefix, sizeof(prefix), "--file-prefix=lr-dp-upf-%d", getpid());
 	REQUIRE(rte_eal_init(RTE_DIM(eal) - 1, eal) >= 0);
 	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
@@ -715,8 +836,20 @@ main(int argc, char **argv)
 	lr_stage_setup();
 	mp = rte_pktmbuf_pool_create("lrt_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	REQUIRE(mp != NULL);
-	REQUIRE(lr_upf_init(256, 1) == 0);
+	heap0 = heap_used();
+	REQUIRE(lr_upf_init(argc > 2 ? (uint32_t)atoi(argv[2]) : 256, 1) == 0);
+	heap1 = heap_used();
 	lr_workers[0] = &fake_worker;
+	if (argc > 2 && strcmp(argv[1], "--stage-cycles") == 0) {
+		int rc = stage_cycles((uint32_t)atoi(argv[2]));
+
+		printf("DPDK heap taken by lr_upf_init(%s): %.1f MB (%.0f bytes per session slot, key hashes included)\n",
+		       argv[2], (double)(heap1 - heap0) / 1e6, (double)(heap1 - heap0) / atoi(argv[2]));
+
+		lr_upf_fini();
+		lr_stats_destroy(false);
+		return rc;
+	}
 
 	test_parser();
 	test_sessions();
