@@ -213,6 +213,26 @@ describe('integration: UPF (GTP-U, sessions)', function () {
     assert.equal(after.upf_qer_gate - before.upf_qer_gate, 1n);
   });
 
+  it('QER MBR (trTCM, rte_meter): the burst passes, the rest is red and counted', async () => {
+    // 8 kbit/s uplink: 1000 B/s of IP packets, a 4554-byte burst (3 full frames at least):
+    // of 60 back-to-back 128-byte packets about 35 pass (plus what 1000 B/s refills meanwhile)
+    const s2 = session2();
+    s2.qers = [{ id: 7, gateUl: 'GATE_OPEN', gateDl: 'GATE_CLOSED', mbrUl: '8000' }];
+    const m = await client().session.write({ updates: [{ op: 'SESSION_OP_MODIFY', session: s2 }] });
+    assert.equal(m.statuses[0].code, 0, m.statuses[0].message);
+    const before = await upfDrops();
+    const specs = Array.from({ length: 60 }, (_, i) => ul(`mbr${i}`, 200, undefined));
+    const res = await pkt.exchange({ send: w(0).host, sniff: [w(1).host], packets: specs, timeout: 1.5, gapMs: 0 });
+    const passed = res.captured.filter((f) => f.decoded.tag?.startsWith('mbr')).length;
+    const red = (await upfDrops()).upf_qer_mbr - before.upf_qer_mbr;
+    const secs = (res.sent[res.sent.length - 1].t - res.sent[0].t);
+    const allowed = Math.floor((4554 + 1000 * (secs + 0.05)) / 128);
+    assert.ok(passed >= 35 && passed <= allowed, `${passed} passed in ${secs.toFixed(3)} s (35..${allowed} expected)`);
+    assert.equal(BigInt(passed) + red, 60n, `${passed} passed + ${red} red`);
+    const back = await client().session.write({ updates: [{ op: 'SESSION_OP_MODIFY', session: session2() }] });
+    assert.equal(back.statuses[0].code, 0);
+  });
+
   it('URR counters are exact to the packet and the byte, per direction', async () => {
     const u0 = await urr1();
     const sizes = [0, 1, 200, 999];

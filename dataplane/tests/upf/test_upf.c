@@ -9,7 +9,8 @@
  * worker runs it: uplink decapsulation, downlink encapsulation checked
  * byte by byte (lengths, IPv4 checksum, TEID, container QFI), QFI matching
  * and precedence, FAR drop, QER gate and MBR, URR counters exact to the
- * packet and byte, Echo Request answered, both table copies identical.
+ * packet and byte, Echo Request answered, both table copies identical;
+ * an IPv6 UE (downlink by its IPv6 address, IPv6 inner packets uplink).
  *
  * `test_upf --stage-cycles N` instead creates N sessions (one uplink and one
  * downlink PDR each) and prints the stage's TSC cycles per packet for
@@ -700,6 +701,99 @@ test_stage(void)
 	check_copies();
 }
 
+/* An IPv6/UDP packet from src to dst with plen payload octets at p; returns its length. */
+static uint16_t
+inner6(uint8_t *p, const char *src, const char *dst, uint16_t plen)
+{
+	struct rte_ipv6_hdr *h = (struct rte_ipv6_hdr *)p;
+	uint16_t len = (uint16_t)(40 + 8 + plen);
+
+	memset(p, 0, len);
+	h->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	h->payload_len = rte_cpu_to_be_16((uint16_t)(8 + plen));
+	h->proto = IPPROTO_UDP;
+	h->hop_limits = 64;
+	REQUIRE(inet_pton(AF_INET6, src, h->src_addr) == 1);
+	REQUIRE(inet_pton(AF_INET6, dst, h->dst_addr) == 1);
+	p[40] = 0x30;
+	p[42] = 0x35;
+	p[44] = (uint8_t)((8 + plen) >> 8);
+	p[45] = (uint8_t)(8 + plen);
+	return len;
+}
+
+/* IPv6 UE: downlink by the UE's IPv6 address (IPv6 inside IPv4/UDP/GTP-U), uplink IPv6 inner packets. */
+static void
+test_ipv6(void)
+{
+	struct lr_upf_session s = session(30, 3000, "10.45.3.1");
+	struct rte_mbuf *m;
+	uint8_t *l3, buf[256];
+	const uint8_t *f;
+	uint16_t n;
+
+	s.pdrs[1].ue_family = LR_AF_INET6;
+	memset(s.pdrs[1].ue_addr, 0, 16);
+	REQUIRE(inet_pton(AF_INET6, "2001:db8:45::2", s.pdrs[1].ue_addr) == 1);
+	CHECK_EQ(apply(&s, 1), 0);
+	/* downlink */
+	m = eth_frame(48 + 20, &l3);
+	rte_pktmbuf_mtod(m, uint8_t *)[12] = 0x86;
+	rte_pktmbuf_mtod(m, uint8_t *)[13] = 0xdd;
+	inner6(l3, "2001:db8:99::5", "2001:db8:45::2", 20);
+	REQUIRE(run1(m, 1) == 'c');
+	f = rte_pktmbuf_mtod(o.v.m[0], const uint8_t *);
+	CHECK_EQ(o.v.meta[0], meta_of(GNB));
+	CHECK_EQ(f[12], 0x08);
+	CHECK_EQ(f[13], 0x00);
+	CHECK_EQ(o.v.m[0]->pkt_len, 14 + 44 + 68);
+	CHECK(lr_ip4_cksum_ok(f + 14, 20));
+	CHECK_EQ(f[58] >> 4, 6);
+	done();
+	/* another IPv6 destination: routed as usual */
+	m = eth_frame(48, &l3);
+	rte_pktmbuf_mtod(m, uint8_t *)[12] = 0x86;
+	rte_pktmbuf_mtod(m, uint8_t *)[13] = 0xdd;
+	inner6(l3, "2001:db8:99::5", "2001:db8:45::3", 0);
+	CHECK_EQ(fate(m, 1), CONT);
+	/* uplink, inner IPv6: decapsulated, the meta says IPv6 */
+	{
+		uint8_t g[8] = { 0x30, 0xff, 0, 0, 0, 0, 0x0b, 0xb8 };  /* TEID 3000 */
+		struct rte_ipv4_hdr *h;
+		uint8_t *u;
+
+		n = inner6(buf, "2001:db8:45::2", "2001:db8:99::5", 30);
+		m = eth_frame((uint16_t)(28 + 8 + n), &l3);
+		h = (struct rte_ipv4_hdr *)l3;
+		memset(l3, 0, 28);
+		h->version_ihl = 0x45;
+		h->total_length = rte_cpu_to_be_16((uint16_t)(28 + 8 + n));
+		h->time_to_live = 64;
+		h->next_proto_id = IPPROTO_UDP;
+		ip4(GNB, (uint8_t *)&h->src_addr);
+		ip4(N3, (uint8_t *)&h->dst_addr);
+		h->hdr_checksum = rte_ipv4_cksum(h);
+		u = l3 + 20;
+		u[0] = u[2] = 0x08;
+		u[1] = u[3] = 0x68;
+		u[4] = (uint8_t)((8 + 8 + n) >> 8);
+		u[5] = (uint8_t)(8 + 8 + n);
+		g[2] = (uint8_t)(n >> 8);
+		g[3] = (uint8_t)n;
+		memcpy(u + 8, g, 8);
+		memcpy(u + 16, buf, n);
+		REQUIRE(run1(m, 0) == 'c');
+		f = rte_pktmbuf_mtod(o.v.m[0], const uint8_t *);
+		CHECK_EQ(o.v.meta[0], LR_IP_META_V6);
+		CHECK_EQ(f[12], 0x86);
+		CHECK_EQ(f[13], 0xdd);
+		CHECK_EQ(o.v.m[0]->pkt_len, 14 + n);
+		CHECK_EQ(memcmp(f + 14, buf, n), 0);
+		done();
+	}
+	del(30);
+}
+
 /* Cycles per packet of the stage on bursts made from templates (restored outside the timed part). */
 static double
 cycles(struct rte_mbuf **tmpl, uint16_t n, uint16_t port, unsigned rounds)
@@ -854,6 +948,7 @@ main(int argc, char **argv)
 	test_parser();
 	test_sessions();
 	test_stage();
+	test_ipv6();
 	CHECK_EQ(rte_mempool_in_use_count(mp), 0);
 
 	lr_upf_fini();
