@@ -365,12 +365,16 @@ describe('integration: UPF (GTP-U, sessions)', function () {
     const listedBefore = (await client().session.listAll({})).map((s) => JSON.stringify({ ...s, urrs: s.urrs.map((u) => u.id) }));
     const programmed = await dataplaneSessions();
     assert.equal(programmed.length, 3, programmed.join('\n'));
-    // serve killed -9 and started again: same dataplane, same sessions
+    const counted = await urr1();
+    assert.ok(BigInt(counted.ulPackets) > 0n);
+    // serve killed -9 and started again: same dataplane, same sessions, and reconcile
+    // found them in place (the URR counters were not reset by a delete and re-create)
     await rig!.serve.kill9();
     await rig!.serve.start();
     const listed = (await client().session.listAll({})).map((s) => JSON.stringify({ ...s, urrs: s.urrs.map((u) => u.id) }));
     assert.deepEqual(listed, listedBefore);
     assert.deepEqual(await dataplaneSessions(), programmed);
+    assert.deepEqual(await urr1(), counted, 'usage kept across the serve restart');
     // the dataplane killed too: the next serve spawns one and pushes the sessions and the config again
     const old = await client().dataplane.getDataplane({});
     await rig!.serve.kill9();
