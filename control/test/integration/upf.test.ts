@@ -12,7 +12,8 @@
  * encapsulation (outer IPv4/UDP 2152/GTP-U with a DL PDU Session Container
  * carrying the FAR's QFI, decoded by tshark without expert warnings),
  * TEID / QFI / UE IP matching and precedence (and a MODIFY that changes
- * it), FAR drop, QER gate, URR counters exact to the packet and byte,
+ * it), an IPv6 UE both ways, FAR drop, QER gate and MBR, URR counters
+ * exact to the packet and byte,
  * malformed GTP-U dropped and counted by reason, Echo Request answered
  * (same sequence number, TEID 0, Recovery IE 0), bad session requests
  * rejected with the field named while the good ones of the batch apply, the
@@ -39,6 +40,10 @@ const DN_HOST = '198.51.100.5';
 const UE1 = '10.45.0.2';
 const UE2 = '10.45.0.3';
 const GNB_TEID = 0x0a0b0c0d;
+const P1_V6 = '2001:db8:20::1';
+const DN_GW6 = '2001:db8:20::2';
+const DN_HOST6 = '2001:db8:99::5';
+const UE6 = '2001:db8:45::2';
 
 /** Session 1: uplink TEID 100 (PDR 1, any QFI, precedence 100; PDR 3, QFI 5, precedence 10, FAR drop), downlink UE1. */
 function session1(prec3 = 10): api.Session {
@@ -122,16 +127,20 @@ describe('integration: UPF (GTP-U, sessions)', function () {
     rig = await startRig('upf', 2, (wires) => ({
       ports: [
         { name: 'p0', device: wires[0].device(0), addresses: [`${N3}/24`] },
-        { name: 'p1', device: wires[1].device(1), addresses: [`${P1_V4}/24`] },
+        { name: 'p1', device: wires[1].device(1), addresses: [`${P1_V4}/24`, `${P1_V6}/64`] },
       ],
     }));
     const ports = (await client().port.listPorts({})).ports;
     p0Mac = ports.find((p) => p.name === 'p0')!.mac;
     p1Mac = ports.find((p) => p.name === 'p1')!.mac;
     await client().neighbor.addNeighbors({
-      neighbors: [{ port: 'p0', address: GNB, mac: w(0).hostMac }, { port: 'p1', address: DN_GW, mac: DN_GW_MAC }],
+      neighbors: [{ port: 'p0', address: GNB, mac: w(0).hostMac }, { port: 'p1', address: DN_GW, mac: DN_GW_MAC },
+        { port: 'p1', address: DN_GW6, mac: DN_GW_MAC }],
     });
-    await client().route.addRoutes({ routes: [{ prefix: '198.51.100.0/24', nextHops: [{ port: 'p1', via: DN_GW }] }] });
+    await client().route.addRoutes({ routes: [
+      { prefix: '198.51.100.0/24', nextHops: [{ port: 'p1', via: DN_GW }] },
+      { prefix: '2001:db8:99::/48', nextHops: [{ port: 'p1', via: DN_GW6 }] },
+    ] });
     const cfg = await client().upf.setConfig({ n3Address: N3, ports: { p0: 'INTERFACE_ACCESS', p1: 'INTERFACE_CORE' } });
     assert.equal(cfg.n3Address, N3);
     const r = await client().session.write({
@@ -211,6 +220,48 @@ describe('integration: UPF (GTP-U, sessions)', function () {
     assert.equal(tagged(res.captured, 'dl-2', w(0).host).length, 0, 'QER gate closed downlink');
     const after = await upfDrops();
     assert.equal(after.upf_qer_gate - before.upf_qer_gate, 1n);
+  });
+
+  it('an IPv6 UE: downlink by its IPv6 address (IPv6 in IPv4/UDP/GTP-U), uplink IPv6 inner packets', async () => {
+    const s3: api.Session = {
+      seid: '3',
+      pdrs: [
+        { id: 1, precedence: 1, sourceInterface: 'INTERFACE_ACCESS', localFTeid: { teid: 300, address: N3 }, farId: 1, urrIds: [1] },
+        { id: 2, precedence: 1, sourceInterface: 'INTERFACE_CORE', ueAddress: UE6, farId: 2, urrIds: [1] },
+      ],
+      fars: [
+        { id: 1, action: 'FAR_ACTION_FORWARD', destinationInterface: 'INTERFACE_CORE' },
+        { id: 2, action: 'FAR_ACTION_FORWARD', destinationInterface: 'INTERFACE_ACCESS',
+          outerHeaderCreation: { peer: { teid: 0x3000, address: GNB }, qfi: 3 } },
+      ],
+      urrs: [{ id: 1 }],
+    };
+    const c = await client().session.write({ updates: [{ op: 'SESSION_OP_CREATE', session: s3 }] });
+    assert.equal(c.statuses[0].code, 0, c.statuses[0].message);
+    const down = await both([{ kind: 'udp6', src_mac: w(1).hostMac, dst_mac: p1Mac, src: DN_HOST6, dst: UE6, hlim: 64,
+      sport: 4001, dport: 4000, payload_len: 60, tag: 'v6-dl' }], 1, 1);
+    const f = tagged(down.captured, 'v6-dl', w(0).host);
+    assert.equal(f.length, 1, `v6-dl came out of N3 (${down.captured.length} frames)`);
+    const d = f[0].decoded;
+    assert.equal(d.ipv4!.dst, GNB);
+    assert.equal(d.ipv4!.chksum_ok, true);
+    assert.equal(d.gtpu!.teid, 0x3000);
+    assert.deepEqual(d.gtpu!.container, { type: 0, qfi: 3 });
+    assert.equal(d.gtpu!.inner!.dst, UE6);
+    const ts = await pkt.tshark([f[0].hex], ['gtp.teid', 'gtp.ext_hdr.pdu_ses_con.qos_flow_id', 'ipv6.dst']);
+    assert.deepEqual(ts.rows[0], { 'gtp.teid': '0x00003000', 'gtp.ext_hdr.pdu_ses_con.qos_flow_id': '3', 'ipv6.dst': UE6 });
+    assert.doesNotMatch(ts.expert, /Warning|Error|Malformed/, ts.expert);
+    const up = await both([ul('v6-ul', 300, undefined, { inner_src: UE6, inner_dst: DN_HOST6, payload_len: 40 })], 0, 1);
+    const g = tagged(up.captured, 'v6-ul', w(1).host);
+    assert.equal(g.length, 1, 'the inner IPv6 packet was routed to N6');
+    assert.equal(g[0].decoded.gtpu, undefined);
+    assert.equal(g[0].decoded.ipv6!.dst, DN_HOST6);
+    assert.equal(g[0].decoded.ipv6!.hlim, 63);
+    assert.equal(g[0].decoded.eth!.dst, DN_GW_MAC);
+    const u = (await client().session.read({ seid: '3' })).urrs[0];
+    assert.deepEqual([u.ulPackets, u.ulBytes, u.dlPackets, u.dlBytes], ['1', String(40 + 8 + 40), '1', String(40 + 8 + 60)]);
+    const del = await client().session.write({ updates: [{ op: 'SESSION_OP_DELETE', session: { seid: '3' } }] });
+    assert.equal(del.applied, 1);
   });
 
   it('QER MBR (trTCM, rte_meter): the burst passes, the rest is red and counted', async () => {

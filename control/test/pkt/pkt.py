@@ -133,14 +133,16 @@ def build_one(spec):
     elif kind in ("gtpu4", "gtpu_echo"):
         # Outer IPv4/UDP(2152) to the N3 address; a G-PDU (teid, optional UL
         # PDU Session Container with qfi, gtp_type) around an inner UDP packet
-        # (inner_src -> inner_dst, the tag in its payload), or an Echo Request
+        # (inner_src -> inner_dst, IPv4 or IPv6, the tag in its payload), or an Echo Request
         # (seq). "patch": [[offset, byte], ...] spoils the frame afterwards.
         outer = (Ether(**eth) / IP(src=spec["src"], dst=spec["dst"], ttl=int(spec.get("ttl", 64))) /
                  UDP(sport=int(spec.get("sport", 2152)), dport=int(spec.get("dport", 2152))))
         if kind == "gtpu_echo":
             g = GTP_U_Header(gtp_type=1, teid=0, S=1, seq=int(spec.get("seq", 1))) / GTPEchoRequest()
         else:
-            inner = (IP(src=spec["inner_src"], dst=spec["inner_dst"], ttl=int(spec.get("inner_ttl", 64))) /
+            l3 = IPv6 if ":" in spec["inner_dst"] else IP
+            hop = {"hlim": int(spec.get("inner_ttl", 64))} if l3 is IPv6 else {"ttl": int(spec.get("inner_ttl", 64))}
+            inner = (l3(src=spec["inner_src"], dst=spec["inner_dst"], **hop) /
                      UDP(sport=int(spec.get("inner_sport", 4000)), dport=int(spec.get("inner_dport", 5000))) /
                      Raw(payload(spec)))
             gh = {"teid": int(spec["teid"]), "gtp_type": int(spec.get("gtp_type", 255))}
@@ -243,10 +245,12 @@ def decode(frame):
             c = p[GTPPDUSessionContainer]
             d["gtpu"]["container"] = {"type": c.type, "qfi": c.QFI}
         inner = g.payload
-        while inner is not None and inner.name != "NoPayload" and not isinstance(inner, IP):
+        while inner is not None and inner.name != "NoPayload" and not isinstance(inner, (IP, IPv6)):
             inner = inner.payload
         if isinstance(inner, IP):
             d["gtpu"]["inner"] = {"src": inner.src, "dst": inner.dst, "len": inner.len, "ttl": inner.ttl}
+        elif isinstance(inner, IPv6):
+            d["gtpu"]["inner"] = {"src": inner.src, "dst": inner.dst, "len": 40 + inner.plen, "ttl": inner.hlim}
         if GTPEchoResponse in p:
             d["gtpu"]["echo_ies"] = [[ie.ietype, bytes(ie).hex()] for ie in p[GTPEchoResponse].IE_list]
     if ARP in p:
