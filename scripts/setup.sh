@@ -16,9 +16,10 @@ SUDO=""
 #    certificates), lua5.3 (luac -p of the bare-metal kit's Pktgen-DPDK script),
 #    docker.io and debootstrap (the container tests and bench start their own
 #    dockerd and build the image from a locally made Debian base: control/deploy/engine.sh)
-#    and git (engine.sh takes the image's build context from git ls-files).
+#    and git (engine.sh takes the image's build context from git ls-files);
+#    clang-14 and libclang-rt-14-dev for the libFuzzer harnesses (scripts/fuzz.sh).
 DEBS=(libdpdk-dev libpcap-dev dpdk dpdk-dev dpdk-doc cmake g++ gcc make pkg-config python3-scapy tshark iproute2 procps ethtool iputils-ping openssl lua5.3
-  docker.io debootstrap git)
+  docker.io debootstrap git clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -46,6 +46,17 @@ enum lr_status {
 };
 
 /**
+ * Classes of what the IP stages punt to the main lcore, policed per port
+ * (ip/police.h; config router.puntRates). X(sym, "name", default rate per
+ * port per second).
+ */
+#define LR_PUNT_CLASSES(X) \
+	X(ARP,   "arp",   1000) \
+	X(ND,    "nd",    1000) \
+	X(ICMP,  "icmp",  1000) \
+	X(OTHER, "other", 100)
+
+/**
  * Why a packet was dropped. X-macro: LR_DROP(symbol, "name", "help").
  * Order is ABI (it indexes counter arrays in the stats memory): append only.
  */
@@ -74,6 +85,10 @@ enum lr_status {
 	X(DIRECTED_BROADCAST, "directed_broadcast", "to a connected subnet's broadcast address (RFC 2644)") \
 	X(FLOW_DROP,      "flow_drop",      "a flow rule's action is drop") \
 	X(FLOW_METER,     "flow_meter_drop", "red under a flow rule's meter (trTCM)") \
+	X(POLICED_ARP,    "policed_arp",    "ARP to the slow path over the port's policing rate") \
+	X(POLICED_ND,     "policed_nd",     "neighbor discovery to the slow path over the port's policing rate") \
+	X(POLICED_ICMP,   "policed_icmp",   "ICMP / ICMPv6 to our addresses over the port's policing rate") \
+	X(POLICED_OTHER,  "policed_other",  "other packets to our addresses over the port's policing rate") \
 	X(GTPU_BAD_LENGTH, "gtpu_bad_length", "GTP-U header or its length beyond the UDP payload") \
 	X(GTPU_BAD_VERSION, "gtpu_bad_version", "GTP-U version is not 1 or PT is not 1 (GTP')") \
 	X(GTPU_BAD_EXT,   "gtpu_bad_ext",   "GTP-U extension header of length 0 or beyond the packet") \

@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 #define LR_STATS_MAGIC   0x4c525354u /* "LRST" */
-#define LR_STATS_VERSION 5
+#define LR_STATS_VERSION 6
 
 #define LR_STATS_ALIGNED __attribute__((aligned(LR_CACHE_LINE)))
 
@@ -33,7 +33,7 @@ struct lr_stats_rxq {
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
 	uint64_t fwd_packets;           /**< handed to a TX queue (a fragmented packet counts once) */
-	uint64_t punt_packets;          /**< handed to the main lcore (ARP, ND, local) */
+	uint64_t punt_packets;          /**< handed to the main lcore (ARP, ND, local, held for a neighbor) */
 	uint64_t drops[LR_DROP_MAX];    /**< indexed by enum lr_drop_reason */
 	int32_t worker;                 /**< owning worker index, -1 = not polled */
 	uint32_t pad;
@@ -84,7 +84,7 @@ struct lr_stats_port {
  * the CLI show, unchanged. Order is ABI: append only.
  */
 #define LR_SLOW_COUNTERS(X) \
-	X(punt_rx,        "punted packets taken from the workers' rings (not the errors to answer)") \
+	X(punt_rx,        "punted packets taken from the workers' rings (held ones too; not the errors to answer)") \
 	X(arp_request_rx, "ARP requests received") \
 	X(arp_reply_rx,   "ARP replies received") \
 	X(arp_request_tx, "ARP requests sent (resolutions we started)") \
@@ -96,6 +96,13 @@ struct lr_stats_port {
 	X(icmp_echo_rx,   "ICMP / ICMPv6 echo requests to our addresses") \
 	X(icmp_echo_tx,   "ICMP / ICMPv6 echo replies sent") \
 	X(neigh_learned,  "neighbors learned or resolved from the wire") \
+	X(neigh_refused,  "neighbor information not learned: sender outside the port's subnets, or unsolicited in replies-only mode") \
+	X(neigh_evicted,  "learned / resolving neighbors evicted for a new one (per-port cap or table full)") \
+	X(neigh_mac_changed, "learned neighbors whose MAC changed") \
+	X(neigh_held,     "packets held while their neighbor resolves") \
+	X(neigh_hold_sent, "held packets sent once their neighbor resolved") \
+	X(neigh_hold_dropped, "packets not held or not sent: queue full, port down, over the MTU, entry gone") \
+	X(neigh_hold_expired, "held packets whose neighbor never resolved (answered with host unreachable)") \
 	X(dropped,        "punted packets dropped on the main lcore") \
 	X(table_swaps,    "RCU-published table-set versions") \
 	X(ctl_requests,   "control requests handled") \

@@ -83,6 +83,23 @@ export const RouterConfig = z.object({
   dropOwnSource: z.boolean().default(false),
   /** ICMP errors (time exceeded, unreachable, too big) per second per input port; 0 sends none. */
   icmpRate: count(0, 100000).default(100),
+  /** Packets held per neighbor while it resolves (Linux's unres_qlen); 0 drops them as no_neighbor. */
+  neighborHold: count(0, 256).default(32),
+  /** Learned + resolving neighbors per port; the least recently confirmed is evicted beyond it. Default: a quarter of the table. */
+  neighborPortLimit: count(1, 1 << 20).optional(),
+  /** Learn neighbors only from answers to linerate's own ARP requests / NS (no unsolicited ARP / NA). */
+  neighborRepliesOnly: z.boolean().default(false),
+  /**
+   * Control-plane policing: packets per second per input port that may reach the slow path, by class
+   * (LR_PUNT_CLASSES: arp, nd, icmp to our addresses, other to our addresses); 0 leaves a class unpoliced.
+   * Unset classes keep the dataplane's defaults (1000, 1000, 1000, 100).
+   */
+  puntRates: z.object({
+    arp: count(0, 10000000).optional(),
+    nd: count(0, 10000000).optional(),
+    icmp: count(0, 10000000).optional(),
+    other: count(0, 10000000).optional(),
+  }).strict().default({}),
 }).strict();
 
 export const RouteConfig = z.object({
@@ -188,7 +205,9 @@ export const ConfigSchema = z.object({
     idleSleepUs: 0, pci: false, spawn: true, ctlTimeoutMs: 5000, ctlIdleTimeoutS: 300,
   })),
   ports: z.array(PortConfig).min(1),
-  router: RouterConfig.default({ allowClassE: false, dropOwnSource: false, icmpRate: 100 }),
+  router: RouterConfig.default({
+    allowClassE: false, dropOwnSource: false, icmpRate: 100, neighborHold: 32, neighborRepliesOnly: false, puntRates: {},
+  }),
   routes: z.array(RouteConfig).default([]),
   neighbors: z.array(NeighborConfig).default([]),
   /** Initial flow rules (FlowService), as routes: used while the state dir is empty. */

@@ -92,6 +92,12 @@ export function dataplaneArgs(r: Resolved): string[] {
   app.push('--icmp-rate', String(c.router.icmpRate));
   if (c.router.allowClassE) app.push('--allow-class-e');
   if (c.router.dropOwnSource) app.push('--drop-own-source');
+  app.push('--neigh-hold', String(c.router.neighborHold));
+  if (c.router.neighborPortLimit !== undefined) app.push('--neigh-port-max', String(c.router.neighborPortLimit));
+  if (c.router.neighborRepliesOnly) app.push('--neigh-replies-only');
+  for (const [cls, rate] of Object.entries(c.router.puntRates)) {
+    if (rate !== undefined) app.push('--punt-rate', `${cls}=${rate}`);
+  }
   for (const p of c.ports) {
     const mac = p.mac === undefined ? undefined : parseMac(p.mac, `ports.${p.name}.mac`);
     // memif refuses rte_eth_dev_default_mac_addr_set but takes mac= in its devargs.

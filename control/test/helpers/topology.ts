@@ -69,8 +69,16 @@ export function wireNames(id: string, index: number): { dp: string; host: string
   return { dp: `lrt${id}${index}a`, host: `lrt${id}${index}b` };
 }
 
+/**
+ * The PMD the suites drive the dp ends with: af_packet by default;
+ * LINERATE_TEST_PMD=af_xdp runs them on AF_XDP sockets (copy mode on veth)
+ * instead, which see frames before the kernel's IP layer (no reassembly).
+ */
+export const TEST_PMD = process.env.LINERATE_TEST_PMD === 'af_xdp' ? 'af_xdp' : 'af_packet';
+
 function afPacketDevice(iface: string, index: number): string {
-  // qpairs=1: one RX queue per port keeps per-port ordering simple.
+  // One RX queue per port keeps per-port ordering simple.
+  if (TEST_PMD === 'af_xdp') return `net_af_xdp${index},iface=${iface},start_queue=0,queue_count=1`;
   return `net_af_packet${index},iface=${iface},qpairs=1`;
 }
 

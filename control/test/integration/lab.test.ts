@@ -104,12 +104,16 @@ describe('integration: namespaces ping each other through linerate-dp', function
   });
 
   it('the CLI shows the traffic in stats and the learned neighbors', async () => {
-    const stats = JSON.parse(await cli(rig!, 'stats', '--json')) as { ports: { name: string; forwarded: string; rx: { packets: string } }[] };
+    const stats = JSON.parse(await cli(rig!, 'stats', '--json')) as {
+      ports: { name: string; forwarded: string; rx: { packets: string } }[]; slowPath: Record<string, string>;
+    };
+    // The first packet to a host not yet resolved is held and sent by the main lcore (a punt, not a forward).
+    const held = BigInt(stats.slowPath.neigh_hold_sent ?? '0');
     for (const name of ['p0', 'p1']) {
       const p = stats.ports.find((x) => x.name === name);
       assert.ok(p, `port ${name} in stats`);
       // 1 + 5 + 3 echo requests (or replies) each way and family at least.
-      assert.ok(BigInt(p.forwarded) >= 18n, `${name} forwarded ${p.forwarded}`);
+      assert.ok(BigInt(p.forwarded) + held >= 18n, `${name} forwarded ${p.forwarded}, ${held} held then sent`);
     }
     const neigh = JSON.parse(await cli(rig!, 'neigh', 'list', '--json')) as { address: string }[];
     assert.ok(neigh.some((n) => n.address === side(1).hostV4));

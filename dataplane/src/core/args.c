@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
+
 #include "args.h"
 
 enum {
 	OPT_NAME = 256, OPT_CTL, OPT_STATS, OPT_PORT, OPT_RXQ, OPT_PORT_RXQ,
 	OPT_RXD, OPT_TXD, OPT_MBUFS, OPT_BURST, OPT_IDLE_SLEEP, OPT_ROUTES4,
-	OPT_ROUTES6, OPT_NEIGHBORS, OPT_ALLOW_CLASS_E, OPT_DROP_OWN_SOURCE, OPT_PORT_RPF,
+	OPT_ROUTES6, OPT_NEIGHBORS, OPT_NEIGH_PORT_MAX, OPT_NEIGH_HOLD, OPT_NEIGH_REPLIES_ONLY, OPT_PUNT_RATE, OPT_ALLOW_CLASS_E, OPT_DROP_OWN_SOURCE, OPT_PORT_RPF,
 	OPT_ICMP_RATE, OPT_CTL_UID, OPT_CTL_GID, OPT_CTL_TIMEOUT, OPT_CTL_IDLE, OPT_PORT_MAC, OPT_FLOWS, OPT_FLOWS_EXACT, OPT_HELP,
 };
 
@@ -35,6 +37,10 @@ static const struct option lr_opts[] = {
 	{ "routes4", required_argument, NULL, OPT_ROUTES4 },
 	{ "routes6", required_argument, NULL, OPT_ROUTES6 },
 	{ "neighbors", required_argument, NULL, OPT_NEIGHBORS },
+	{ "neigh-port-max", required_argument, NULL, OPT_NEIGH_PORT_MAX },
+	{ "neigh-hold", required_argument, NULL, OPT_NEIGH_HOLD },
+	{ "neigh-replies-only", no_argument, NULL, OPT_NEIGH_REPLIES_ONLY },
+	{ "punt-rate", required_argument, NULL, OPT_PUNT_RATE },
 	{ "flows", required_argument, NULL, OPT_FLOWS },
 	{ "flows-exact", required_argument, NULL, OPT_FLOWS_EXACT },
 	{ "allow-class-e", no_argument, NULL, OPT_ALLOW_CLASS_E },
@@ -69,6 +75,12 @@ lr_args_usage(const char *prog, void *stream)
 		"  --routes4 N            IPv4 FIB capacity (default 1048576)\n"
 		"  --routes6 N            IPv6 FIB capacity (default 65536)\n"
 		"  --neighbors N          neighbor table capacity (default 16384)\n"
+		"  --neigh-port-max N     learned + resolving entries per port; the oldest is evicted\n"
+		"                         beyond it (default: a quarter of --neighbors, at least 64)\n"
+		"  --neigh-hold N         packets held per resolving neighbor (default 32, 0 = drop)\n"
+		"  --neigh-replies-only   learn only from answers to our own ARP requests / NS\n"
+		"  --punt-rate CLASS=N    slow-path packets per second per port of a class (arp, nd,\n"
+		"                         icmp, other; defaults 1000, 1000, 1000, 100; 0 = unpoliced)\n"
 		"  --flows N              wildcard flow rules, rte_acl (default 65536)\n"
 		"  --flows-exact N        exact-match flows, rte_hash (default 65536)\n"
 		"  --allow-class-e        forward IPv4 sources in 240/4 (default: martian, dropped)\n"
@@ -203,6 +215,17 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 	a->routes4 = 1u << 20;
 	a->routes6 = 1u << 16;
 	a->neighbors = 1u << 14;
+	a->neigh_hold = 32;
+	{
+		static const uint32_t def[] = {
+#define LR_PUNT_DEF_(sym, name, rate) rate,
+			LR_PUNT_CLASSES(LR_PUNT_DEF_)
+#undef LR_PUNT_DEF_
+		};
+
+		RTE_BUILD_BUG_ON(RTE_DIM(def) > RTE_DIM(a->punt_rate));
+		memcpy(a->punt_rate, def, sizeof(def));
+	}
 	a->flows = 1u << 16;
 	a->flows_exact = 1u << 16;
 	a->icmp_rate = 100;
@@ -332,6 +355,39 @@ lr_args_parse(int argc, char **argv, struct lr_args *a, char *err, size_t errlen
 			prpf[n_prpf].name[k] = '\0';
 			prpf[n_prpf].n = m;
 			n_prpf++;
+			break;
+		}
+		case OPT_NEIGH_PORT_MAX:
+			NUM_OPT(neigh_port_max, 1, 1u << 20, "--neigh-port-max");
+			break;
+		case OPT_NEIGH_HOLD:
+			NUM_OPT(neigh_hold, 0, LR_NEIGH_HOLD_MAX, "--neigh-hold");
+			break;
+		case OPT_NEIGH_REPLIES_ONLY:
+			a->neigh_replies_only = 1;
+			break;
+		case OPT_PUNT_RATE: {
+			static const char *const names[] = {
+#define LR_PUNT_NAME_(sym, name, rate) name,
+				LR_PUNT_CLASSES(LR_PUNT_NAME_)
+#undef LR_PUNT_NAME_
+			};
+			const char *eq = strchr(optarg, '=');
+			unsigned c;
+			char *end;
+			unsigned long v;
+
+			for (c = 0; eq != NULL && c < RTE_DIM(names); c++)
+				if (strlen(names[c]) == (size_t)(eq - optarg) &&
+				    strncmp(names[c], optarg, (size_t)(eq - optarg)) == 0)
+					break;
+			if (eq == NULL || c == RTE_DIM(names))
+				return fail(err, errlen, "--punt-rate: '%s' is not CLASS=N with CLASS arp, nd, icmp or other", optarg);
+			errno = 0;
+			v = strtoul(eq + 1, &end, 10);
+			if (errno != 0 || end == eq + 1 || *end != '\0' || v > 10000000ul)
+				return fail(err, errlen, "--punt-rate: rate in '%s' must be 0..10000000", optarg);
+			a->punt_rate[c] = (uint32_t)v;
 			break;
 		}
 		case OPT_ICMP_RATE:

@@ -29,6 +29,8 @@ struct lr_args_port {
 	uint8_t mac[6];
 };
 
+#define LR_NEIGH_HOLD_MAX 256  /**< most --neigh-hold allows (Linux's unres_qlen is 101) */
+
 struct lr_args {
 	char name[LR_NAME_LEN];
 	char ctl_path[LR_PATH_LEN];
@@ -43,11 +45,15 @@ struct lr_args {
 	uint32_t routes4;          /**< IPv4 FIB capacity (rules) */
 	uint32_t routes6;          /**< IPv6 FIB capacity (rules) */
 	uint32_t neighbors;        /**< neighbor table capacity */
+	uint32_t neigh_port_max;   /**< learned + INCOMPLETE entries per port, 0 = neighbors / 4 (>= 64) */
+	uint32_t neigh_hold;       /**< packets held per INCOMPLETE neighbor, 0 = none */
+	uint8_t neigh_replies_only; /**< learn only from answers to our requests */
 	uint32_t flows;            /**< wildcard flow rules (rte_acl) */
 	uint32_t flows_exact;      /**< exact-match flows (rte_hash) */
 	uint8_t allow_class_e;     /**< forward IPv4 sources in 240/4 */
 	uint8_t drop_own_source;   /**< drop sources that are our own addresses */
 	uint32_t icmp_rate;        /**< ICMP errors per second per port, 0 = none */
+	uint32_t punt_rate[8];     /**< per port per second, by LR_PUNT_CLASSES order; 0 = not policed */
 	uint32_t ctl_uid;          /**< control plane's uid (socket and stats owner), default 0 */
 	int64_t ctl_gid;           /**< group given the socket (0660) and stats (0640), -1 = none */
 	uint32_t ctl_timeout_ms;   /**< HELLO, half-sent message, unread replies (default 5000) */

@@ -69,6 +69,8 @@ static struct {
 	uint64_t next_scan_ms, refused_log_ms;
 	uint64_t refused, turn;
 	struct conn *conns[CTL_MAX_CONN];
+	uint8_t *scratch;     /* where handlers write a reply's payload: aligned */
+	size_t scratch_cap;
 } ctl = { .lfd = -1, .ep = -1 };
 
 static uint64_t
@@ -216,6 +218,9 @@ lr_ctl_close(void)
 		close(ctl.ep);
 	ctl.lfd = -1;
 	ctl.ep = -1;
+	free(ctl.scratch);
+	ctl.scratch = NULL;
+	ctl.scratch_cap = 0;
 }
 
 static int
@@ -237,7 +242,12 @@ reserve(uint8_t **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-/* Reply under construction: header and status at the end of c->tx. */
+/*
+ * Reply under construction: header and status at the end of c->tx. The
+ * handler writes the payload into ctl.scratch (malloc-aligned), copied
+ * after the status at the end: replies follow each other in c->tx at any
+ * byte offset, and the payload's structs want their natural alignment.
+ */
 struct reply {
 	struct conn *c;
 	size_t at;          /* offset of its header in c->tx */
@@ -254,9 +264,10 @@ reply_begin(struct reply *r, struct conn *c, size_t payload_max)
 	memset(r, 0, sizeof(*r));
 	r->c = c;
 	r->at = c->tx_len;
-	if (reserve(&c->tx, &c->tx_cap, c->tx_len + head + payload_max) < 0)
+	if (reserve(&c->tx, &c->tx_cap, c->tx_len + head + payload_max) < 0 ||
+	    reserve(&ctl.scratch, &ctl.scratch_cap, payload_max ? payload_max : 1) < 0)
 		return NULL;
-	return c->tx + r->at + head;
+	return ctl.scratch;
 }
 
 static void
@@ -273,6 +284,8 @@ reply_end(struct reply *r, const struct lr_ctl_hdr *req)
 	size_t payload = r->st.code == LR_OK ? r->payload : 0;
 
 	h.len = (uint32_t)(sizeof(h) + sizeof(r->st) + payload);
+	if (payload != 0)
+		memcpy(c->tx + r->at + sizeof(h) + sizeof(r->st), ctl.scratch, payload);
 	memcpy(c->tx + r->at, &h, sizeof(h));
 	memcpy(c->tx + r->at + sizeof(h), &r->st, sizeof(r->st));
 	c->tx_len = r->at + h.len;

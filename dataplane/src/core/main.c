@@ -207,7 +207,8 @@ main(int argc, char **argv)
 		n_workers = LR_MAX_WORKERS;
 	if (lr_port_probe_all(&a) < 0)
 		goto out;
-	mbufs = a.mbufs ? a.mbufs : lr_port_pool_size(&a, n_workers, LR_WORKER_RING_MBUFS);
+	mbufs = a.mbufs ? a.mbufs
+			: lr_port_pool_size(&a, n_workers, LR_WORKER_RING_MBUFS) + lr_module_held_mbufs();
 	mp = rte_pktmbuf_pool_create("lr_mbufs", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				     (int)rte_socket_id());
 	if (mp == NULL) {

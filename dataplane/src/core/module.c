@@ -32,6 +32,16 @@ by_order(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+uint32_t
+lr_module_held_mbufs(void)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < n_mods; i++)
+		n += mods[i]->held_mbufs;
+	return n;
+}
+
 int
 lr_module_init_all(const struct lr_module_env *env)
 {

@@ -33,6 +33,7 @@ struct lr_module {
 	void (*fini)(void);                            /**< also after a failed init */
 	unsigned (*poll)(void);                        /**< each main-loop turn; work done */
 	void (*timer)(void);                           /**< about once a second */
+	uint32_t held_mbufs;                           /**< mbufs it may keep (the pool grows by it) */
 };
 
 void lr_module_register(const struct lr_module *m);
@@ -40,6 +41,9 @@ void lr_module_register(const struct lr_module *m);
 /** Registers module m (a static const struct lr_module) when the program loads. */
 #define LR_MODULE_REGISTER(m) \
 	RTE_INIT(lr_module_register_##m) { lr_module_register(&(m)); }
+
+/** Mbufs the modules may keep between main-loop turns, all together. */
+uint32_t lr_module_held_mbufs(void);
 
 /** Initialises every module in order. @return 0, or the first error. */
 int lr_module_init_all(const struct lr_module_env *env);

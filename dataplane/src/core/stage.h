@@ -128,6 +128,19 @@ lr_burst_punt(struct lr_burst *b, struct rte_mbuf *m)
 }
 
 /**
+ * Hands m to the slow path with a nonzero tag (m->hash.usr) saying what it
+ * is for (a feature's own protocol between its stage and its slow path);
+ * counted as a punt, dropped as punt_full when the ring is full.
+ */
+static inline void
+lr_burst_punt_tagged(struct lr_burst *b, struct rte_mbuf *m, uint32_t tag)
+{
+	m->port = b->in_port;
+	m->hash.usr = tag;
+	b->punt[b->n_punt++] = m;
+}
+
+/**
  * Drops m, counted under reason, and hands it to the slow path with a
  * nonzero tag (m->hash.usr) saying what to answer (an ICMP error). It is
  * not counted as a punt; if the ring is full it is just freed.

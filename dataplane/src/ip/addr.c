@@ -81,6 +81,23 @@ lr_addr_is_ours(uint16_t port, uint8_t family, const uint8_t *ip)
 }
 
 bool
+lr_addr_on_subnet(uint16_t port, uint8_t family, const uint8_t *ip)
+{
+	uint32_t i;
+
+	if (family == LR_AF_INET6 && ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80)
+		return true;
+	for (i = 0; i < ad.n; i++) {
+		const struct aent *a = &ad.list[i];
+
+		if (a->port == port && a->family == family &&
+		    lr_ip_in_prefix(family, ip, a->addr, a->plen))
+			return true;
+	}
+	return false;
+}
+
+bool
 lr_addr_pick_src(uint16_t port, uint8_t family, const uint8_t *dst, uint8_t out[16])
 {
 	int first = -1;

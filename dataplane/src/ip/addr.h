@@ -29,6 +29,12 @@ uint32_t lr_addr_count(void);
 bool lr_addr_is_ours(uint16_t port, uint8_t family, const uint8_t *ip);
 
 /**
+ * ip is inside the subnet of one of this port's addresses, or (IPv6) a
+ * link-local address: a neighbor that port may learn.
+ */
+bool lr_addr_on_subnet(uint16_t port, uint8_t family, const uint8_t *ip);
+
+/**
  * Source address for a packet to dst out of port: an address whose subnet
  * holds dst, else the port's first address of that family.
  * @return false when the port has none.

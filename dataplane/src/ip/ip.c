@@ -10,6 +10,8 @@
 #include "icmp.h"
 #include "module.h"
 #include "neigh.h"
+#include "police.h"
+#include "worker.h"
 #include "nexthop.h"
 #include "route.h"
 #include "slowpath.h"
@@ -39,8 +41,20 @@ ip_init(const struct lr_module_env *env)
 		return rc;
 	lr_addr_init(env->n_ports);
 	lr_neigh_set_ports(env->n_ports);
+	lr_neigh_configure(&(struct lr_neigh_conf){ .port_max = a->neigh_port_max,
+						    .hold = a->neigh_hold,
+						    .replies_only = a->neigh_replies_only != 0 });
 	lr_slow_init(env->pool);
 	lr_icmp_init(env->pool, a->icmp_rate);
+	{
+		uint32_t rate[LR_PUNT_CLASS_MAX];
+		unsigned c;
+
+		for (c = 0; c < LR_PUNT_ERROR; c++)
+			rate[c] = a->punt_rate[c];
+		rate[LR_PUNT_ERROR] = a->icmp_rate;
+		lr_police_init(rate, RTE_MIN(lr_worker_count_lcores(), (unsigned)LR_MAX_WORKERS));
+	}
 	return 0;
 }
 
@@ -51,5 +65,6 @@ static const struct lr_module ip_module = {
 	.fini = ip_fini,
 	.poll = lr_slow_poll,
 	.timer = lr_neigh_timer,
+	.held_mbufs = LR_NEIGH_HOLD_TOTAL,
 };
 LR_MODULE_REGISTER(ip_module)

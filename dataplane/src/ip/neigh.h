@@ -21,12 +21,32 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <rte_mbuf.h>
 #include "lr_ctl.h"
 
 #define LR_NEIGH_REACHABLE_S   300
 #define LR_NEIGH_PROBE_WAIT_S  3
 #define LR_NEIGH_RETRY_MS      1000
 #define LR_NEIGH_INCOMPLETE_S  5   /* drop an unanswered entry nobody asked for since */
+#define LR_NEIGH_HOLD_S        3   /* a held packet older than this: host unreachable */
+#define LR_NEIGH_HOLD_TOTAL    2048 /* packets held, all entries together (mbuf pool reserve) */
+
+/** Punt tag (m->hash.usr) of a packet to hold: LR_NEIGH_HOLD_TAG | adjacency index. */
+#define LR_NEIGH_HOLD_TAG      0x80000000u
+
+/** Flags of lr_neigh_learn(). */
+#define LR_NEIGH_LEARN_CREATE  1u  /**< the frame was addressed to us (RFC 826): may create */
+#define LR_NEIGH_LEARN_ANSWER  2u  /**< an ARP reply / NA to us: may answer our request */
+
+/** Packets ip-forward may hold per neighbor (0: it drops them as no_neighbor). */
+extern uint32_t lr_neigh_hold_per;
+
+/** Learning limits and holding (from the command line; before traffic). */
+struct lr_neigh_conf {
+	uint32_t port_max;      /**< learned + INCOMPLETE entries per port, 0 = max / 4 (>= 64) */
+	uint32_t hold;          /**< packets held per INCOMPLETE entry, 0 = none */
+	bool replies_only;      /**< create / change entries only from answers to our requests */
+};
 
 int lr_neigh_init(uint32_t max);
 void lr_neigh_fini(void);
@@ -45,6 +65,9 @@ typedef void (*lr_neigh_solicit_fn)(uint16_t port, uint8_t family, const uint8_t
 /** Sets who sends solicitations (NULL: none are sent). */
 void lr_neigh_set_solicit(lr_neigh_solicit_fn fn);
 
+/** Applies the learning limits and holding of c. */
+void lr_neigh_configure(const struct lr_neigh_conf *c);
+
 /** NEIGH_BATCH, all-or-nothing. @return enum lr_status. */
 int lr_neigh_batch(const struct lr_neigh *e, uint32_t n, struct lr_ctl_status *st);
 
@@ -55,11 +78,21 @@ uint32_t lr_neigh_dump(uint8_t family, uint32_t cursor, struct lr_neigh *out, ui
 /**
  * A packet from the wire says ip is at mac on port (ARP sender, NS source
  * link-layer option, NA target). Updates an existing entry (not a static
- * one); creates a LEARNED entry only when create.
+ * one); creates a LEARNED entry only with LR_NEIGH_LEARN_CREATE and a
+ * sender on a connected subnet of port; in replies-only mode only an
+ * LR_NEIGH_LEARN_ANSWER to a request of ours does either. Packets held for
+ * the entry leave through worker w's inject ring.
  * @return 1 if an entry was created or updated.
  */
 int lr_neigh_learn(uint16_t port, uint8_t family, const uint8_t *ip, const uint8_t *mac,
-		   bool create);
+		   unsigned flags, unsigned w);
+
+/**
+ * A packet ip-forward punted with LR_NEIGH_HOLD_TAG (m->port = input port,
+ * from worker w): held until its neighbor resolves, sent at once if it has,
+ * or dropped and counted. Takes m.
+ */
+void lr_neigh_hold(struct rte_mbuf *m, unsigned w);
 
 /** Traffic needs ip on port resolved (worker request, glean). */
 void lr_neigh_want(uint16_t port, uint8_t family, const uint8_t *ip);

@@ -78,7 +78,10 @@ arp_input(struct rte_mbuf *m, unsigned w)
 	}
 	for_us = lr_addr_is_ours(port, LR_AF_INET, tip);
 	/* RFC 826: update the sender if known; add it when the frame is for us */
-	lr_neigh_learn(port, LR_AF_INET, sip, d->arp_sha.addr_bytes, for_us);
+	lr_neigh_learn(port, LR_AF_INET, sip, d->arp_sha.addr_bytes,
+		       (for_us ? LR_NEIGH_LEARN_CREATE : 0) |
+		       (for_us && a->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY) ? LR_NEIGH_LEARN_ANSWER : 0),
+		       w);
 	if (a->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST) || !for_us) {
 		rte_pktmbuf_free(m);
 		return;
@@ -162,7 +165,7 @@ ns_input(struct rte_mbuf *m, unsigned w, struct rte_ipv6_hdr *ip, uint8_t *ic, u
 		return;
 	}
 	if (!dad && sll != NULL)
-		lr_neigh_learn(port, LR_AF_INET6, ip->src_addr, sll, true);
+		lr_neigh_learn(port, LR_AF_INET6, ip->src_addr, sll, LR_NEIGH_LEARN_CREATE, w);
 	/* NA in place: target link-layer option, R|S|O (no S for DAD) */
 	if (set_len(m, LR_ETH_HLEN + LR_IP6_HLEN + ND_NA_LEN) < 0) {
 		sp_drop(m);
@@ -226,7 +229,7 @@ icmp6_input(struct rte_mbuf *m, unsigned w)
 		tll = lr_nd_find_lladdr(ic + 24, ilen - 24, ND_OPT_TLL, &bad);
 		/* an answer updates an entry; it never creates one */
 		if (!bad && tll != NULL)
-			lr_neigh_learn(m->port, LR_AF_INET6, ic + 8, tll, false);
+			lr_neigh_learn(m->port, LR_AF_INET6, ic + 8, tll, LR_NEIGH_LEARN_ANSWER, w);
 		rte_pktmbuf_free(m);
 		return;
 	case LR_ICMP6_ECHO_REQUEST: {
@@ -267,11 +270,15 @@ lr_slow_input(struct rte_mbuf *m, unsigned w)
 		sp_drop(m);
 		return;
 	}
-	if (m->hash.usr != 0) {  /* dropped by a stage, to be answered with an error */
-		lr_icmp_error(m, w);
+	if (m->hash.usr != 0 && !(m->hash.usr & LR_NEIGH_HOLD_TAG)) {
+		lr_icmp_error(m, w);  /* dropped by a stage, to be answered with an error */
 		return;
 	}
 	lr_shm->slow.punt_rx++;
+	if (m->hash.usr & LR_NEIGH_HOLD_TAG) {  /* waits for its neighbor */
+		lr_neigh_hold(m, w);
+		return;
+	}
 	switch (eth->ether_type) {
 	case RTE_BE16(RTE_ETHER_TYPE_ARP):
 		arp_input(m, w);

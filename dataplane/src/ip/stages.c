@@ -28,16 +28,32 @@
 #include <rte_prefetch.h>
 
 #include "fib.h"
+#include "neigh.h"
 #include "icmp.h"
 #include "nexthop.h"
 #include "parse.h"
+#include "police.h"
 #include "port.h"
 #include "stage.h"
 #include "worker.h"
 
 #define PREFETCH_AHEAD 4
 #define WANT_SLOTS 64  /* per-worker filter of resolution requests */
+#define HOLD_RATE 20000  /* packets a worker may punt to be held, per second */
+#define HOLD_BURST 64
 #define FRAG_MAX 32    /* fragments of one packet (9000 B at a 576 B MTU: 17) */
+
+/* To the slow path within the port's rate for the packet's class, else policed. */
+static inline void
+police_punt(struct lr_burst *b, struct rte_mbuf *m)
+{
+	unsigned c = lr_police_classify(m);
+
+	if (likely(lr_police_ok(b->w->idx, b->in_port, c)))
+		lr_burst_punt(b, m);
+	else
+		lr_burst_drop(b, m, lr_police_rate[c].drop_reason);
+}
 
 /* ---- ip-classify ---- */
 
@@ -73,7 +89,7 @@ classify_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 			v->meta[k++] = LR_IP_META_V6;
 			break;
 		case LR_CLS_PUNT:
-			lr_burst_punt(b, m);
+			police_punt(b, m);
 			break;
 		default:
 			lr_burst_drop(b, m, LR_PARSE_REASON(c));
@@ -227,9 +243,11 @@ lookup_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 		if (likely(nh != LR_NH_NONE)) {
 			v->m[k] = v->m[i];
 			v->meta[k++] = nh;
-		} else {
+		} else if (lr_police_ok(b->w->idx, b->in_port, LR_PUNT_ERROR)) {
 			lr_burst_punt_error(b, v->m[i], LR_DROP_NO_ROUTE,
 					    LR_ICMP_TAG(LR_ICMP_NET_UNREACH, 0));
+		} else {
+			lr_burst_drop(b, v->m[i], LR_DROP_NO_ROUTE);  /* the slow path would not answer it */
 		}
 	}
 	v->n = k;
@@ -246,6 +264,9 @@ LR_STAGE_REGISTER(ip_lookup)
 struct want_filter {
 	uint64_t gap;  /* TSC between two requests for one address */
 	struct { uint32_t key; uint64_t tsc; } slot[WANT_SLOTS];
+	uint64_t hold_gap;     /* TSC per token of the hold bucket */
+	uint64_t hold_tsc;     /* last refill */
+	uint32_t hold_tokens;
 };
 
 /* Asks the main lcore to resolve ip, at most once per gap per address. */
@@ -271,6 +292,31 @@ want(struct lr_burst *b, struct want_filter *f, uint16_t port, uint8_t family, c
 	r.port = port;
 	memcpy(r.ip, a, 16);
 	rte_ring_sp_enqueue_elem(b->w->resolve, &r, sizeof(r));  /* full: next packet retries */
+}
+
+/*
+ * May this packet be held for its neighbor (punted to the main lcore)?
+ * A token bucket per worker (HOLD_RATE/s, HOLD_BURST) keeps a flood to
+ * unresolved hosts from filling the punt ring the ARP/NA answers need.
+ */
+static inline bool
+hold_ok(struct want_filter *f)
+{
+	if (lr_neigh_hold_per == 0)
+		return false;
+	if (f->hold_tokens == 0) {
+		uint64_t now = rte_rdtsc(), k;
+
+		if (unlikely(f->hold_gap == 0))
+			f->hold_gap = rte_get_tsc_hz() / HOLD_RATE;
+		k = (now - f->hold_tsc) / f->hold_gap;
+		if (k == 0)
+			return false;
+		f->hold_tokens = k > HOLD_BURST ? HOLD_BURST : (uint32_t)k;
+		f->hold_tsc = now;
+	}
+	f->hold_tokens--;
+	return true;
 }
 
 /* Flow hash for ECMP: the NIC's RSS hash, else addresses and ports. */
@@ -366,7 +412,10 @@ rewrite(uint8_t *frame, uint8_t *l3, bool v6, uint64_t word, const struct lr_por
 static inline void
 refuse(struct lr_burst *b, struct rte_mbuf *m, unsigned why, const struct lr_port_rt *o)
 {
-	if (why == LR_DROP_TTL_EXPIRED)
+	if ((why == LR_DROP_TTL_EXPIRED || why == LR_DROP_MTU_EXCEEDED) &&
+	    !lr_police_ok(b->w->idx, b->in_port, LR_PUNT_ERROR))
+		lr_burst_drop(b, m, why);  /* the slow path would not answer it */
+	else if (why == LR_DROP_TTL_EXPIRED)
 		lr_burst_punt_error(b, m, why, LR_ICMP_TAG(LR_ICMP_TIME_EXCEEDED, 0));
 	else if (why == LR_DROP_MTU_EXCEEDED)
 		lr_burst_punt_error(b, m, why, LR_ICMP_TAG(LR_ICMP_TOO_BIG, o->mtu));
@@ -428,7 +477,7 @@ forward_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 		unsigned kind = (unsigned)(word >> LR_ADJW_KIND_SHIFT) & 0xf, why;
 
 		if (unlikely(kind == LR_ADJ_LOCAL)) {
-			lr_burst_punt(b, m);
+			police_punt(b, m);
 			continue;
 		}
 		if (likely(word & LR_ADJW_RESOLVED)) {
@@ -473,7 +522,10 @@ forward_run(struct lr_burst *b, struct lr_vec *v, void *priv)
 
 			want(b, f, ai->port, ai->family, ai->ip);
 		}
-		lr_burst_drop(b, m, LR_DROP_NO_NEIGHBOR);
+		if ((kind == LR_ADJ_GLEAN || kind == LR_ADJ_NEIGH) && hold_ok(f))
+			lr_burst_punt_tagged(b, m, LR_NEIGH_HOLD_TAG | adj);  /* neigh.h */
+		else
+			lr_burst_drop(b, m, LR_DROP_NO_NEIGHBOR);
 	}
 	v->n = 0;
 }

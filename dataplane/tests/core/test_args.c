@@ -38,6 +38,8 @@ main(void)
 		CHECK_EQ(a.ctl_gid, -1);
 		CHECK_EQ(a.ctl_timeout_ms, 5000);
 		CHECK_EQ(a.ctl_idle_s, 300);
+		CHECK_EQ(a.neigh_hold, 32);
+		CHECK_EQ(a.punt_rate[0], 1000);
 	}
 	{
 		const char *v[] = { "--ctl", "/tmp/x.sock", "--stats", "/dev/shm/x", "--ctl-uid", "1000",
@@ -55,6 +57,31 @@ main(void)
 
 		CHECK_EQ(parse(&a, err, v), -1);
 		CHECK_STR_HAS(err, "--ctl-gid");
+	}
+	{
+		/* neighbor limits and control-plane policing */
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--neigh-hold", "0", "--neigh-port-max", "100",
+				    "--neigh-replies-only", "--punt-rate", "arp=50", "--punt-rate", "other=0", NULL };
+
+		CHECK_EQ(parse(&a, err, v), 0);
+		CHECK_EQ(a.neigh_hold, 0);
+		CHECK_EQ(a.neigh_port_max, 100);
+		CHECK_EQ(a.neigh_replies_only, 1);
+		CHECK_EQ(a.punt_rate[0], 50);    /* arp */
+		CHECK_EQ(a.punt_rate[1], 1000);  /* nd: the default */
+		CHECK_EQ(a.punt_rate[3], 0);     /* other: unpoliced */
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--punt-rate", "bgp=5", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "--punt-rate");
+	}
+	{
+		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--neigh-hold", "1000", NULL };
+
+		CHECK_EQ(parse(&a, err, v), -1);
+		CHECK_STR_HAS(err, "--neigh-hold");
 	}
 	{
 		const char *v[] = { "--ctl", "/tmp/x", "--stats", "/s", "--ctl-timeout-ms", "0", NULL };

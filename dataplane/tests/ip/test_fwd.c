@@ -642,7 +642,7 @@ test_forward_v4_gateway(void)
 	len = arp_frame(f, mac_p[1], mac_b[1], 2, "10.2.0.2", mac_p[1], "10.2.0.1");
 	tx(1, f, len);
 
-	fwd0 = RXQ_SUM(0, fwd_packets);
+	fwd0 = RXQ_SUM(0, fwd_packets) + st->slow.neigh_hold_sent;
 	len = ip4_frame(f, mac_p[0], mac_b[0], "10.1.0.2", "198.51.100.7", 64, IPPROTO_UDP, 4000, 100);
 	put_ip4(dst, "198.51.100.7");
 	n = forward_until(f, len, m_ip4_dst, dst, r);
@@ -655,7 +655,8 @@ test_forward_v4_gateway(void)
 		CHECK(memcmp(r + 26, f + 26, 8) == 0);    /* addresses */
 		CHECK(memcmp(r + 34, f + 34, 8 + 100) == 0);
 	}
-	CHECK(RXQ_SUM(0, fwd_packets) > fwd0);
+	/* forwarded by the worker, or held and sent by the main lcore (a punt) */
+	CHECK(RXQ_SUM(0, fwd_packets) + st->slow.neigh_hold_sent > fwd0);
 	CHECK_EQ(neigh_state(1, LR_AF_INET, "10.2.0.2", NULL), LR_NEIGH_LEARNED);
 }
 
@@ -664,15 +665,17 @@ test_forward_v6_glean(void)
 {
 	uint8_t f[2048], r[2048], tgt[16];
 	const uint8_t *b;
-	uint64_t nn0 = rxq_drops(0, LR_DROP_NO_NEIGHBOR);
+	uint64_t nn0 = rxq_drops(0, LR_DROP_NO_NEIGHBOR), held0 = st->slow.neigh_held;
+	uint64_t sent0 = st->slow.neigh_hold_sent;
 	ssize_t n;
 	size_t len;
+	int k;
 
 	drain(1);
 	put_ip6(tgt, "2001:db8:2::5");
 	len = udp6_frame(f, mac_p[0], mac_b[0], "2001:db8:1::2", "2001:db8:2::5", 64);
 	tx(0, f, len);
-	/* on-link and unknown: dropped, and solicited */
+	/* on-link and unknown: held, and solicited */
 	n = rx_match(1, m_ns_for, tgt, r, 3000);
 	CHECK(n >= 14 + 40 + 32);
 	if (n >= 14 + 40 + 32) {
@@ -681,13 +684,18 @@ test_forward_v6_glean(void)
 		CHECK_EQ(r[38], 0xff);                    /* to the solicited-node group */
 		CHECK_EQ(csum6(r + 14, r + 54, be16(r + 18), IPPROTO_ICMPV6), 0);
 	}
-	CHECK(rxq_drops(0, LR_DROP_NO_NEIGHBOR) > nn0);
+	for (k = 0; k < 100 && st->slow.neigh_held == held0; k++)
+		usleep(10000);
+	CHECK_EQ(st->slow.neigh_held, held0 + 1);
+	CHECK_EQ(rxq_drops(0, LR_DROP_NO_NEIGHBOR), nn0);
 	len = nd_frame(f, 136, mac_p[1], mac_b[1], "2001:db8:2::5", "2001:db8:2::1",
 		       "2001:db8:2::5", 0x60);
 	tx(1, f, len);
+	/* the answer releases the held packet: the first one is not lost */
 	len = udp6_frame(f, mac_p[0], mac_b[0], "2001:db8:1::2", "2001:db8:2::5", 64);
-	n = forward_until(f, len, m_ip6_dst, tgt, r);
+	n = rx_match(1, m_ip6_dst, tgt, r, 3000);
 	CHECK(n >= 14 + 40 + 24);
+	CHECK_EQ(st->slow.neigh_hold_sent, sent0 + 1);
 	if (n > 0) {
 		b = r;
 		CHECK(memcmp(b, mac_b[1], 6) == 0);
@@ -696,6 +704,10 @@ test_forward_v6_glean(void)
 		CHECK(memcmp(b + 22, f + 22, 32 + 24) == 0);
 		CHECK_EQ(csum6(b + 14, b + 54, 24, IPPROTO_UDP), 0);
 	}
+	/* and the next ones go straight through */
+	n = forward_until(f, len, m_ip6_dst, tgt, r);
+	CHECK(n >= 14 + 40 + 24);
+	CHECK_EQ(rxq_drops(0, LR_DROP_NO_NEIGHBOR), nn0);
 }
 
 static void

@@ -557,20 +557,32 @@ test_neighbors(void)
 	CHECK(sent_frame() == NULL);
 
 	/* the answer resolves the gateway and installs its host route */
-	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 12 }, mac, false), 1);
+	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 12 }, mac,
+				LR_NEIGH_LEARN_ANSWER, 0), 1);
 	CHECK_EQ(lr_shm->slow.neigh_learned, learned0 + 1);
 	CHECK(lr_adj_word[gw_adj] & LR_ADJW_RESOLVED);
 	CHECK(memcmp(&lr_adj_word[gw_adj], mac, 6) == 0);
 	CHECK_EQ(lookup("10.2.0.12"), gw_adj);
 	CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 12 }, got), LR_NEIGH_LEARNED);
 	CHECK(memcmp(got, mac, 6) == 0);
-	/* a learned address gets a host route only where it is on-link */
-	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, (const uint8_t[]){ 8, 8, 8, 8 }, mac, true), 1);
-	CHECK_EQ(lookup("8.8.8.8"), LR_NH_NONE);
-	CHECK_EQ(lr_neigh_learn(0, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 77 }, mac, true), 1);
-	CHECK(adj_is(lookup("10.2.0.77"), LR_ADJ_GLEAN, 1, NULL));
+	/* only senders inside a connected subnet of the receiving port are learned */
+	{
+		uint64_t refused0 = lr_shm->slow.neigh_refused;
+
+		CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, (const uint8_t[]){ 8, 8, 8, 8 }, mac,
+					LR_NEIGH_LEARN_CREATE, 0), 0);
+		CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, (const uint8_t[]){ 8, 8, 8, 8 }, NULL), 0);
+		CHECK_EQ(lookup("8.8.8.8"), LR_NH_NONE);
+		CHECK_EQ(lr_neigh_learn(0, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 77 }, mac,
+					LR_NEIGH_LEARN_CREATE, 0), 0);
+		CHECK_EQ(lr_shm->slow.neigh_refused, refused0 + 2);
+		CHECK(adj_is(lookup("10.2.0.77"), LR_ADJ_GLEAN, 1, NULL));
+		/* IPv6 link-local senders are on every link */
+		CHECK_EQ(lr_neigh_learn(0, LR_AF_INET6, (const uint8_t[]){ 0xfe, 0x80, [15] = 9 }, mac,
+					LR_NEIGH_LEARN_CREATE, 0), 1);
+	}
 	/* unsolicited information about an unknown host creates nothing */
-	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 44 }, mac, false), 0);
+	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 44 }, mac, 0, 0), 0);
 	CHECK_EQ(lookup("10.2.0.44") == lookup("10.2.0.200"), 1);
 
 	/* an operator /32 shadows the neighbor's host route, not in dumps of it */
@@ -596,7 +608,8 @@ test_neighbors(void)
 		CHECK(adj_is(lookup("2001:db8:2::3"), LR_ADJ_NEIGH, 1, "2001:db8:2::3"));
 		CHECK_EQ(lr_neigh_batch(n, 1, &st), LR_ERR_EXISTS);
 		/* learning never overrides a static entry */
-		CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 3 }, mac, true), 0);
+		CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 3 }, mac,
+					LR_NEIGH_LEARN_CREATE, 0), 0);
 		CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, (const uint8_t[]){ 10, 2, 0, 3 }, got),
 			 LR_NEIGH_STATIC);
 		CHECK_EQ(got[5], 0x33);
@@ -805,6 +818,239 @@ test_dump_cursor(void)
 	free(seen);
 }
 
+/* Dynamic entries of a port in the table. */
+static unsigned
+dynamic_on(uint16_t port)
+{
+	struct lr_neigh d[256];
+	uint32_t next, done, n, i, c = 0;
+
+	n = lr_neigh_dump(0, 0, d, RTE_DIM(d), &next, &done);
+	for (i = 0; i < n; i++)
+		if (d[i].port_id == port && d[i].state != LR_NEIGH_STATIC)
+			c++;
+	return c;
+}
+
+static uint8_t *
+ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint8_t out[4])
+{
+	out[0] = a;
+	out[1] = b;
+	out[2] = c;
+	out[3] = d;
+	return out;
+}
+
+/*
+ * Learning limits (issue 15): a per-port cap with the least recently
+ * confirmed entry evicted (never a static one), MAC changes counted, and
+ * replies-only mode.
+ */
+static void
+test_neighbor_limits(void)
+{
+	uint8_t mac[6] = { 0x02, 0, 0, 0, 0x77, 0 }, got[6], a[4];
+	uint64_t ev0 = lr_shm->slow.neigh_evicted, mc0 = lr_shm->slow.neigh_mac_changed;
+	uint64_t ref0;
+	unsigned i, statics = 0;
+	struct lr_neigh d[256];
+	uint32_t next, done, n;
+
+	drain_sent();
+	n = lr_neigh_dump(0, 0, d, RTE_DIM(d), &next, &done);
+	for (i = 0; i < n; i++)
+		statics += d[i].state == LR_NEIGH_STATIC;
+	lr_neigh_configure(&(struct lr_neigh_conf){ .port_max = 8 });
+	for (i = 0; i < 20; i++) {
+		mac[5] = (uint8_t)i;
+		CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, ip4(10, 2, 0, (uint8_t)(100 + i), a), mac,
+					LR_NEIGH_LEARN_CREATE, 0), 1);
+	}
+	CHECK(dynamic_on(1) <= 8);
+	CHECK(lr_shm->slow.neigh_evicted >= ev0 + 12);
+	/* the newest stay, the oldest went, the static ones all stay */
+	CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, ip4(10, 2, 0, 119, a), NULL), LR_NEIGH_LEARNED);
+	CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, ip4(10, 2, 0, 100, a), NULL), 0);
+	n = lr_neigh_dump(0, 0, d, RTE_DIM(d), &next, &done);
+	for (i = 0; i < n; i++)
+		statics -= d[i].state == LR_NEIGH_STATIC;
+	CHECK_EQ(statics, 0);
+	/* a confirmation makes an entry the youngest: the next one goes instead */
+	mac[5] = 12;
+	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, ip4(10, 2, 0, 112, a), mac, 0, 0), 1);
+	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, ip4(10, 2, 0, 120, a), mac, LR_NEIGH_LEARN_CREATE, 0), 1);
+	CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, ip4(10, 2, 0, 112, a), NULL), LR_NEIGH_LEARNED);
+	CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, ip4(10, 2, 0, 113, a), NULL), 0);
+	/* the other port's cap is its own */
+	CHECK_EQ(lr_neigh_learn(0, LR_AF_INET, ip4(10, 1, 0, 50, a), mac, LR_NEIGH_LEARN_CREATE, 0), 1);
+	CHECK(dynamic_on(1) <= 8);
+
+	/* a learned MAC that changes is counted (and logged) */
+	mac[5] = 0xee;
+	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, ip4(10, 2, 0, 119, a), mac, 0, 0), 1);
+	CHECK_EQ(lr_shm->slow.neigh_mac_changed, mc0 + 1);
+	CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, ip4(10, 2, 0, 119, a), got), LR_NEIGH_LEARNED);
+	CHECK_EQ(got[5], 0xee);
+	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, ip4(10, 2, 0, 119, a), mac, 0, 0), 1);
+	CHECK_EQ(lr_shm->slow.neigh_mac_changed, mc0 + 1);  /* same MAC: a confirmation */
+
+	/* replies-only: nothing created or changed but by an answer to our request */
+	lr_neigh_configure(&(struct lr_neigh_conf){ .port_max = 8, .replies_only = true });
+	ref0 = lr_shm->slow.neigh_refused;
+	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, ip4(10, 2, 0, 130, a), mac, LR_NEIGH_LEARN_CREATE, 0), 0);
+	mac[5] = 0xef;
+	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, ip4(10, 2, 0, 119, a), mac, LR_NEIGH_LEARN_ANSWER, 0), 0);
+	CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, ip4(10, 2, 0, 119, a), got), LR_NEIGH_LEARNED);
+	CHECK_EQ(got[5], 0xee);
+	lr_neigh_want(1, LR_AF_INET, ip4(10, 2, 0, 131, a));
+	CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, a, NULL), LR_NEIGH_INCOMPLETE);
+	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, a, mac, LR_NEIGH_LEARN_CREATE, 0), 0);  /* a request */
+	CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, a, NULL), LR_NEIGH_INCOMPLETE);
+	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, a, mac, LR_NEIGH_LEARN_ANSWER, 0), 1);   /* the answer */
+	CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, a, NULL), LR_NEIGH_LEARNED);
+	CHECK_EQ(lr_shm->slow.neigh_refused, ref0 + 3);
+	lr_neigh_configure(&(struct lr_neigh_conf){ 0 });
+	drain_sent();
+}
+
+/* The next frame sent that is not an ARP request (retries come meanwhile). */
+static struct rte_mbuf *
+sent_not_arp(void)
+{
+	struct rte_mbuf *m;
+
+	while ((m = sent_frame()) != NULL && rte_pktmbuf_mtod(m, const uint8_t *)[13] == 0x06)
+		rte_pktmbuf_free(m);
+	return m;
+}
+
+/* An IPv4 UDP frame from 10.9.0.2 to dst as ip-forward punts it to be held. */
+static struct rte_mbuf *
+held_frame(struct rte_mempool *mp, const char *dst, uint8_t id)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_ipv4_hdr *iph;
+	uint8_t *f, a16[16];
+	uint32_t v;
+
+	REQUIRE(m != NULL);
+	f = (uint8_t *)rte_pktmbuf_append(m, 14 + 20 + 8 + 4);
+	memset(f, 0, 46);
+	memcpy(f, lr_port_rt[0].mac.addr_bytes, 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x09\x02", 6);
+	f[12] = 0x08;
+	iph = (struct rte_ipv4_hdr *)(f + 14);
+	iph->version_ihl = 0x45;
+	iph->total_length = rte_cpu_to_be_16(32);
+	iph->time_to_live = 64;
+	iph->next_proto_id = IPPROTO_UDP;
+	ip(LR_AF_INET, "10.9.0.2", a16);
+	memcpy(&iph->src_addr, a16, 4);
+	ip(LR_AF_INET, dst, a16);
+	memcpy(&iph->dst_addr, a16, 4);
+	iph->hdr_checksum = rte_ipv4_cksum(iph);
+	f[14 + 20 + 8] = id;
+	v = lookup(dst);
+	REQUIRE(v != LR_NH_NONE);
+	m->port = 0;
+	m->hash.usr = LR_NEIGH_HOLD_TAG | v;
+	return m;
+}
+
+/*
+ * Held packets (issue 12): queued on the resolving entry up to the limit,
+ * sent in order with the rewrite when the answer comes, answered with host
+ * unreachable when it never does.
+ */
+static void
+test_hold(struct rte_mempool *mp)
+{
+	uint8_t mac[6] = { 0x02, 0, 0, 0, 0x88, 1 }, a[4];
+	uint64_t held0 = lr_shm->slow.neigh_held, sent0 = lr_shm->slow.neigh_hold_sent;
+	uint64_t drop0 = lr_shm->slow.neigh_hold_dropped, exp0 = lr_shm->slow.neigh_hold_expired;
+	struct rte_mbuf *m;
+	unsigned i;
+
+	struct lr_addr ad = addr(LR_OP_ADD, 0, "10.9.0.1", 24);
+	struct lr_ctl_status st;
+
+	REQUIRE(lr_addr_batch(&ad, 1, &st) == LR_OK);
+	drain_sent();
+	lr_neigh_configure(&(struct lr_neigh_conf){ .hold = 3 });
+	lr_port_rt[1].up = 1;
+	lr_port_rt[1].mtu = 1500;
+	for (i = 0; i < 5; i++)
+		lr_slow_input(held_frame(mp, "10.2.0.140", (uint8_t)i), 0);
+	CHECK_EQ(lr_shm->slow.neigh_held, held0 + 3);
+	CHECK_EQ(lr_shm->slow.neigh_hold_dropped, drop0 + 2);
+	CHECK_EQ(lr_neigh_lookup(1, LR_AF_INET, ip4(10, 2, 0, 140, a), NULL), LR_NEIGH_INCOMPLETE);
+	m = sent_frame();  /* the ARP request */
+	CHECK(m != NULL && rte_pktmbuf_mtod(m, const uint8_t *)[13] == 0x06);
+	rte_pktmbuf_free(m);
+	CHECK(sent_frame() == NULL);
+	/* the answer sends the three, in order, rewritten */
+	CHECK_EQ(lr_neigh_learn(1, LR_AF_INET, a, mac, LR_NEIGH_LEARN_ANSWER, 0), 1);
+	for (i = 0; i < 3; i++) {
+		const uint8_t *f;
+
+		m = sent_frame();
+		CHECK(m != NULL);
+		if (m == NULL)
+			break;
+		f = rte_pktmbuf_mtod(m, const uint8_t *);
+		CHECK_EQ(m->port, 1);
+		CHECK(memcmp(f, mac, 6) == 0);
+		CHECK(memcmp(f + 6, lr_port_rt[1].mac.addr_bytes, 6) == 0);
+		CHECK_EQ(f[14 + 8], 63);
+		CHECK_EQ(rte_ipv4_cksum((const struct rte_ipv4_hdr *)(f + 14)), 0);
+		CHECK_EQ(f[14 + 20 + 8], i);
+		rte_pktmbuf_free(m);
+	}
+	CHECK(sent_frame() == NULL);
+	CHECK_EQ(lr_shm->slow.neigh_hold_sent, sent0 + 3);
+	/* resolved before the main lcore saw it: sent at once */
+	lr_slow_input(held_frame(mp, "10.2.0.140", 9), 0);
+	m = sent_frame();
+	CHECK(m != NULL && rte_pktmbuf_mtod(m, const uint8_t *)[14 + 20 + 8] == 9);
+	rte_pktmbuf_free(m);
+
+	/* never answered: host unreachable (3/1) to the sender, from the input port */
+	lr_slow_input(held_frame(mp, "10.2.0.141", 0), 0);
+	drain_sent();
+	rte_delay_ms((LR_NEIGH_HOLD_S + 1) * 1000 / 2);
+	lr_neigh_timer();
+	CHECK(sent_not_arp() == NULL);  /* not yet */
+	rte_delay_ms((LR_NEIGH_HOLD_S + 1) * 1000 / 2 + 100);
+	lr_neigh_timer();
+	m = sent_not_arp();
+	CHECK(m != NULL);
+	if (m != NULL) {
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+
+		CHECK_EQ(m->port, 0);
+		CHECK_EQ(f[23], IPPROTO_ICMP);
+		CHECK(memcmp(f + 26, (const uint8_t[]){ 10, 9, 0, 1 }, 4) == 0);
+		CHECK(memcmp(f + 30, (const uint8_t[]){ 10, 9, 0, 2 }, 4) == 0);
+		CHECK_EQ(f[34], 3);
+		CHECK_EQ(f[35], 1);
+		rte_pktmbuf_free(m);
+	}
+	CHECK_EQ(lr_shm->slow.neigh_hold_expired, exp0 + 1);
+	/* an entry deleted with packets held answers them too */
+	lr_slow_input(held_frame(mp, "10.2.0.141", 1), 0);
+	{
+		struct lr_neigh n = neigh(LR_OP_DEL, 1, "10.2.0.141", 0);
+
+		CHECK_EQ(lr_neigh_batch(&n, 1, &st), LR_OK);
+	}
+	CHECK_EQ(lr_shm->slow.neigh_hold_expired, exp0 + 2);
+	drain_sent();
+	ad.op = LR_OP_DEL;
+	REQUIRE(lr_addr_batch(&ad, 1, &st) == LR_OK);
+	lr_neigh_configure(&(struct lr_neigh_conf){ 0 });
+}
+
 /* Everything removed: no record, adjacency or group left behind. */
 static void
 test_no_leaks(void)
@@ -877,6 +1123,8 @@ main(int argc, char **argv)
 	test_addresses();
 	test_neighbors();
 	test_icmp_errors(mp);
+	test_neighbor_limits();
+	test_hold(mp);
 	test_dump_cursor();
 	test_no_leaks();
 

@@ -1,0 +1,162 @@
+/**
+ * Mutation fuzzer of the config loader (`linerate serve --config`): YAML
+ * text (config/schema.ts loadConfigFile) to a validated Config, and on to
+ * the dataplane's command line (dataplane/spawn.ts dataplaneArgs). The
+ * contract it checks on every input: the loader returns a config whose
+ * command line can be built, or throws a ConfigError whose every issue
+ * names a field (or the YAML position); never another exception, and never
+ * more than a bounded time per input (an alias bomb is refused, not
+ * expanded). The C side of the same boundary, lr_args_parse, has its own
+ * libFuzzer harness (dataplane/tests/fuzz/fuzz_args.c).
+ *
+ * Inputs are the demo config and the README example mutated by byte and
+ * token edits and splices of hostile values. Deterministic for a seed.
+ * Used by the unit test (a bounded run) and by scripts/fuzz.sh
+ * (`node dist/control/test/fuzz/config-fuzz.js --seconds N`).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, loadConfigFile, resolvePaths } from '../../src/config/schema';
+import { dataplaneArgs } from '../../src/dataplane/spawn';
+import { demoConfigPath } from '../../src/paths';
+
+const README_EXAMPLE = `name: edge1
+grpc: { listen: 127.0.0.1:50051 }
+dataplane:
+  lcores: "0,1"
+  eal: ["--no-pci"]
+  tables: { routes4: 65536, neighbors: 1024, flows: 256 }
+ports:
+  - name: p0
+    device: net_af_packet0,iface=veth0
+    rxQueues: 2
+    mtu: 1500
+    addresses: [192.0.2.1/24, "2001:db8:1::1/64"]
+    rpf: strict
+  - name: p1
+    device: net_memif0,role=server,socket=/run/linerate/memif.sock
+    addresses: [198.51.100.1/24]
+router:
+  icmpRate: 100
+  neighborHold: 32
+  puntRates: { arp: 1000, other: 10 }
+routes:
+  - { prefix: 0.0.0.0/0, via: 198.51.100.254, port: p1 }
+neighbors:
+  - { address: 198.51.100.254, mac: "02:00:00:00:00:fe", port: p1 }
+flows:
+  - { id: 1, priority: 10, match: "ip src 10.0.0.0/8 and tcp dport 443", action: drop }
+`;
+
+/** Values an attacker or a typo would put anywhere. */
+const HOSTILE = [
+  '', '0', '-1', '4294967296', '1e309', 'NaN', '.inf', 'null', '~', 'true', '[]', '{}', '"\\u0000"',
+  '999999999999999999999', '0x10', '1.5', "'a'", 'a'.repeat(5000), '10.0.0.0/33', '::/129', '256.1.1.1',
+  '02:00:00:00:00', 'ff:ff:ff:ff:ff:ff', '!!binary aGVsbG8=', '&a [1]', '*a', '*undefined_alias', '? [a]: b',
+  '"p0"', 'p0', 'p9', '__proto__', 'constructor', '{ __proto__: { polluted: 1 } }', '"\\ud800"', '\t', '|\n  x',
+  '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]', 'net_pcap0,rx_pcap=/etc/passwd',
+];
+
+/** A billion-laughs document: must be refused quickly, not expanded. */
+const ALIAS_BOMB = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+  .concat(Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill('*' + String.fromCharCode(97 + i)).join(',')}]`))
+  .join('\n');
+
+/** xorshift32: deterministic inputs for a seed. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    return x / 0x100000000;
+  };
+}
+
+function mutate(text: string, r: () => number): string {
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
+  let s = text;
+  const n = 1 + Math.floor(r() * 4);
+  for (let k = 0; k < n; k++) {
+    const at = Math.floor(r() * (s.length + 1));
+    switch (Math.floor(r() * 7)) {
+      case 0: s = s.slice(0, at) + s.slice(at + 1 + Math.floor(r() * 8)); break;                  // delete bytes
+      case 1: s = s.slice(0, at) + String.fromCharCode(Math.floor(r() * 256)) + s.slice(at); break;  // insert a byte
+      case 2: s = s.slice(0, at) + pick(HOSTILE) + s.slice(at); break;                             // splice a value
+      case 3: {                                                                                       // replace a value
+        const lines = s.split('\n');
+        const i = Math.floor(r() * lines.length);
+        lines[i] = lines[i].replace(/(:\s*)([^,{}\n]*)/, (_m, a: string) => a + pick(HOSTILE));
+        s = lines.join('\n');
+        break;
+      }
+      case 4: {                                                                                       // duplicate a line
+        const lines = s.split('\n');
+        const i = Math.floor(r() * lines.length);
+        lines.splice(i, 0, lines[i]);
+        s = lines.join('\n');
+        break;
+      }
+      case 5: s = s.replace(/\n {2}/, '\n'); break;                                                   // break indentation
+      default: s = s.slice(0, at); break;                                                             // truncate
+    }
+  }
+  return s;
+}
+
+export interface FuzzReport { executions: number; valid: number; rejected: number; slowestMs: number }
+
+/**
+ * Runs until `iterations` inputs or `seconds` elapsed; throws on the first
+ * input that breaks the contract, with the input in the message.
+ */
+export function fuzzConfig(o: { iterations?: number; seconds?: number; seed?: number; maxMsPerInput?: number }): FuzzReport {
+  const r = rng(o.seed ?? 1);
+  const seeds = [fs.readFileSync(demoConfigPath, 'utf8'), README_EXAMPLE, ALIAS_BOMB];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-config-fuzz-'));
+  const file = path.join(dir, 'linerate.yaml');
+  const maxMs = o.maxMsPerInput ?? 500;
+  const until = Date.now() + (o.seconds ?? 1e9) * 1000;
+  const rep: FuzzReport = { executions: 0, valid: 0, rejected: 0, slowestMs: 0 };
+  // the yaml package reports ambiguous aliases and such as process warnings: thousands here
+  const emitWarning = process.emitWarning;
+  process.emitWarning = () => undefined;
+  try {
+    while (rep.executions < (o.iterations ?? Infinity) && Date.now() < until) {
+      const base = seeds[rep.executions % seeds.length];
+      const text = rep.executions < seeds.length ? base : mutate(base, r);
+      fs.writeFileSync(file, text);
+      const t0 = process.hrtime.bigint();
+      try {
+        const cfg = loadConfigFile(file);
+        const argv = dataplaneArgs(resolvePaths(cfg, { stateDir: dir, runDir: dir }));
+        if (!argv.includes('--') || argv.some((a) => typeof a !== 'string')) throw new Error(`bad argv ${JSON.stringify(argv)}`);
+        rep.valid++;
+      } catch (e) {
+        if (!(e instanceof ConfigError)) {
+          throw new Error(`config loader broke its contract (${(e as Error).name}: ${(e as Error).message}) on:\n${text.slice(0, 2000)}`);
+        }
+        if (e.issues.length === 0 || e.issues.some((i) => i.trim() === '')) throw new Error(`a ConfigError without a named issue on:\n${text}`);
+        rep.rejected++;
+      }
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      rep.slowestMs = Math.max(rep.slowestMs, ms);
+      if (ms > maxMs) throw new Error(`${ms.toFixed(0)} ms for one input (limit ${maxMs} ms):\n${text.slice(0, 2000)}`);
+      rep.executions++;
+    }
+  } finally {
+    process.emitWarning = emitWarning;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return rep;
+}
+
+if (require.main === module) {
+  const i = process.argv.indexOf('--seconds');
+  const seconds = i > 0 ? Number(process.argv[i + 1]) : 60;
+  const t0 = Date.now();
+  const rep = fuzzConfig({ seconds, seed: Date.now() & 0xffffffff });
+  const s = (Date.now() - t0) / 1000;
+  console.log(JSON.stringify({ ...rep, seconds: s, perSecond: Math.round(rep.executions / s) }));
+}
