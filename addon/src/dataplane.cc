@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "route_js.h"
+#include "upf_js.h"
 
 namespace lr {
 
@@ -359,6 +360,99 @@ private:
 };
 
 /**
+ * A CALL message with a body built on the JS thread whose reply entries
+ * (count x entry_size bytes) are turned into a JS array, or into the first
+ * entry alone (single), by a converter on the JS thread. Paged: the body is
+ * an lr_ctl_dump_req and the pages are fetched on the worker thread until
+ * done (the UPF messages use it).
+ */
+class CallRequest : public Request {
+public:
+	using Conv = Napi::Value (*)(Napi::Env, const uint8_t *entry);
+
+	CallRequest(Napi::Env env, uint16_t type, size_t entry_size, Conv conv, bool single, bool paged = false)
+		: Request(env, false), type_(type), entry_size_(entry_size), conv_(conv), single_(single),
+		  paged_(paged)
+	{
+		msg_.resize(sizeof(lr_ctl_hdr));
+	}
+	void SetBody(const void *p, size_t n, uint32_t count)
+	{
+		msg_.resize(sizeof(lr_ctl_hdr) + n);
+		memcpy(msg_.data() + sizeof(lr_ctl_hdr), p, n);
+		count_ = count;
+	}
+
+	void Execute(CtlConn &conn) override
+	{
+		uint32_t cursor = 0;
+		for (;;) {
+			std::vector<uint8_t> msg = msg_, body;
+			uint32_t n = 0;
+			if (paged_) {
+				lr_ctl_dump_req req;
+				memset(&req, 0, sizeof(req));
+				req.cursor = cursor;
+				msg.resize(sizeof(lr_ctl_hdr) + sizeof(req));
+				memcpy(msg.data() + sizeof(lr_ctl_hdr), &req, sizeof(req));
+			}
+			status_ = conn.Transact(msg, type_, paged_ ? 1 : count_, body, n);
+			if (!status_.ok())
+				return;
+			size_t head = paged_ ? sizeof(lr_ctl_dump_rep) : 0;
+			if (body.size() < head || body.size() - head != size_t(n) * entry_size_) {
+				status_ = Status::Error(LR_ERR_INTERNAL, "malformed reply: " + std::to_string(n) +
+										 " entries in " + std::to_string(body.size()) +
+										 " bytes");
+				return;
+			}
+			out_.insert(out_.end(), body.begin() + long(head), body.end());
+			n_ += n;
+			if (!paged_)
+				return;
+			lr_ctl_dump_rep rep;
+			memcpy(&rep, body.data(), sizeof(rep));
+			if (rep.done)
+				return;
+			if (n == 0 && rep.next == cursor) {
+				status_ = Status::Error(LR_ERR_INTERNAL, "dump cursor does not advance");
+				return;
+			}
+			cursor = rep.next;
+		}
+	}
+
+protected:
+	bool Resolve(Napi::Env env) override
+	{
+		if (single_) {
+			if (n_ < 1)
+				deferred_.Resolve(env.Undefined());
+			else
+				deferred_.Resolve(conv_(env, out_.data()));
+			return true;
+		}
+		Napi::Array a = Napi::Array::New(env);
+		for (uint32_t i = 0, k = 0; i < n_; i++) {
+			EntryScope scope(env);
+			Napi::Value v = conv_(env, out_.data() + size_t(i) * entry_size_);
+			if (!v.IsUndefined())  /* the converter leaves it out */
+				a.Set(k++, v);
+		}
+		deferred_.Resolve(a);
+		return true;
+	}
+
+private:
+	uint16_t type_;
+	size_t entry_size_;
+	Conv conv_;
+	bool single_, paged_;
+	uint32_t count_ = 0, n_ = 0;
+	std::vector<uint8_t> msg_, out_;
+};
+
+/**
  * A RouteBatch (route_js.h) sent as one LR_CTL_ROUTE_BATCH: the lr_route
  * entries are built on the worker thread, not the JS thread, so that the
  * JS thread is free to decode the next batch meanwhile.
@@ -673,6 +767,14 @@ Napi::Function Dataplane::Init(Napi::Env env)
 				   InstanceMethod<&Dataplane::CaptureStart>("captureStart"),
 				   InstanceMethod<&Dataplane::CaptureStop>("captureStop"),
 				   InstanceMethod<&Dataplane::CaptureInfo>("captureInfo"),
+				   InstanceMethod<&Dataplane::UpfSessionBatch>("upfSessionBatch"),
+				   InstanceMethod<&Dataplane::UpfSessionRead>("upfSessionRead"),
+				   InstanceMethod<&Dataplane::UpfSessionDump>("upfSessionDump"),
+				   InstanceMethod<&Dataplane::UpfConfig>("upfConfig"),
+				   InstanceMethod<&Dataplane::UpfSessionWrite>("upfSessionWrite"),
+				   InstanceMethod<&Dataplane::UpfConfigWrite>("upfConfigWrite"),
+				   InstanceMethod<&Dataplane::UpfConfigDump>("upfConfigDump"),
+				   InstanceMethod<&Dataplane::UpfStats>("upfStats"),
 			   });
 }
 
@@ -1176,6 +1278,187 @@ Napi::Value Dataplane::RetaSet(const Napi::CallbackInfo &info)
 Napi::Value Dataplane::PortQueues(const Napi::CallbackInfo &info)
 {
 	return Batch<lr_port_queues, &Codec::ToPortQueues>(info, LR_CTL_PORT_QUEUES);
+}
+
+/* ---- UPF (upf_js.h) ---- */
+
+static Napi::Value UpfResult(Napi::Env env, const uint8_t *p)
+{
+	lr_upf_result r;
+	memcpy(&r, p, sizeof(r));
+	return upf::FromResult(env, r);
+}
+
+static Napi::Value UpfSession(Napi::Env env, const uint8_t *p)
+{
+	static lr_upf_session s;  /* JS thread only */
+	memcpy(&s, p, sizeof(s));
+	return upf::FromSession(env, s);
+}
+
+static Napi::Value UpfConfigOf(Napi::Env env, const uint8_t *p)
+{
+	lr_upf_config c;
+	memcpy(&c, p, sizeof(c));
+	return upf::FromConfig(env, c);
+}
+
+static Napi::Value UpfStatsOf(Napi::Env env, const uint8_t *p)
+{
+	lr_upf_stats s;
+	memcpy(&s, p, sizeof(s));
+	return upf::FromStats(env, s);
+}
+
+/** upfSessionBatch(sessions): Promise<{seid, code, message}[]>, one per session, in order. */
+Napi::Value Dataplane::UpfSessionBatch(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto req = std::make_unique<CallRequest>(env, LR_CTL_UPF_SESSION_BATCH, sizeof(lr_upf_result), UpfResult,
+						 false);
+	try {
+		if (info.Length() < 1 || !info[0].IsArray())
+			throw InputError{LR_ERR_INVALID, -1, "expected an array of sessions"};
+		Napi::Array a = info[0].As<Napi::Array>();
+		if (a.Length() > LR_UPF_BATCH_MAX)
+			throw InputError{LR_ERR_NO_SPACE, -1,
+					 "sessions: " + std::to_string(a.Length()) + " in one batch, at most " +
+						 std::to_string(LR_UPF_BATCH_MAX)};
+		std::vector<lr_upf_session> v(a.Length());
+		for (uint32_t i = 0; i < a.Length(); i++)
+			upf::ToSession(env, a.Get(i), i, &v[i]);
+		req->SetBody(v.data(), v.size() * sizeof(lr_upf_session), uint32_t(v.size()));
+	} catch (const InputError &e) {
+		return RejectNow(std::move(req), env, e);
+	}
+	return Submit(std::move(req));
+}
+
+/** upfSessionRead(seid): Promise<session with URR counters>; NOT_FOUND rejects. */
+Napi::Value Dataplane::UpfSessionRead(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto req = std::make_unique<CallRequest>(env, LR_CTL_UPF_SESSION_READ, sizeof(lr_upf_session), UpfSession,
+						 true);
+	try {
+		Napi::Object o = Napi::Object::New(env);
+		o.Set("seid", info.Length() > 0 ? info[0] : env.Undefined());
+		lr_upf_session s;
+		Napi::Object w = Napi::Object::New(env);
+		w.Set("op", "delete");
+		w.Set("seid", o.Get("seid"));
+		upf::ToSession(env, w, 0, &s);
+		req->SetBody(&s.seid, sizeof(s.seid), 1);
+	} catch (const InputError &e) {
+		return RejectNow(std::move(req), env, InputError{e.code, -1, e.msg});
+	}
+	return Submit(std::move(req));
+}
+
+/** upfSessionDump(): Promise<session[]> with their URR counters. */
+Napi::Value Dataplane::UpfSessionDump(const Napi::CallbackInfo &info)
+{
+	return Submit(std::make_unique<CallRequest>(info.Env(), LR_CTL_UPF_SESSION_DUMP, sizeof(lr_upf_session),
+						    UpfSession, false, true));
+}
+
+/**
+ * upfSessionWrite(sessions): the desired-state path (LR_CTL_UPF_SESSION_WRITE):
+ * all or nothing; rejects with the failing session's index and message.
+ */
+Napi::Value Dataplane::UpfSessionWrite(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto req = std::make_unique<MsgRequest>(env, LR_CTL_UPF_SESSION_WRITE, true);
+	try {
+		if (info.Length() < 1 || !info[0].IsArray())
+			throw InputError{LR_ERR_INVALID, -1, "expected an array of sessions"};
+		Napi::Array a = info[0].As<Napi::Array>();
+		if (a.Length() > LR_CTL_MAX_MSG / sizeof(lr_upf_session))
+			throw InputError{LR_ERR_NO_SPACE, -1, "sessions: " + std::to_string(a.Length()) + " in one batch"};
+		uint8_t *out = req->Init(a.Length(), sizeof(lr_upf_session));
+		for (uint32_t i = 0; i < a.Length(); i++) {
+			EntryScope scope(env);
+			lr_upf_session e;
+			upf::ToSession(env, a.Get(i), i, &e);
+			memcpy(out + size_t(i) * sizeof(e), &e, sizeof(e));
+		}
+	} catch (const InputError &e) {
+		return RejectNow(std::move(req), env, e);
+	}
+	return Submit(std::move(req));
+}
+
+/**
+ * upfConfigWrite([entry]): the configuration as a one-entry table (op 'add' /
+ * 'replace' sets it, 'del' clears it); upfConfigDump(): [] or [entry].
+ */
+Napi::Value Dataplane::UpfConfigWrite(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto req = std::make_unique<MsgRequest>(env, LR_CTL_UPF_CONFIG, true);
+	try {
+		if (info.Length() < 1 || !info[0].IsArray())
+			throw InputError{LR_ERR_INVALID, -1, "expected an array of one configuration"};
+		Napi::Array a = info[0].As<Napi::Array>();
+		if (a.Length() != 1)
+			throw InputError{LR_ERR_INVALID, a.Length() > 1 ? 1 : -1, "upf config: one entry"};
+		lr_upf_config c;
+		Napi::Value v = a.Get(0u);
+		bool del = v.IsObject() && v.As<Napi::Object>().Get("op").IsString() &&
+			   v.As<Napi::Object>().Get("op").As<Napi::String>().Utf8Value() == "del";
+		if (del) {
+			memset(&c, 0, sizeof(c));
+			c.flags = 1;
+		} else {
+			upf::ToConfig(env, v, &c);
+		}
+		memcpy(req->Init(1, sizeof(c)), &c, sizeof(c));
+	} catch (const InputError &e) {
+		return RejectNow(std::move(req), env, e);
+	}
+	return Submit(std::move(req));
+}
+
+static Napi::Value UpfConfigEntry(Napi::Env env, const uint8_t *p)
+{
+	lr_upf_config c;
+	static const lr_upf_config zero{};
+	memcpy(&c, p, sizeof(c));
+	c.flags = 0;
+	if (memcmp(&c, &zero, sizeof(c)) == 0)
+		return env.Undefined();
+	return upf::FromConfig(env, c);
+}
+
+Napi::Value Dataplane::UpfConfigDump(const Napi::CallbackInfo &info)
+{
+	return Submit(std::make_unique<CallRequest>(info.Env(), LR_CTL_UPF_CONFIG, sizeof(lr_upf_config),
+						    UpfConfigEntry, false));
+}
+
+/** upfConfig(config?): sets {n3Address, ports: {id: 'access'|'core'}} when given; resolves the one in force. */
+Napi::Value Dataplane::UpfConfig(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto req = std::make_unique<CallRequest>(env, LR_CTL_UPF_CONFIG, sizeof(lr_upf_config), UpfConfigOf, true);
+	if (info.Length() > 0 && !info[0].IsUndefined()) {
+		try {
+			lr_upf_config c;
+			upf::ToConfig(env, info[0], &c);
+			req->SetBody(&c, sizeof(c), 1);
+		} catch (const InputError &e) {
+			return RejectNow(std::move(req), env, InputError{e.code, -1, e.msg});
+		}
+	}
+	return Submit(std::move(req));
+}
+
+/** upfStats(): Promise<{sessions, sessionsMax, ulKeys, dlKeys, bytes, counters}>. */
+Napi::Value Dataplane::UpfStats(const Napi::CallbackInfo &info)
+{
+	return Submit(std::make_unique<CallRequest>(info.Env(), LR_CTL_UPF_STATS, sizeof(lr_upf_stats), UpfStatsOf,
+						    true));
 }
 
 } // namespace lr

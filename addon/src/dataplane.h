@@ -57,6 +57,14 @@ private:
 	Napi::Value CaptureStart(const Napi::CallbackInfo &info);
 	Napi::Value CaptureStop(const Napi::CallbackInfo &info);
 	Napi::Value CaptureInfo(const Napi::CallbackInfo &info);
+	Napi::Value UpfSessionBatch(const Napi::CallbackInfo &info);
+	Napi::Value UpfSessionRead(const Napi::CallbackInfo &info);
+	Napi::Value UpfSessionDump(const Napi::CallbackInfo &info);
+	Napi::Value UpfConfig(const Napi::CallbackInfo &info);
+	Napi::Value UpfStats(const Napi::CallbackInfo &info);
+	Napi::Value UpfSessionWrite(const Napi::CallbackInfo &info);
+	Napi::Value UpfConfigWrite(const Napi::CallbackInfo &info);
+	Napi::Value UpfConfigDump(const Napi::CallbackInfo &info);
 
 	template <typename T, void (Codec::*To)(napi_value, uint32_t, T *)>
 	Napi::Value Batch(const Napi::CallbackInfo &info, uint16_t type);

@@ -79,6 +79,17 @@ export interface LinerateClient {
     getCores: Unary<api.GetCoresRequest, api.Cores__Output>;
     pinControlPlane: Unary<api.PinControlPlaneRequest, api.ControlPlane__Output>;
   };
+  session: {
+    write: Unary<api.WriteSessionsRequest, api.WriteSessionsResponse__Output>;
+    read: Unary<api.ReadSessionRequest, api.Session__Output>;
+    /** Every session with its counters in one array. */
+    listAll(req?: api.ListSessionsRequest): Promise<api.Session__Output[]>;
+  };
+  upf: {
+    setConfig: Unary<api.UpfConfig, api.UpfConfig__Output>;
+    getConfig: Unary<api.GetUpfConfigRequest, api.UpfConfig__Output>;
+    getStats: Unary<api.GetUpfStatsRequest, api.UpfStats__Output>;
+  };
   /** grpc.health.v1.Health/Check: "SERVING", "NOT_SERVING", ... */
   healthCheck(service?: string, opts?: { deadlineMs?: number }): Promise<string>;
   /** Resolves once the channel is connected. */
@@ -163,6 +174,8 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
   const queue = new services.QueueService(addr, creds, shared);
   const irq = new services.IrqService(addr, creds, shared);
   const core = new services.CoreService(addr, creds, shared);
+  const session = new services.SessionService(addr, creds, shared);
+  const upf = new services.UpfService(addr, creds, shared);
   const health = new (healthClientCtor())(addr, creds, shared);
 
   const listRoutes = (req: api.ListRoutesRequest = {}): AsyncIterable<api.ListRoutesResponse__Output> => route.ListRoutes(req, md());
@@ -231,6 +244,20 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
       getCores: unary(core, 'GetCores', md),
       pinControlPlane: unary(core, 'PinControlPlane', md),
     },
+    session: {
+      write: unary(session, 'Write', md),
+      read: unary(session, 'Read', md),
+      async listAll(req = {}) {
+        const out: api.Session__Output[] = [];
+        for await (const page of session.List(req, md()) as AsyncIterable<api.ListSessionsResponse__Output>) out.push(...page.sessions);
+        return out;
+      },
+    },
+    upf: {
+      setConfig: unary(upf, 'SetConfig', md),
+      getConfig: unary(upf, 'GetConfig', md),
+      getStats: unary(upf, 'GetStats', md),
+    },
     async healthCheck(service = '', opts = {}) {
       const res = await unary<{ service: string }, { status: string }>(health, 'Check', md)({ service }, opts);
       return res.status;
@@ -238,7 +265,7 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
     waitReady: (timeoutMs) =>
       new Promise((resolve, reject) => port.waitForReady(Date.now() + timeoutMs, (e) => (e ? reject(e) : resolve()))),
     close() {
-      for (const c of [route, neighbor, stats, dataplane, flow, capture, queue, irq, core, health]) c.close();
+      for (const c of [route, neighbor, stats, dataplane, flow, capture, queue, irq, core, session, upf, health]) c.close();
       port.close();
     },
   };

@@ -25,7 +25,7 @@ function findRoot(): string {
 export const packageRoot = findRoot();
 /** Include dir for the .proto files (imports are "linerate/v1/..."). */
 export const protoRoot = path.join(packageRoot, 'proto');
-export const protoFiles = ['common', 'port', 'route', 'neighbor', 'stats', 'dataplane', 'flow', 'capture', 'irq', 'core', 'queue']
+export const protoFiles = ['common', 'port', 'route', 'neighbor', 'stats', 'dataplane', 'flow', 'capture', 'irq', 'core', 'queue', 'upf']
   .map((f) => `linerate/v1/${f}.proto`);
 export const defaultDataplaneBinary = path.join(packageRoot, 'build', 'dp', 'dataplane', 'linerate-dp');
 export const demoConfigPath = path.join(packageRoot, 'control', 'config', 'demo.yaml');

@@ -16,6 +16,7 @@ import type { ProtoGrpcType as PortProto } from './gen/port';
 import type { ProtoGrpcType as QueueProto } from './gen/queue';
 import type { ProtoGrpcType as RouteProto } from './gen/route';
 import type { ProtoGrpcType as StatsProto } from './gen/stats';
+import type { ProtoGrpcType as UpfProto } from './gen/upf';
 import { protoFiles, protoRoot } from './paths';
 
 export const loaderOptions: protoLoader.Options = {
@@ -31,7 +32,7 @@ export const loaderOptions: protoLoader.Options = {
 type V1 = PortProto['linerate']['v1'] & RouteProto['linerate']['v1'] & NeighborProto['linerate']['v1']
   & StatsProto['linerate']['v1'] & DataplaneProto['linerate']['v1'] & FlowProto['linerate']['v1']
   & CaptureProto['linerate']['v1'] & IrqProto['linerate']['v1'] & CoreProto['linerate']['v1']
-  & QueueProto['linerate']['v1'];
+  & QueueProto['linerate']['v1'] & UpfProto['linerate']['v1'];
 export type ServiceName = { [K in keyof V1]: V1[K] extends { service: grpc.ServiceDefinition } ? K : never }[keyof V1];
 export type Services = { [K in ServiceName]: V1[K] };
 

@@ -38,6 +38,7 @@ import { queueService, startRebalancePolicy } from './services/queue';
 import { routeService } from './services/route';
 import { statsService } from './services/stats';
 import { QueueSettings } from './state/queues';
+import { sessionService, upfService } from './services/upf';
 import { StateStore } from './state/store';
 import { pinControlPlane, threadsCpus } from './system/affinity';
 import { addOrder, tableOf } from './tables';
@@ -212,6 +213,8 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   server.addService(...guardService(services.NeighborService.service, neighborService(controller, log)));
   server.addService(...guardService(services.StatsService.service, statsService(controller, log)));
   server.addService(...guardService(services.FlowService.service, flowService(controller, log)));
+  server.addService(...guardService(services.SessionService.service, sessionService(controller, log)));
+  server.addService(...guardService(services.UpfService.service, upfService(controller, addon.dropReasons, log)));
   server.addService(...guardService(services.DataplaneService.service,
     dataplaneService(controller, supervisor, metricsInfo, log)));
   server.addService(...guardService(services.CaptureService.service,

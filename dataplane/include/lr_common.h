@@ -88,7 +88,21 @@ enum lr_status {
 	X(POLICED_ARP,    "policed_arp",    "ARP to the slow path over the port's policing rate") \
 	X(POLICED_ND,     "policed_nd",     "neighbor discovery to the slow path over the port's policing rate") \
 	X(POLICED_ICMP,   "policed_icmp",   "ICMP / ICMPv6 to our addresses over the port's policing rate") \
-	X(POLICED_OTHER,  "policed_other",  "other packets to our addresses over the port's policing rate")
+	X(POLICED_OTHER,  "policed_other",  "other packets to our addresses over the port's policing rate") \
+	X(GTPU_BAD_LENGTH, "gtpu_bad_length", "GTP-U header or its length beyond the UDP payload") \
+	X(GTPU_BAD_VERSION, "gtpu_bad_version", "GTP-U version is not 1 or PT is not 1 (GTP')") \
+	X(GTPU_BAD_EXT,   "gtpu_bad_ext",   "GTP-U extension header of length 0 or beyond the packet") \
+	X(GTPU_BAD_CONTAINER, "gtpu_bad_container", "PDU Session Container truncated or of an unknown PDU type (TS 38.415)") \
+	X(GTPU_UNKNOWN_EXT, "gtpu_unknown_ext", "unknown GTP-U extension header marked comprehension required") \
+	X(GTPU_UNSUPPORTED_TYPE, "gtpu_unsupported_type", "GTP-U message type neither G-PDU nor Echo Request") \
+	X(GTPU_UNKNOWN_TEID, "gtpu_unknown_teid", "G-PDU whose (TEID, N3 address) is no session's F-TEID") \
+	X(UPF_NO_PDR,     "upf_no_pdr",     "known F-TEID or UE IP, but no PDR of the session matches (QFI)") \
+	X(UPF_FAR_DROP,   "upf_far_drop",   "the matching PDR's FAR drops") \
+	X(UPF_BUFFER,     "upf_buffer",     "the FAR buffers: not implemented yet, dropped") \
+	X(UPF_QER_GATE,   "upf_qer_gate",   "a QER's gate is closed in this direction") \
+	X(UPF_QER_MBR,    "upf_qer_mbr",    "red under a QER's maximum bit rate (trTCM)") \
+	X(UPF_BAD_INNER,  "upf_bad_inner",  "the G-PDU's inner packet is not a valid IP packet") \
+	X(UPF_NO_HEADROOM, "upf_no_headroom", "no mbuf headroom for the outer headers")
 
 enum lr_drop_reason {
 #define LR_DROP_ENUM_(sym, name, help) LR_DROP_##sym,

@@ -57,6 +57,13 @@ enum lr_ctl_type {
 	LR_CTL_CAPTURE_START = 14, /**< req: lr_capture_start; rep: lr_capture_info */
 	LR_CTL_CAPTURE_STOP = 15,  /**< req: -; rep: lr_capture_info (final counts; idle: the last capture's) */
 	LR_CTL_CAPTURE_INFO = 16,  /**< req: -; rep: lr_capture_info */
+	/* UPF (lr_upf.h): 20..29 */
+	LR_CTL_UPF_SESSION_BATCH = 20, /**< req: count x lr_upf_session; rep: count x lr_upf_result */
+	LR_CTL_UPF_SESSION_READ = 21,  /**< req: 1 x uint64_t seid; rep: 1 x lr_upf_session (counters) */
+	LR_CTL_UPF_SESSION_DUMP = 22,  /**< req: lr_ctl_dump_req; rep: lr_ctl_dump_rep + count x lr_upf_session */
+	LR_CTL_UPF_CONFIG = 23,        /**< req: lr_upf_config; rep: lr_upf_config */
+	LR_CTL_UPF_STATS = 24,         /**< req: -; rep: 1 x lr_upf_stats */
+	LR_CTL_UPF_SESSION_WRITE = 25, /**< req: count x lr_upf_session; rep: - (all or nothing, status.index) */
 	/* 30..39: queues, cores (issue 11) */
 	LR_CTL_QUEUE_MAP = 30,     /**< req: -; rep: count x lr_queue_entry, port-major */
 	LR_CTL_QUEUE_MOVE = 31,    /**< req: count x lr_queue_move; rep: - (all-or-nothing) */

@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 #define LR_STATS_MAGIC   0x4c525354u /* "LRST" */
-#define LR_STATS_VERSION 5
+#define LR_STATS_VERSION 6
 
 #define LR_STATS_ALIGNED __attribute__((aligned(LR_CACHE_LINE)))
 

@@ -20,6 +20,7 @@ import { startServer } from '../server';
 import { flowSpec, matchText } from '../model/flowspec';
 import { parseCpuList } from '../system/cpus';
 import { neighborsTable, portsTable, routeLine, statsScreen } from './format';
+import { registerUpfCommands } from './upf';
 
 const program = new Command();
 program
@@ -286,6 +287,9 @@ flow.command('stats').description('table sizes, classifier memory and build time
       `last build ${s.lastBuildMs.toFixed(1)} ms (${s.builds} builds)\n` +
       `exact:    ${s.exactRules}/${s.exactMax} flows, ${mb(s.exactBytes)} MB\n`);
   }));
+
+// ---------------------------------------------------------------- session, upf
+registerUpfCommands(program, withClient);
 
 // ---------------------------------------------------------------- stats
 program.command('stats').description('counters and rates (Mpps per port, queue and worker)')

@@ -119,6 +119,57 @@ export interface FlowStats {
   aclBytes: bigint; exactBytes: bigint; lastBuildNs: bigint; builds: bigint; meters: number;
 }
 
+/* ---- UPF (dataplane/include/lr_upf.h, addon/src/upf_js.h) ---- */
+export type UpfInterface = 'access' | 'core';
+export interface UpfPdr {
+  id: number;
+  precedence: number;
+  sourceInterface: UpfInterface;
+  qfi?: number;            // access: match this QFI; absent: any
+  teid?: number;           // access: local F-TEID
+  n3Address?: string;
+  outerHeaderRemoval?: boolean;  // access (dumps: always true)
+  ueAddress?: string;      // core: the UE IP
+  farId: number;
+  qerIds: number[];
+  urrIds: number[];
+}
+export interface UpfFar {
+  id: number;
+  action: 'drop' | 'forward' | 'buffer';
+  destinationInterface?: UpfInterface;   // forward
+  outerHeaderCreation?: { teid: number; address: string; qfi: number };
+}
+export interface UpfQer {
+  id: number; gateUl: 'open' | 'closed'; gateDl: 'open' | 'closed';
+  mbrUl: number | bigint; mbrDl: number | bigint;   // bits/s, 0 = none (dumps: bigint)
+  qfi: number;
+}
+export interface UpfUrr {
+  id: number;
+  ulPackets?: bigint; ulBytes?: bigint; dlPackets?: bigint; dlBytes?: bigint;   // reads
+}
+export interface UpfSessionEntry {
+  /** batches: create / modify / delete, or the table ops add / replace / del */
+  op?: BatchOp | 'create' | 'modify' | 'delete';
+  seid: string | bigint;   // dumps: bigint
+  pdrs: UpfPdr[];
+  fars: UpfFar[];
+  qers: UpfQer[];
+  urrs: UpfUrr[];
+}
+export interface UpfResult { seid: bigint; code: number; message: string }
+export interface UpfConfigEntry {
+  op?: BatchOp;
+  n3Address: string;
+  /** port id -> interface */
+  ports: Record<string, UpfInterface>;
+}
+export interface UpfStats {
+  sessions: number; sessionsMax: number; ulKeys: number; dlKeys: number; bytes: bigint;
+  counters: Record<string, bigint>;   // LR_UPF_COUNTERS names
+}
+
 export interface DataplaneError extends Error {
   code: number;          // gRPC status code
   index?: number;        // failing batch entry
@@ -172,6 +223,17 @@ export interface Dataplane {
   /** Stops the running capture (the file is complete once this resolves). */
   captureStop(): Promise<CaptureInfo>;
   captureInfo(): Promise<CaptureInfo>;
+  /** Each session whole or not at all, independently: one result per session, in order. */
+  upfSessionBatch(sessions: UpfSessionEntry[]): Promise<UpfResult[]>;
+  /** All or nothing (the desired-state table); rejects with the failing session's index. */
+  upfSessionWrite(ops: UpfSessionEntry[]): Promise<void>;
+  /** One session with its URR counters; NOT_FOUND rejects. */
+  upfSessionRead(seid: string | bigint): Promise<UpfSessionEntry>;
+  upfSessionDump(): Promise<UpfSessionEntry[]>;
+  /** The configuration as a one-entry table: 'del' clears it. */
+  upfConfigWrite(ops: UpfConfigEntry[]): Promise<void>;
+  upfConfigDump(): Promise<UpfConfigEntry[]>;
+  upfStats(): Promise<UpfStats>;
 }
 
 /** A capture as the dataplane takes it (lr_ctl.h lr_capture_start). */

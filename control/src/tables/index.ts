@@ -7,6 +7,8 @@ import { addressTable } from './address';
 import { flowTable } from './flow';
 import { neighborTable } from './neighbor';
 import { routeTable } from './route';
+import { sessionTable } from './session';
+import { upfConfigTable } from './upf-config';
 import type { AnyTable, DpEntryOf, EntryOf, TableMap } from './table';
 
 export const tables = [
@@ -14,6 +16,8 @@ export const tables = [
   neighborTable,
   routeTable,
   flowTable,
+  upfConfigTable,
+  sessionTable,
 ] as const;
 
 export type RegisteredTable = (typeof tables)[number];

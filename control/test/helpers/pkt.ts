@@ -7,7 +7,7 @@ import { PKT_PY, PYTHON } from './env';
 
 /** A packet to build; see build_one() in pkt.py for the kinds. */
 export interface PacketSpec {
-  kind: 'udp4' | 'icmp4' | 'udp6' | 'icmp6_echo' | 'arp_request' | 'arp_reply' | 'nd_ns' | 'nd_na' | 'raw';
+  kind: 'udp4' | 'icmp4' | 'udp6' | 'icmp6_echo' | 'arp_request' | 'arp_reply' | 'nd_ns' | 'nd_na' | 'raw' | 'gtpu4' | 'gtpu_echo';
   src_mac?: string;
   dst_mac?: string;
   ethertype?: number;
@@ -37,6 +37,19 @@ export interface PacketSpec {
   frag?: number;
   /** icmp4: ICMP type. */
   type?: number;
+  /** gtpu4: TEID, UL PDU Session Container QFI (absent: no extension), message type, inner packet. */
+  teid?: number;
+  qfi?: number;
+  pdu_type?: number;
+  gtp_type?: number;
+  inner_src?: string;
+  inner_dst?: string;
+  inner_sport?: number;
+  inner_dport?: number;
+  /** gtpu_echo: sequence number. */
+  seq?: number;
+  /** [offset, byte] pairs written into the built frame (malformed packets). */
+  patch?: [number, number][];
 }
 
 /** A quoted IPv4 header in an ICMP error, as scapy decodes it. */
@@ -64,6 +77,12 @@ export interface Decoded {
   arp?: { op: number; hwsrc: string; psrc: string; hwdst: string; pdst: string };
   nd_ns?: { target: string; lladdr: string | null; cksum_ok: boolean };
   nd_na?: { target: string; R: number; S: number; O: number; lladdr: string | null; cksum_ok: boolean };
+  gtpu?: {
+    type: number; teid: number; length: number; E: number; S: number; seq: number | null;
+    container?: { type: number; qfi: number };
+    inner?: { src: string; dst: string; len: number; ttl: number };
+    echo_ies?: [number, string][];
+  };
 }
 
 export interface Frame { t: number; iface: string; hex: string; decoded: Decoded }

@@ -42,6 +42,12 @@ from scapy.all import (  # noqa: E402  (scapy prints warnings on import)
     ICMPv6DestUnreach, ICMPv6PacketTooBig, ICMPv6TimeExceeded, IPerror, IPerror6,
     defragment, in6_getnsma, in6_getnsmac, inet_pton, wrpcap)
 
+try:  # GTP-U (UDP 2152) layers: the UPF tests build and decode them
+    from scapy.contrib.gtp import (  # noqa: E402
+        GTP_U_Header, GTPEchoRequest, GTPEchoResponse, GTPPDUSessionContainer)
+except ImportError:  # an old scapy: the gtpu kinds are then unavailable
+    GTP_U_Header = None
+
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 TAG_MAGIC = b"LRT:"
@@ -124,6 +130,31 @@ def build_one(spec):
                ICMPv6ND_NA(tgt=spec["target"], R=0, S=int(spec.get("solicited", 1)), O=1) /
                ICMPv6NDOptDstLLAddr(lladdr=eth["src"]))
         frame = bytes(pkt)
+    elif kind in ("gtpu4", "gtpu_echo"):
+        # Outer IPv4/UDP(2152) to the N3 address; a G-PDU (teid, optional UL
+        # PDU Session Container with qfi, gtp_type) around an inner UDP packet
+        # (inner_src -> inner_dst, IPv4 or IPv6, the tag in its payload), or an Echo Request
+        # (seq). "patch": [[offset, byte], ...] spoils the frame afterwards.
+        outer = (Ether(**eth) / IP(src=spec["src"], dst=spec["dst"], ttl=int(spec.get("ttl", 64))) /
+                 UDP(sport=int(spec.get("sport", 2152)), dport=int(spec.get("dport", 2152))))
+        if kind == "gtpu_echo":
+            g = GTP_U_Header(gtp_type=1, teid=0, S=1, seq=int(spec.get("seq", 1))) / GTPEchoRequest()
+        else:
+            l3 = IPv6 if ":" in spec["inner_dst"] else IP
+            hop = {"hlim": int(spec.get("inner_ttl", 64))} if l3 is IPv6 else {"ttl": int(spec.get("inner_ttl", 64))}
+            inner = (l3(src=spec["inner_src"], dst=spec["inner_dst"], **hop) /
+                     UDP(sport=int(spec.get("inner_sport", 4000)), dport=int(spec.get("inner_dport", 5000))) /
+                     Raw(payload(spec)))
+            gh = {"teid": int(spec["teid"]), "gtp_type": int(spec.get("gtp_type", 255))}
+            if "qfi" in spec:
+                g = (GTP_U_Header(E=1, next_ex=0x85, **gh) /
+                     GTPPDUSessionContainer(type=int(spec.get("pdu_type", 1)), QFI=int(spec["qfi"])) / inner)
+            else:
+                g = GTP_U_Header(**gh) / inner
+        frame = bytearray(bytes(outer / g))
+        for off, byte in spec.get("patch", []):
+            frame[int(off)] = int(byte)
+        frame = bytes(frame)
     else:
         raise ValueError("unknown packet kind %r" % kind)
 
@@ -206,6 +237,22 @@ def decode(frame):
             ic = p[cls]
             d[name] = {"id": ic.id, "seq": ic.seq, "cksum": ic.cksum,
                        "cksum_ok": r is not None and cls in r and r[cls].cksum == ic.cksum}
+    if GTP_U_Header is not None and GTP_U_Header in p:
+        g = p[GTP_U_Header]
+        d["gtpu"] = {"type": g.gtp_type, "teid": g.teid, "length": g.length, "E": g.E, "S": g.S,
+                     "seq": g.seq if (g.E or g.S or g.PN) else None}
+        if GTPPDUSessionContainer in p:
+            c = p[GTPPDUSessionContainer]
+            d["gtpu"]["container"] = {"type": c.type, "qfi": c.QFI}
+        inner = g.payload
+        while inner is not None and inner.name != "NoPayload" and not isinstance(inner, (IP, IPv6)):
+            inner = inner.payload
+        if isinstance(inner, IP):
+            d["gtpu"]["inner"] = {"src": inner.src, "dst": inner.dst, "len": inner.len, "ttl": inner.ttl}
+        elif isinstance(inner, IPv6):
+            d["gtpu"]["inner"] = {"src": inner.src, "dst": inner.dst, "len": 40 + inner.plen, "ttl": inner.hlim}
+        if GTPEchoResponse in p:
+            d["gtpu"]["echo_ies"] = [[ie.ietype, bytes(ie).hex()] for ie in p[GTPEchoResponse].IE_list]
     if ARP in p:
         a = p[ARP]
         d["arp"] = {"op": a.op, "hwsrc": a.hwsrc, "psrc": a.psrc, "hwdst": a.hwdst, "pdst": a.pdst}

@@ -163,6 +163,12 @@ export class FakeDataplane {
     })));
   }
   async queueMove(moves: dp.QueueMove[]): Promise<void> { this.need().queueMoves.push(moves.map((m) => ({ ...m }))); }
+  /** A session as stored (the fake counts no traffic: counters zero); NOT_FOUND when absent. */
+  async upfSessionRead(seid: string | bigint): Promise<dp.UpfSessionEntry> {
+    const e = this.need().tables.sessions.get(String(seid));
+    if (!e) throw dataplaneError(status.NOT_FOUND, `seid: no session ${seid}`);
+    return { ...e, urrs: e.urrs.map((u) => ({ id: u.id, ulPackets: 0n, ulBytes: 0n, dlPackets: 0n, dlBytes: 0n })) };
+  }
   /** The route write path's batches, as the RouteEntry batch they stand for. */
   async routeBatchNative(b: dp.RouteBatch, ports: Readonly<Record<string, number>>): Promise<void> {
     return this.need().batch(routeTable, b.toEntries(ports));

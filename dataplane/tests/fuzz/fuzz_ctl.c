@@ -3,8 +3,9 @@
  * libFuzzer harness: the control protocol as linerate-dp serves it, over
  * its real unix socket: framing (core/ctl.c), dispatch and every table's
  * batch and dump handlers (routes, neighbors, addresses, ports, flows,
- * stats), with the modules initialised as main.c does on two net_null
- * ports (no worker lcore: tables publish with no reader to wait for).
+ * UPF sessions and configuration, stats), with the modules initialised as
+ * main.c does on two net_null ports (no worker lcore: tables publish with
+ * no reader to wait for).
  *
  * The input is a list of messages, each [type selector][flags][count:2]
  * [payload length:2][payload]; the harness writes the header (magic,
@@ -36,6 +37,7 @@
 #include "args.h"
 #include "ctl.h"
 #include "lr_ctl.h"
+#include "lr_upf.h"
 #include "module.h"
 #include "port.h"
 #include "stage.h"
@@ -61,7 +63,12 @@ entry_size(uint16_t type)
 	case LR_CTL_FLOW_BATCH: return sizeof(struct lr_flow);
 	case LR_CTL_ROUTE_DUMP:
 	case LR_CTL_NEIGH_DUMP:
-	case LR_CTL_FLOW_DUMP: return sizeof(struct lr_ctl_dump_req);
+	case LR_CTL_FLOW_DUMP:
+	case LR_CTL_UPF_SESSION_DUMP: return sizeof(struct lr_ctl_dump_req);
+	case LR_CTL_UPF_SESSION_BATCH:
+	case LR_CTL_UPF_SESSION_WRITE: return sizeof(struct lr_upf_session);
+	case LR_CTL_UPF_SESSION_READ: return sizeof(uint64_t);
+	case LR_CTL_UPF_CONFIG: return sizeof(struct lr_upf_config);
 	default: return 0;
 	}
 }
@@ -71,6 +78,8 @@ static const uint16_t types[] = {
 	LR_CTL_ROUTE_DUMP, LR_CTL_NEIGH_BATCH, LR_CTL_NEIGH_DUMP, LR_CTL_STATS_CLEAR,
 	LR_CTL_PORT_SET, LR_CTL_FLOW_BATCH, LR_CTL_FLOW_DUMP, LR_CTL_FLOW_STATS,
 	LR_CTL_CAPTURE_STOP, LR_CTL_CAPTURE_INFO, 0, 17, 0x7fff, LR_CTL_REPLY | LR_CTL_HELLO,
+	LR_CTL_UPF_SESSION_BATCH, LR_CTL_UPF_SESSION_READ, LR_CTL_UPF_SESSION_DUMP, LR_CTL_UPF_CONFIG,
+	LR_CTL_UPF_STATS, LR_CTL_UPF_SESSION_WRITE,
 };
 
 int
