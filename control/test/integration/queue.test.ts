@@ -231,7 +231,8 @@ describe('integration: queue -> worker map', function () {
     // Two of serve's 1 s samples with the unbalanced map.
     await sleep(2300);
     const plan = await client().queue.rebalance({ dryRun: true });
-    assert.ok(plan.intervalSeconds > 0.5 && plan.intervalSeconds < 1.5, `interval ${plan.intervalSeconds}`);
+    // serve's last two stats samples (about 1 s apart; closer when a stats call took one meanwhile)
+    assert.ok(plan.intervalSeconds > 0.05 && plan.intervalSeconds < 3, `interval ${plan.intervalSeconds}`);
     assert.deepEqual(plan.before.map((x) => x.rxQueues), [3, 1]);
     assert.ok(plan.before[0].busyPercent > 0 && plan.before[1].busyPercent === 0, JSON.stringify(plan.before));
     assert.equal(plan.moves.length, 1, JSON.stringify(plan.moves));
