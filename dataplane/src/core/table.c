@@ -2,6 +2,7 @@
 /* The shared table idiom (see table.h). */
 #include <errno.h>
 #include <string.h>
+#include <stdlib.h>
 
 #include <rte_jhash.h>
 #include <rte_malloc.h>
@@ -176,4 +177,21 @@ lr_check_entry(struct lr_ctl_status *st, const char *what, uint32_t i, uint8_t o
 		return lr_status_set(st, LR_ERR_NOT_FOUND, i, "%s[%u].port_id: no port %u", what, i,
 				     *port);
 	return LR_OK;
+}
+
+int
+lr_grow(void **buf, uint32_t *cap, uint32_t n, size_t elem, uint32_t first)
+{
+	uint32_t c;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : first;
+	p = realloc(*buf, elem * c);
+	if (p == NULL)
+		return -ENOMEM;
+	*buf = p;
+	*cap = c;
+	return 0;
 }

@@ -128,4 +128,12 @@ uint32_t lr_keyed_dump(const struct lr_keyed *t, uint32_t cursor, uint8_t family
 int lr_check_entry(struct lr_ctl_status *st, const char *what, uint32_t i, uint8_t op,
 		   uint8_t family, const uint16_t *port, uint16_t n_ports);
 
+/**
+ * Room for one more element of size elem in the growable array *buf of
+ * *cap elements holding n: doubles it (first first elements) when full,
+ * the way a batch's undo journal grows. Nothing changes on failure.
+ * @return 0, or -ENOMEM.
+ */
+int lr_grow(void **buf, uint32_t *cap, uint32_t n, size_t elem, uint32_t first);
+
 #endif /* LR_TABLE_H */

@@ -716,15 +716,8 @@ jr_push(int32_t pos, uint8_t op, const struct frec *old)
 {
 	struct fjr *j;
 
-	if (ft.n_jr == ft.cap_jr) {
-		uint32_t cap = ft.cap_jr ? ft.cap_jr * 2 : 1024;
-		void *p = realloc(ft.jr, sizeof(*ft.jr) * cap);
-
-		if (p == NULL)
-			return -ENOMEM;
-		ft.jr = p;
-		ft.cap_jr = cap;
-	}
+	if (lr_grow((void **)&ft.jr, &ft.cap_jr, ft.n_jr, sizeof(*ft.jr), 1024) < 0)
+		return -ENOMEM;
 	j = &ft.jr[ft.n_jr++];
 	j->pos = pos;
 	j->op = op;

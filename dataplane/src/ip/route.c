@@ -126,19 +126,12 @@ txn_set(const struct rkey *k, hash_sig_t sig, int32_t pos, enum lr_rsrc src, uin
 		created = 1;
 	}
 	r = REC(pos);
-	if (rt.n_jr == rt.cap_jr) {
-		uint32_t cap = rt.cap_jr ? rt.cap_jr * 2 : 1024;
-		void *p = realloc(rt.jr, sizeof(*rt.jr) * cap);
-
-		if (p == NULL) {
-			if (created) {
-				r->live = 0;
-				lr_keyed_del_pos(&rt.t, pos);
-			}
-			return -ENOMEM;
+	if (lr_grow((void **)&rt.jr, &rt.cap_jr, rt.n_jr, sizeof(*rt.jr), 1024) < 0) {
+		if (created) {
+			r->live = 0;
+			lr_keyed_del_pos(&rt.t, pos);
 		}
-		rt.jr = p;
-		rt.cap_jr = cap;
+		return -ENOMEM;
 	}
 	old_eff = effective(r);
 	old = r->val[src];

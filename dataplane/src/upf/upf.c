@@ -617,15 +617,8 @@ jr_push(int32_t pos, uint8_t op, const struct srec *old)
 {
 	struct sjr *j;
 
-	if (ut.n_jr == ut.cap_jr) {
-		uint32_t cap = ut.cap_jr ? ut.cap_jr * 2 : 64;
-		void *p = realloc(ut.jr, sizeof(*ut.jr) * cap);
-
-		if (p == NULL)
-			return -ENOMEM;
-		ut.jr = p;
-		ut.cap_jr = cap;
-	}
+	if (lr_grow((void **)&ut.jr, &ut.cap_jr, ut.n_jr, sizeof(*ut.jr), 64) < 0)
+		return -ENOMEM;
 	j = &ut.jr[ut.n_jr++];
 	j->pos = pos;
 	j->op = op;
