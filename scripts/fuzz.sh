@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
-# npm run fuzz -- [--seconds N] [HARNESS...]: builds the libFuzzer harnesses
+# npm run fuzz -- [--seconds N] [--runs M] [HARNESS...]: builds the libFuzzer harnesses
 # of dataplane/tests/fuzz (clang, -fsanitize=fuzzer,address,undefined over the
 # dataplane library, in build/fuzz: parse, args, ctl) and runs each, and the
 # config loader's mutation fuzzer (config: control/test/fuzz), for N seconds (default 60)
 # on its corpus: the committed seeds (dataplane/tests/fuzz/corpus/NAME) plus
-# what earlier runs found (build/fuzz/corpus/NAME). Prints one line per
-# harness (executions, executions/s, corpus, result) and writes them to
-# build/fuzz/report.txt; a crash, leak or sanitizer report fails the run and
-# leaves its input in build/fuzz/artifacts/. npm test runs it briefly
-# (scripts/test.sh: --seconds 5).
+# what earlier runs found (build/fuzz/corpus/NAME); --runs M stops each one
+# after M executions instead (the time limit then defaults to a day). Prints
+# one line per harness (seconds taken, executions, executions/s, corpus,
+# result) and writes them to build/fuzz/report.txt; a crash, leak or
+# sanitizer report fails the run and leaves its input in
+# build/fuzz/artifacts/. npm test runs it briefly (scripts/test.sh: --seconds 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=60
+seconds=""
+runs=0
 harnesses=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --seconds=*) seconds="${1#*=}"; shift ;;
+    --runs) runs="$2"; shift 2 ;;
+    --runs=*) runs="${1#*=}"; shift ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) harnesses+=("$1"); shift ;;
   esac
 done
 [ ${#harnesses[@]} -gt 0 ] || harnesses=(parse args ctl config)
+[[ "$runs" =~ ^[0-9]+$ ]] || { echo "[fuzz] --runs: a count, got '$runs'" >&2; exit 2; }
+if [ -z "$seconds" ]; then
+  if [ "$runs" -gt 0 ]; then seconds=86400; else seconds=60; fi
+fi
 
 CC=${LINERATE_FUZZ_CC:-clang-14}
 if ! command -v "$CC" >/dev/null || [ ! -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ]; then
@@ -42,14 +50,15 @@ status=0
 for h in "${harnesses[@]}"; do
   if [ "$h" = config ]; then  # the TypeScript config loader: a mutation fuzzer in node
     set +e
-    out=$(node dist/control/test/fuzz/config-fuzz.js --seconds "$seconds" 2>build/fuzz/config.log)
+    t0=$SECONDS
+    out=$(node dist/control/test/fuzz/config-fuzz.js --seconds "$seconds" --runs "$runs" 2>build/fuzz/config.log)
     rc=$?
     set -e
     execs=$(sed -n 's/.*"executions":\([0-9]*\).*/\1/p' <<<"$out")
     rate=$(sed -n 's/.*"perSecond":\([0-9]*\).*/\1/p' <<<"$out")
     result=ok
     if [ $rc -ne 0 ]; then result="FAILED (see build/fuzz/config.log)"; status=1; tail -20 build/fuzz/config.log >&2; fi
-    printf '%-6s %4ss  %12s executions  %8s/s  %-12s %s\n' config "$seconds" "${execs:-?}" "${rate:-?}" "(mutation)" "$result" | tee -a build/fuzz/report.txt
+    printf '%-6s %4ss  %12s executions  %8s/s  %-12s %s\n' config "$((SECONDS - t0))" "${execs:-?}" "${rate:-?}" "(mutation)" "$result" | tee -a build/fuzz/report.txt
     continue
   fi
   exe="$bin/fuzz_$h"
@@ -58,10 +67,11 @@ for h in "${harnesses[@]}"; do
   mkdir -p "$corpus"
   log=build/fuzz/$h.log
   set +e
+  t0=$SECONDS
   # detect_leaks=0 for ctl: the EAL's own allocations outlive the process on purpose
   leaks=1; [ "$h" = ctl ] && leaks=0
   ASAN_OPTIONS="detect_leaks=$leaks:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-    "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+    "$exe" -max_total_time="$seconds" -runs="$((runs > 0 ? runs : -1))" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
       -artifact_prefix="build/fuzz/artifacts/$h-" "$corpus" "dataplane/tests/fuzz/corpus/$h" > "$log" 2>&1 &
   pid=$!
   wait $pid
@@ -79,7 +89,7 @@ for h in "${harnesses[@]}"; do
     status=1
     grep -E "ERROR: |SUMMARY: |runtime error" "$log" | head -5 >&2 || true
   fi
-  line=$(printf '%-6s %4ss  %12s executions  %8s/s  corpus %5s  %s' "$h" "$seconds" "${execs:-?}" "${rate:-?}" "$files" "$result")
+  line=$(printf '%-6s %4ss  %12s executions  %8s/s  corpus %5s  %s' "$h" "$((SECONDS - t0))" "${execs:-?}" "${rate:-?}" "$files" "$result")
   echo "$line" | tee -a build/fuzz/report.txt
 done
 exit $status

@@ -326,14 +326,26 @@ export function parseConfig(input: unknown, source?: string): Config {
   throw new ConfigError(issues, source);
 }
 
+/** Reads and validates a config file (YAML or JSON); a ConfigError names each bad field. */
 export function loadConfigFile(file: string): Config {
-  let doc: unknown;
+  let text: string;
   try {
-    doc = YAML.parse(fs.readFileSync(file, 'utf8'));
+    text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError([(e as Error).message], file);
   }
-  return parseConfig(doc, file);
+  return loadConfigText(text, file);
+}
+
+/** Validates a config's text as loadConfigFile does, `source` naming it in errors. */
+export function loadConfigText(text: string, source?: string): Config {
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (e) {
+    throw new ConfigError([(e as Error).message], source);
+  }
+  return parseConfig(doc, source);
 }
 
 /** Paths derived from a config (defaults filled). */

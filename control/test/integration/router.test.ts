@@ -320,6 +320,11 @@ describe('integration: router behaviour (RFC 1812, RFC 4443)', function () {
       assert.equal((await slow('neigh_refused')) - refused0, settled, 'each one refused');
       assert.deepEqual((await learnedOn('p1')).filter((n) => n.address.startsWith('172.16.')), [], 'none learned');
 
+      // The pool figure the soak and `dataplane status` report (mbufs_in_use) sees held packets:
+      // its idle level first (lowest of a few reads: a frame may be in flight at one of them).
+      const inUse = async (): Promise<number> => Number((await client().dataplane.getDataplane({})).mbufsInUse);
+      let idle = Infinity;
+      for (let i = 0; i < 3; i++, await sleep(150)) idle = Math.min(idle, await inUse());
       const held0 = await slow('neigh_held');
       const sent0 = await slow('neigh_hold_sent');
       const nn0 = await dropCount(client(), 'p0', 'no_neighbor');
@@ -332,6 +337,7 @@ describe('integration: router behaviour (RFC 1812, RFC 4443)', function () {
       assert.ok(asks.length >= 1, 'an ARP request for the new host');
       assert.deepEqual(on(r.captured, 1).filter((f) => f.decoded.tag !== null), [], 'nothing sent before the answer');
       await grew('neigh_held', held0, 3n);
+      await waitFor(`mbufs in use >= ${idle} + 3 while three are held`, async () => ((await inUse()) >= idle + 3 ? true : undefined), 5000);
       // The answer releases the three, in order, rewritten for the host.
       const a = await fromW1([arpReply(host, w(1).hostMac)], 3, 2);
       const out = a.captured.filter((f) => f.decoded.tag?.startsWith('held-'));
@@ -344,6 +350,8 @@ describe('integration: router behaviour (RFC 1812, RFC 4443)', function () {
       }
       assert.equal((await slow('neigh_hold_sent')) - sent0, 3n);
       assert.equal(await dropCount(client(), 'p0', 'no_neighbor'), nn0, 'none lost as no_neighbor');
+      // sent: back to the idle level (a leak of the held mbufs would stay above it)
+      await waitFor(`mbufs in use back to ${idle}`, async () => ((await inUse()) <= idle ? true : undefined), 5000);
     });
 
     it('answers a packet held for a host that never answers with host unreachable (3/1)', async () => {
