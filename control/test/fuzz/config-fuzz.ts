@@ -111,7 +111,8 @@ export interface FuzzReport { executions: number; valid: number; rejected: numbe
  * Runs until `iterations` inputs or `seconds` elapsed; throws on the first
  * input that breaks the contract, with the input in the message.
  */
-export function fuzzConfig(o: { iterations?: number; seconds?: number; seed?: number; maxMsPerInput?: number }): FuzzReport {
+export function fuzzConfig(o: { iterations?: number; seconds?: number; seed?: number; maxMsPerInput?: number;
+  onProgress?: (r: FuzzReport) => void }): FuzzReport {
   const r = rng(o.seed ?? 1);
   const seeds = [fs.readFileSync(demoConfigPath, 'utf8'), README_EXAMPLE, ALIAS_BOMB];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-config-fuzz-'));
@@ -154,6 +155,7 @@ export function fuzzConfig(o: { iterations?: number; seconds?: number; seed?: nu
       rep.slowestMs = Math.max(rep.slowestMs, ms);
       if (ms > maxMs) throw new Error(`${ms.toFixed(0)} ms for one input (limit ${maxMs} ms):\n${text.slice(0, 2000)}`);
       rep.executions++;
+      if (o.onProgress && rep.executions % 100000 === 0) o.onProgress(rep);
     }
   } finally {
     Error.stackTraceLimit = stackLimit;
@@ -171,7 +173,9 @@ if (require.main === module) {
   const seconds = arg('--seconds', 60);
   const runs = arg('--runs', 0);
   const t0 = Date.now();
-  const rep = fuzzConfig({ seconds, iterations: runs > 0 ? runs : undefined, seed: Date.now() & 0xffffffff });
+  // a progress line per 100k inputs on stderr (build/fuzz/config.log): a run stopped early still says how far it got
+  const rep = fuzzConfig({ seconds, iterations: runs > 0 ? runs : undefined, seed: Date.now() & 0xffffffff,
+    onProgress: (r) => process.stderr.write(`${JSON.stringify({ ...r, seconds: (Date.now() - t0) / 1000 })}\n`) });
   const s = (Date.now() - t0) / 1000;
   console.log(JSON.stringify({ ...rep, seconds: s, perSecond: Math.round(rep.executions / s) }));
 }

@@ -30,6 +30,8 @@ export interface ServeOptions {
   extraConfig?: Record<string, unknown>;
   /** More `serve` arguments (e.g. --stop-dataplane). */
   serveArgs?: string[];
+  /** More `dataplane` settings (e.g. table capacities), over the test defaults. */
+  dataplane?: Record<string, unknown>;
 }
 
 /** A TCP port nobody listens on right now. */
@@ -85,7 +87,7 @@ export class Serve {
       runDir: this.runDir,
       dataplane: { binary: DP_BIN, lcores: '0,1', rxQueues: 1, idleSleepUs: this.opts.idleSleepUs ?? 50,
         // Test-sized tables: the 1M-route default takes ~1.4 GB of hugepages.
-        routes4: 65536, routes6: 4096, neighbors: 1024 },
+        routes4: 65536, routes6: 4096, neighbors: 1024, ...this.opts.dataplane },
       ports: this.opts.ports.map((p) => ({ ...p, addresses: p.addresses ?? [] })),
       routes: this.opts.routes ?? [],
       neighbors: this.opts.neighbors ?? [],
