@@ -6,6 +6,7 @@
  * only once that transaction committed.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -36,6 +37,7 @@ struct derived {
 	uint8_t kind;               /* adjacency: LOCAL, GLEAN (CONNECTED) or BCAST */
 	uint16_t port;              /* GLEAN adjacency port (CONNECTED) */
 	uint8_t prefix[16];
+	uint32_t seq;               /* order of derivation: the first of equal keys wins */
 };
 
 void
@@ -138,17 +140,32 @@ lr_addr_dump(struct lr_addr *out, uint32_t max)
 	return i;
 }
 
-static uint32_t
-add_unique(struct derived *out, uint32_t m, const struct derived *d)
+/* Order of the route key (source, family, prefix length, prefix). */
+static int
+key_cmp(const struct derived *a, const struct derived *b)
 {
-	uint32_t j;
+	if (a->src != b->src)
+		return a->src < b->src ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->plen != b->plen)
+		return a->plen < b->plen ? -1 : 1;
+	return memcmp(a->prefix, b->prefix, 16);
+}
 
-	for (j = 0; j < m; j++)
-		if (out[j].src == d->src && out[j].family == d->family && out[j].plen == d->plen &&
-		    memcmp(out[j].prefix, d->prefix, 16) == 0)
-			return m;
-	out[m] = *d;
-	return m + 1;
+static int
+derived_sort_cmp(const void *x, const void *y)
+{
+	const struct derived *a = x, *b = y;
+	int c = key_cmp(a, b);
+
+	return c != 0 ? c : a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int
+derived_key_cmp(const void *k, const void *e)
+{
+	return key_cmp(k, e);
 }
 
 /*
@@ -159,7 +176,7 @@ add_unique(struct derived *out, uint32_t m, const struct derived *d)
 static uint32_t
 derive(const struct aent *list, uint32_t n, struct derived *out)
 {
-	uint32_t i, m = 0;
+	uint32_t i, k, m = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct aent *a = &list[i];
@@ -172,6 +189,7 @@ derive(const struct aent *list, uint32_t n, struct derived *out)
 		d.src = LR_RSRC_LOCAL;
 		d.kind = LR_ADJ_LOCAL;
 		memcpy(d.prefix, a->addr, 16);
+		d.seq = m;
 		out[m++] = d;
 		if (a->plen >= lr_ip_maxplen(a->family))
 			continue;
@@ -180,7 +198,8 @@ derive(const struct aent *list, uint32_t n, struct derived *out)
 		d.kind = LR_ADJ_GLEAN;
 		d.port = a->port;
 		lr_ip_mask(a->family, a->addr, a->plen, d.prefix);
-		m = add_unique(out, m, &d);
+		d.seq = m;
+		out[m++] = d;
 		if (a->family != LR_AF_INET || a->plen > 30)
 			continue;
 		/* RFC 2644: a directed broadcast is dropped, never resolved */
@@ -190,21 +209,24 @@ derive(const struct aent *list, uint32_t n, struct derived *out)
 		d.src = LR_RSRC_LOCAL;
 		d.kind = LR_ADJ_BCAST;
 		d.port = 0;
-		m = add_unique(out, m, &d);
+		d.seq = m;
+		out[m++] = d;
 	}
-	return m;
+	/* sorted by key, the first derived of equal keys kept: O(n log n) for a
+	 * list of LR_ADDR_MAX addresses (a scan per entry made every address
+	 * batch cost tens of milliseconds of the main lcore at 1024) */
+	qsort(out, m, sizeof(out[0]), derived_sort_cmp);
+	for (i = 0, k = 0; i < m; i++)
+		if (k == 0 || key_cmp(&out[k - 1], &out[i]) != 0)
+			out[k++] = out[i];
+	return k;
 }
 
+/* The entry of a derive()d (sorted) array with k's key, or NULL. */
 static const struct derived *
 derived_find(const struct derived *d, uint32_t n, const struct derived *k)
 {
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		if (d[i].src == k->src && d[i].family == k->family && d[i].plen == k->plen &&
-		    memcmp(d[i].prefix, k->prefix, 16) == 0)
-			return &d[i];
-	return NULL;
+	return bsearch(k, d, n, sizeof(d[0]), derived_key_cmp);
 }
 
 static int
