@@ -113,6 +113,29 @@ local function setup(mac)
     pktgen.set_range(txport, "on")
 end
 
+-- Wall-clock seconds. Pktgen-DPDK's Lua has no clock, and pktgen.delay(ms)
+-- is no clock either: it sleeps in 10 ms steps and runs the CLI's timers
+-- between them, so on a busy machine delay(5000) took 6.5-8 s (rates from
+-- trial_ms were then 30-60 % above what was sent). A trial is timed here.
+local function now()
+    local p = assert(io.popen("date +%s.%N", "r"))
+    local t = tonumber(p:read("l"))
+    p:close()
+    if t == nil then error("cannot read the time (date +%s.%N)") end
+    return t
+end
+
+-- Sleep until `ms` milliseconds after t0: each step sleeps half of what is
+-- left (pktgen.delay overshoots, by 30-60 % on a busy machine), so a trial
+-- ends within a few ms of its time after ~12 clock reads.
+local function sleep_until(t0, ms)
+    while true do
+        local left = ms - (now() - t0) * 1000
+        if left < 2 then return end
+        pktgen.delay(math.max(1, math.floor(left / 2)))
+    end
+end
+
 local trials = assert(io.open(out_dir .. "/trials.csv", "w"))
 trials:write("trial,frame_bytes,rate_pct,offered_pps,seconds,tx,rx,lost,sent_pps,rx_pps,verdict\n")
 local n_trial = 0
@@ -132,14 +155,16 @@ local function trial(size, pct)
     pktgen.clr()
     pktgen.delay(500)
     dut_stats(string.format("trial-%03d-before.json", n_trial))
+    local t0 = now()
     pktgen.start(txport)
-    pktgen.delay(trial_ms)
+    sleep_until(t0, trial_ms)
     pktgen.stop(txport)
+    -- the time TX ran: from before start to after stop (one date call more)
+    local secs = now() - t0
     pktgen.delay(settle_ms)
     dut_stats(string.format("trial-%03d-after.json", n_trial))
     local tx = pktgen.portStats(txport, "port")[tonumber(txport)].opackets
     local rx = pktgen.portStats(rxport, "port")[tonumber(rxport)].ipackets
-    local secs = trial_ms / 1000
     local offered = pps(size, pct)
     local lost = tx - rx
     local verdict
