@@ -115,8 +115,11 @@ end
 
 -- Wall-clock seconds. Pktgen-DPDK's Lua has no clock, and pktgen.delay(ms)
 -- is no clock either: it sleeps in 10 ms steps and runs the CLI's timers
--- between them, so on a busy machine delay(5000) took 6.5-8 s (rates from
--- trial_ms were then 30-60 % above what was sent). A trial is timed here.
+-- between them, so on a busy machine delay(5000) took 6.5-8 s (rates taken
+-- from LR_TRIAL_MS were then 30-60 % above what was sent). A trial is timed
+-- by two reads of the clock (date, run through popen) around it, none while
+-- TX runs; the delay asked for is shortened by the overshoot seen so far, so
+-- trials last about LR_TRIAL_MS, and `seconds` in trials.csv is measured.
 local function now()
     local p = assert(io.popen("date +%s.%N", "r"))
     local t = tonumber(p:read("l"))
@@ -125,16 +128,8 @@ local function now()
     return t
 end
 
--- Sleep until `ms` milliseconds after t0: each step sleeps half of what is
--- left (pktgen.delay overshoots, by 30-60 % on a busy machine), so a trial
--- ends within a few ms of its time after ~12 clock reads.
-local function sleep_until(t0, ms)
-    while true do
-        local left = ms - (now() - t0) * 1000
-        if left < 2 then return end
-        pktgen.delay(math.max(1, math.floor(left / 2)))
-    end
-end
+-- pktgen.delay's overshoot so far (measured / asked), to aim the next trial
+local stretch = 1.0
 
 local trials = assert(io.open(out_dir .. "/trials.csv", "w"))
 trials:write("trial,frame_bytes,rate_pct,offered_pps,seconds,tx,rx,lost,sent_pps,rx_pps,verdict\n")
@@ -157,10 +152,11 @@ local function trial(size, pct)
     dut_stats(string.format("trial-%03d-before.json", n_trial))
     local t0 = now()
     pktgen.start(txport)
-    sleep_until(t0, trial_ms)
+    pktgen.delay(math.max(1, math.floor(trial_ms / stretch)))
     pktgen.stop(txport)
-    -- the time TX ran: from before start to after stop (one date call more)
+    -- the time TX ran: from before start to after stop (+ one date call)
     local secs = now() - t0
+    stretch = math.max(1.0, secs * 1000 / math.max(1, math.floor(trial_ms / stretch)))
     pktgen.delay(settle_ms)
     dut_stats(string.format("trial-%03d-after.json", n_trial))
     local tx = pktgen.portStats(txport, "port")[tonumber(txport)].opackets
