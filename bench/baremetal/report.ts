@@ -5,7 +5,8 @@
  * the two CSVs an operator reads (bench/README.md "Bare metal"). Run by
  * bench/baremetal/run.sh: `node dist/bench/baremetal/report.js OUT_DIR`.
  *
- * Rates are what was sent and received, never the requested percentage; a
+ * Rates are what was sent and received over the time the script measured
+ * TX running (`seconds`), never the requested percentage or LR_TRIAL_MS; a
  * trial that sent less than it was offered is generator-limited and no
  * pass; a size with no loss-free trial says so, with its best loss ratio.
  */
@@ -96,14 +97,14 @@ const mpps = (pps: number): string => (pps / 1e6).toFixed(4);
 const gbpsL1 = (pps: number, size: number): string => ((pps * (size + 20) * 8) / 1e9).toFixed(3);
 
 export function trialsCsv(trials: Trial[], dut: (DutDelta | { error: string } | null)[]): string {
-  const head = 'trial,frame_bytes,rate_pct,offered_mpps,sent_mpps,received_mpps,sent_gbps_l1,tx,rx,lost,loss_ratio,verdict,' +
+  const head = 'trial,frame_bytes,rate_pct,offered_mpps,seconds,sent_mpps,received_mpps,sent_gbps_l1,tx,rx,lost,loss_ratio,verdict,' +
     'dut_rx,dut_tx,dut_dropped,dut_drops,dut_cycles_per_packet';
   const rows = trials.map((t, i) => {
     const d = dut[i];
     const dcols = d === null || d === undefined ? ['', '', '', 'no linerate counters', '']
       : 'error' in d ? ['', '', '', d.error, '']
         : [d.rx, d.tx, d.dropped, Object.entries(d.drops).map(([k, v]) => `${k}=${v}`).join(' '), d.cyclesPerPacket?.toFixed(1) ?? ''];
-    return [t.trial, t.frameBytes, t.ratePct.toFixed(3), mpps(t.offeredPps), mpps(t.tx / t.seconds), mpps(t.rx / t.seconds),
+    return [t.trial, t.frameBytes, t.ratePct.toFixed(3), mpps(t.offeredPps), t.seconds.toFixed(3), mpps(t.tx / t.seconds), mpps(t.rx / t.seconds),
       gbpsL1(t.tx / t.seconds, t.frameBytes), t.tx, t.rx, t.lost, t.tx > 0 ? (t.lost / t.tx).toExponential(3) : '', t.verdict,
       ...dcols].join(',');
   });

@@ -122,8 +122,8 @@ describe('bare-metal kit (Pktgen-DPDK)', () => {
       assert.deepEqual(d, { rx: 1000, tx: 1000, dropped: 7, drops: { no_route: 2, tx_full: 5 }, cyclesPerPacket: 100 });
       assert.deepEqual(dutDelta(snap(0, {}, 0, '1'), snap(0, {}, 0, '2')), { error: 'dataplane restarted during the trial' });
       const csv = trialsCsv(parseTrials(trials).slice(0, 1), [d]).trim().split('\n');
-      assert.match(csv[0]!, /offered_mpps,sent_mpps,received_mpps,.*,verdict,dut_rx,dut_tx,dut_dropped,dut_drops,dut_cycles_per_packet$/);
-      assert.match(csv[1]!, /^1,64,100\.000,14\.8810,10\.0000,9\.5000,.*,generator-limited,1000,1000,7,no_route=2 tx_full=5,100\.0$/);
+      assert.match(csv[0]!, /offered_mpps,seconds,sent_mpps,received_mpps,.*,verdict,dut_rx,dut_tx,dut_dropped,dut_drops,dut_cycles_per_packet$/);
+      assert.match(csv[1]!, /^1,64,100\.000,14\.8810,2\.000,10\.0000,9\.5000,.*,generator-limited,1000,1000,7,no_route=2 tx_full=5,100\.0$/);
     });
 
     it('writes both CSVs from a run directory, and refuses a malformed trials.csv', () => {
