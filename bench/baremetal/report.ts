@@ -8,7 +8,9 @@
  * Rates are what was sent and received over the time the script measured
  * TX running (`seconds`), never the requested percentage or LR_TRIAL_MS; a
  * trial that sent less than it was offered is generator-limited and no
- * pass; a size with no loss-free trial says so, with its best loss ratio.
+ * pass; a size with no loss-free trial says so, with its best loss ratio
+ * among the trials that reached their offered rate ("generator-limited"
+ * where none did).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -123,11 +125,17 @@ export function resultsCsv(trials: Trial[]): string {
       return [size, 'zero-loss', pass.ratePct.toFixed(3), mpps(pass.offeredPps), mpps(pass.tx / pass.seconds), mpps(pass.rx / pass.seconds),
         gbpsL1(pass.tx / pass.seconds, size), '0', ts.length, limited, pass.trial].join(',');
     }
-    // None loss-free: show the trial that lost the least (a share of what it sent).
-    const best = ts.filter((t) => t.tx > 0).sort((a, b) => a.lost / a.tx - b.lost / b.tx)[0];
-    if (!best) return [size, 'none: nothing sent', '', '', '', '', '', '', ts.length, limited, ''].join(',');
-    return [size, 'none loss-free', best.ratePct.toFixed(3), mpps(best.offeredPps), mpps(best.tx / best.seconds), mpps(best.rx / best.seconds),
-      gbpsL1(best.tx / best.seconds, size), (best.lost / best.tx).toExponential(3), ts.length, limited, best.trial].join(',');
+    // None loss-free: show the trial at its offered rate that lost the least
+    // (a share of what it sent). A generator-limited trial is never that row's
+    // figure: where every trial was, the row says so and shows the trial that
+    // came nearest to its offered rate.
+    const row = (result: string, t: Trial): string => [size, result, t.ratePct.toFixed(3), mpps(t.offeredPps), mpps(t.tx / t.seconds),
+      mpps(t.rx / t.seconds), gbpsL1(t.tx / t.seconds, size), (t.lost / t.tx).toExponential(3), ts.length, limited, t.trial].join(',');
+    const best = ts.filter((t) => t.verdict === 'loss' && t.tx > 0).sort((a, b) => a.lost / a.tx - b.lost / b.tx)[0];
+    if (best) return row('none loss-free', best);
+    const nearest = ts.filter((t) => t.tx > 0).sort((a, b) => b.tx / b.seconds / b.offeredPps - a.tx / a.seconds / a.offeredPps)[0];
+    if (nearest) return row('generator-limited', nearest);
+    return [size, 'none: nothing sent', '', '', '', '', '', '', ts.length, limited, ''].join(',');
   });
   return [head, ...rows].join('\n') + '\n';
 }

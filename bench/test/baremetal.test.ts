@@ -106,9 +106,13 @@ describe('bare-metal kit (Pktgen-DPDK)', () => {
       assert.equal(rows[2]![1], 'none loss-free');
       assert.equal(rows[2]![7], (624 / 2349624).toExponential(3));
       assert.equal(rows[2]![10], '6');
-      // 1518 B: lossless but generator-limited: no pass
-      assert.equal(rows[3]![1], 'none loss-free');
+      // 1518 B: lossless but generator-limited: no pass, and no loss ratio of 0 passed off as a figure
+      assert.equal(rows[3]![1], 'generator-limited');
       assert.equal(rows[3]![9], '1');
+      // a lossless generator-limited trial does not beat one that reached its rate and lost
+      const mixed = resultsCsv(parseTrials([HEAD, '1,256,50.000,2264492,2.000,64,64,0,32,32,generator-limited',
+        '2,256,25.000,1132246,2.000,2264492,2264000,492,1132246,1132000,loss'].join('\n'))).trim().split('\n')[1]!.split(',');
+      assert.deepEqual([mixed[1], mixed[7], mixed[10]], ['none loss-free', (492 / 2264492).toExponential(3), '2']);
     });
 
     it("adds linerate's own counters of each trial: drops by reason and cycles per packet", () => {
