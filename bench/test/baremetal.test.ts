@@ -106,9 +106,13 @@ describe('bare-metal kit (Pktgen-DPDK)', () => {
       assert.equal(rows[2]![1], 'none loss-free');
       assert.equal(rows[2]![7], (624 / 2349624).toExponential(3));
       assert.equal(rows[2]![10], '6');
-      // 1518 B: lossless but generator-limited: no pass
-      assert.equal(rows[3]![1], 'none loss-free');
+      // 1518 B: lossless but generator-limited: no pass, and no loss ratio of 0 passed off as a figure
+      assert.equal(rows[3]![1], 'generator-limited');
       assert.equal(rows[3]![9], '1');
+      // a lossless generator-limited trial does not beat one that reached its rate and lost
+      const mixed = resultsCsv(parseTrials([HEAD, '1,256,50.000,2264492,2.000,64,64,0,32,32,generator-limited',
+        '2,256,25.000,1132246,2.000,2264492,2264000,492,1132246,1132000,loss'].join('\n'))).trim().split('\n')[1]!.split(',');
+      assert.deepEqual([mixed[1], mixed[7], mixed[10]], ['none loss-free', (492 / 2264492).toExponential(3), '2']);
     });
 
     it("adds linerate's own counters of each trial: drops by reason and cycles per packet", () => {
@@ -122,8 +126,8 @@ describe('bare-metal kit (Pktgen-DPDK)', () => {
       assert.deepEqual(d, { rx: 1000, tx: 1000, dropped: 7, drops: { no_route: 2, tx_full: 5 }, cyclesPerPacket: 100 });
       assert.deepEqual(dutDelta(snap(0, {}, 0, '1'), snap(0, {}, 0, '2')), { error: 'dataplane restarted during the trial' });
       const csv = trialsCsv(parseTrials(trials).slice(0, 1), [d]).trim().split('\n');
-      assert.match(csv[0]!, /offered_mpps,sent_mpps,received_mpps,.*,verdict,dut_rx,dut_tx,dut_dropped,dut_drops,dut_cycles_per_packet$/);
-      assert.match(csv[1]!, /^1,64,100\.000,14\.8810,10\.0000,9\.5000,.*,generator-limited,1000,1000,7,no_route=2 tx_full=5,100\.0$/);
+      assert.match(csv[0]!, /offered_mpps,seconds,sent_mpps,received_mpps,.*,verdict,dut_rx,dut_tx,dut_dropped,dut_drops,dut_cycles_per_packet$/);
+      assert.match(csv[1]!, /^1,64,100\.000,14\.8810,2\.000,10\.0000,9\.5000,.*,generator-limited,1000,1000,7,no_route=2 tx_full=5,100\.0$/);
     });
 
     it('writes both CSVs from a run directory, and refuses a malformed trials.csv', () => {
