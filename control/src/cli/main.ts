@@ -524,7 +524,9 @@ program.command('cores').description('CPU layout: main and worker lcores, housek
       const load = [`lcores ${k.lcores.join(',') || '-'}`, ...k.workers.map((w) => `worker ${w.worker}: ${w.busyPercent.toFixed(1)} % busy, ` +
         `${(w.rx?.mpps ?? 0).toFixed(3)} Mpps, ${w.cyclesPerPacket.toFixed(0)} cycles/pkt, ${w.rxQueues} rx queue(s)`)].join('; ');
       const flags = [k.isolated ? 'isolcpus' : '', k.nohzFull ? 'nohz_full' : '', k.controlPlane ? 'serve' : ''].filter(Boolean).join(',');
-      return `${String(k.cpu).padStart(4)}  ${role(k.role).padEnd(13)} ${flags.padEnd(24)} ${load}`;
+      const queues = k.queues.map((q) => `${' '.repeat(44)}  ${`${q.port}/${q.queue}`.padEnd(12)} w${q.worker}  ` +
+        `${(q.rx?.mpps ?? 0).toFixed(3)} Mpps, ${q.busyPercent.toFixed(1)} % of the CPU (estimated)`);
+      return [`${String(k.cpu).padStart(4)}  ${role(k.role).padEnd(13)} ${flags.padEnd(24)} ${load}`, ...queues].join('\n');
     });
     const cp = r.controlPlane;
     process.stdout.write(`online ${r.onlineCpus}; main lcore ${r.mainLcore} (CPU ${r.mainCpus}); worker lcores ${r.workerLcores || '-'}` +

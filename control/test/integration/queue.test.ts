@@ -18,10 +18,12 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import { promisify } from 'node:util';
 import { CLI, DP_BIN, sleep, waitFor } from '../helpers/env';
 import { dumpOnFailure, requireIntegration, startRig, stopRigAndCheckClean, type Rig } from '../helpers/fixture';
 import { rejection, Status } from '../helpers/grpc';
+import { parsePrometheusText, sampleValue } from '../helpers/promtext';
 import * as pkt from '../helpers/pkt';
 import type { PacketSpec } from '../helpers/pkt';
 import { loadAddon } from '../../src/dataplane/addon';
@@ -172,6 +174,42 @@ describe('integration: queue -> worker map', function () {
       assert.ok(x.busyPercent > 0 && x.busyPercent < 100, `worker ${x.worker} busy ${x.busyPercent} %`);
       assert.ok(x.cyclesPerPacket > 0, `worker ${x.worker} cycles/packet ${x.cyclesPerPacket}`);
     }
+    // Each queue on the CPU that polls it: its Mpps and its share of its worker (split by packets).
+    const qs = cores.cores.flatMap((k) => k.queues);
+    assert.deepEqual(qs.map((q) => `${q.port}/${q.queue}:w${q.worker}@${q.lcore}`), ['p0/0:w0@1', 'p0/1:w1@2', 'p1/0:w0@1', 'p1/1:w1@2']);
+    for (const q of qs.filter((x) => x.port === 'p0')) {
+      const wk = ws.find((x) => x.worker === q.worker)!;
+      assert.ok(q.rx!.pps > 0 && q.rx!.pps <= wk.rx!.pps + 1e-9, `p0/${q.queue}: ${q.rx!.pps} pps of its worker's ${wk.rx!.pps}`);
+      assert.ok(q.busyPercent > 0 && q.busyPercent <= wk.busyPercent + 1e-9, `p0/${q.queue}: ${q.busyPercent} % of ${wk.busyPercent} %`);
+    }
+    // The same series in /metrics: per worker busy ratio, cycles/packet, pps and queues polled; per queue pps and share.
+    const fams = parsePrometheusText(await new Promise<string>((resolve, reject) => {
+      http.get(`http://127.0.0.1:${rig!.serve.metricsPort}/metrics`, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => { body += d; });
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    }));
+    for (const x of ws) {
+      const l = { worker: String(x.worker), lcore: String(x.lcore) };
+      for (const name of ['linerate_worker_busy_ratio', 'linerate_worker_cycles_per_packet', 'linerate_worker_rx_packets_per_second',
+        'linerate_worker_tx_packets_per_second']) {
+        assert.ok((sampleValue(fams, name, l) ?? 0) > 0, `${name}${JSON.stringify(l)} = ${sampleValue(fams, name, l)}`);
+      }
+      assert.equal(sampleValue(fams, 'linerate_worker_rx_queues', l), 2);
+    }
+    for (const q of [0, 1]) {
+      const l = { port: 'p0', queue: String(q), worker: String(q) };
+      for (const name of ['linerate_rxq_rx_packets_per_second', 'linerate_rxq_rx_bits_per_second', 'linerate_rxq_busy_ratio']) {
+        assert.ok((sampleValue(fams, name, l) ?? 0) > 0, `${name}${JSON.stringify(l)} = ${sampleValue(fams, name, l)}`);
+      }
+      assert.ok(sampleValue(fams, 'linerate_rxq_busy_ratio', l)! <= 1);
+    }
+    // And in `linerate cores`.
+    const coresOut = await promisify(execFile)(process.execPath, [CLI, '--addr', `127.0.0.1:${rig!.serve.grpcPort}`, 'cores']);
+    assert.match(coresOut.stdout, /worker 0: [\d.]+ % busy, [\d.]+ Mpps, \d+ cycles\/pkt, 2 rx queue\(s\)/);
+    assert.match(coresOut.stdout, /\n +p0\/1 +w1 +[\d.]+ Mpps, [\d.]+ % of the CPU \(estimated\)/);
     const liveMs: number[] = [];
     let version = 1;
     for (let round = 0; round < 2; round++) {
