@@ -37,6 +37,7 @@ interface Options {
   quick?: boolean;
   control?: boolean;
   queues?: boolean;
+  ndr?: string;
   waitQuiet: string;
   out: string;
   references: boolean;
@@ -52,6 +53,7 @@ const program = new Command()
   .option('--quick', 'short trials and fewer cases (about 3 minutes)')
   .option('--control', 'only the control-plane bench: route add/delete rates, ListRoutes, serve RSS, restart and respawn with 1M routes (control.json, control.md)')
   .option('--queues', 'only the queue bench: NDR with two workers, then queue moves and RETA changes at 50 % of it, loss and request-to-live times (queues.json, queues.md)')
+  .option('--ndr <mpps>', 'with --queues: offer 50 % of this NDR (measured elsewhere, e.g. an earlier queues.json) instead of searching it')
   .option('--compare <rev>', 'measure linerate built from REV (a temporary worktree) against the working tree, interleaved in one run')
   .option('--out <dir>', 'where latest.json, latest.md and the charts (or compare.json, compare.md) go', path.join(repoRoot, 'bench/results'))
   .option('--no-references', 'skip the reference forwarders (no ratios)')
@@ -120,7 +122,7 @@ const QUEUE_CHANGES = { quick: 6, full: 20 };
  * queues.{json,md} into `out` and stops it.
  */
 async function queuePhase(o: { plan: ReturnType<typeof makePlan>; pool: Resident; progress: Progress; rng: () => number; tick: () => void;
-  topo: Topology; out: string }): Promise<void> {
+  topo: Topology; out: string; ndr?: number }): Promise<void> {
   const lr = new Linerate(o.topo, { name: 'lrp-queue', dataplane: QUEUE_LAYOUT.dataplane, ports: QUEUE_LAYOUT.ports });
   const runner = new Runner(o.plan, o.pool, o.progress, o.rng, o.tick);
   // p1 has a TX queue per worker, each a memif ring of its own: the generator reads both
@@ -129,10 +131,15 @@ async function queuePhase(o: { plan: ReturnType<typeof makePlan>; pool: Resident
     runner.phase('queues: linerate with 2 workers (start)');
     await o.pool.start(lr);
     await runner.warmUp(lr);
-    runner.phase('queues: 64B maximum rate, 2 workers');
-    await runner.maxPaired(64, o.plan.maxSeconds, o.plan.maxPairs, [], [lr]);
-    await runner.search(lr);
-    const r = await queueBench(lr, runner, o.plan, o.progress, o.plan.mode === 'quick' ? QUEUE_CHANGES.quick : QUEUE_CHANGES.full);
+    if (o.ndr) {
+      runner.ndr.set(lr.id, o.ndr);
+    } else {
+      runner.phase('queues: 64B maximum rate, 2 workers');
+      await runner.maxPaired(64, o.plan.maxSeconds, o.plan.maxPairs, [], [lr]);
+      await runner.search(lr);
+    }
+    const r = await queueBench(lr, runner, o.plan, o.progress, o.plan.mode === 'quick' ? QUEUE_CHANGES.quick : QUEUE_CHANGES.full,
+      o.ndr ? 'given (--ndr), not searched in this run' : 'searched in this run (RFC 2544, 64B)');
     const finished = new Date().toISOString();
     mkdirSync(o.out, { recursive: true });
     writeFileSync(path.join(o.out, 'queues.json'), JSON.stringify({ finished_at: finished, mode: o.plan.mode, ...r,
@@ -146,7 +153,7 @@ async function queuePhase(o: { plan: ReturnType<typeof makePlan>; pool: Resident
 }
 
 /** --queues: the queue bench alone. */
-async function runQueues(quick: boolean, out: string, quietS: number, rng: () => number): Promise<number> {
+async function runQueues(quick: boolean, out: string, quietS: number, rng: () => number, ndr?: number): Promise<number> {
   await waitQuiet(quietS);
   const pinned = pinSelf(GEN_CPU);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lrp-queues-'));
@@ -158,7 +165,7 @@ async function runQueues(quick: boolean, out: string, quietS: number, rng: () =>
     `${pinned ? '' : ' (taskset missing: not pinned)'}\n`);
   const pool = new Resident();
   try {
-    await queuePhase({ plan, pool, progress, rng, tick: () => noise.maybeTick(), topo: new Topology(dir, `lrp-queues-${process.pid}`), out });
+    await queuePhase({ plan, pool, progress, rng, tick: () => noise.maybeTick(), topo: new Topology(dir, `lrp-queues-${process.pid}`), out, ndr });
     return 0;
   } finally {
     progress.end();
@@ -187,7 +194,9 @@ async function main(): Promise<number> {
   const quietS = Number(opts.waitQuiet);
   if (!(quietS >= 0)) throw new Error(`--wait-quiet: expected seconds, got ${opts.waitQuiet}`);
   if (opts.control) return runControl(!!opts.quick, opts.out, quietS);
-  if (opts.queues) return runQueues(!!opts.quick, opts.out, quietS, rng);
+  const givenNdr = opts.ndr === undefined ? undefined : Number(opts.ndr);
+  if (givenNdr !== undefined && !(givenNdr > 0)) throw new Error(`--ndr: expected Mpps, got ${opts.ndr}`);
+  if (opts.queues) return runQueues(!!opts.quick, opts.out, quietS, rng, givenNdr);
 
   // references first: one that cannot be measured fails the run before it spends minutes
   const choice = chooseReferences({ references: opts.references, l3fwd: opts.l3fwd },

@@ -63,6 +63,8 @@ export interface QueueTrial {
 export interface QueueBenchResult {
   layout: string;
   ndr_mpps: number;
+  /** searched in this run, or given with --ndr */
+  ndr_source: string;
   rate_mpps: number;
   moves: number;
   reta_changes: number;
@@ -130,7 +132,8 @@ const lossless = (r: QueueTrial): boolean => r.loss_packets === 0 && !Object.key
  * Runs the queue bench on a started, warmed-up linerate in QUEUE_LAYOUT
  * whose NDR the runner has searched. `n` moves and `n` RETA changes.
  */
-export async function queueBench(lr: Linerate, runner: Runner, plan: Plan, progress: Progress, n: number): Promise<QueueBenchResult> {
+export async function queueBench(lr: Linerate, runner: Runner, plan: Plan, progress: Progress, n: number,
+  ndrSource: string): Promise<QueueBenchResult> {
   const ndr = runner.ndr.get(lr.id);
   if (!ndr) throw new Error('queue bench: no NDR measured for this layout');
   const rate = ndr * 0.5;
@@ -180,6 +183,7 @@ export async function queueBench(lr: Linerate, runner: Runner, plan: Plan, progr
       'p0, p1 memif with 1 RX queue each (p0/0 carries the stream and is the queue moved); n0 net_null no-rx, 2 RX queues, RETA ' +
       `${size} entries (the table rewritten)`,
     ndr_mpps: sig(ndr, 5),
+    ndr_source: ndrSource,
     rate_mpps: sig(rate, 5),
     moves: liveMs.length,
     reta_changes: retaCallMs.length,
@@ -201,7 +205,7 @@ export function queueReport(r: QueueBenchResult, finishedAt: string): string {
 Finished ${finishedAt}. \`npm run bench -- --queues\` (also in the full run).
 
 Target: a queue move or RETA change under traffic at 50 % of NDR loses zero frames; the time from request to the new map being live is stated.
-**${r.met ? 'MET' : 'NOT MET'}**: ${r.moves} moves of the loaded queue and ${r.reta_changes} RETA changes at ${r.rate_mpps} Mpps (50 % of this layout's NDR, ${r.ndr_mpps} Mpps, 64B), ` +
+**${r.met ? 'MET' : 'NOT MET'}**: ${r.moves} moves of the loaded queue and ${r.reta_changes} RETA changes at ${r.rate_mpps} Mpps (50 % of this layout's NDR, ${r.ndr_mpps} Mpps, 64B, ${r.ndr_source}), ` +
     `${r.changes.loss_packets} frames lost by the generator's count, dataplane drops ${Object.keys(r.changes.drops).length ? JSON.stringify(r.changes.drops) : 'none'}.
 
 Layout: ${r.layout}.
