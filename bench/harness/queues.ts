@@ -50,7 +50,7 @@ export interface QueueTrial {
   seconds: number;
   /** generator: frames offered and not received back (shortfall included) */
   loss_packets: number;
-  /** of which: frames the generator could not hand over in time */
+  /** frames offered less frames the generator handed over (loss counts what exceeds one ring and one burst of it) */
   shortfall_packets: number;
   refused: number;
   /** dataplane drops by reason over the trial, non-zero only */
@@ -126,7 +126,7 @@ async function trialWith(lr: Linerate, runner: Runner, rate: number, seconds: nu
   };
 }
 
-const lossless = (r: QueueTrial): boolean => r.loss_packets === 0 && !Object.keys(r.drops).length && r.imissed === 0 && r.tx_dropped === 0;
+export const lossless = (r: QueueTrial): boolean => r.loss_packets === 0 && !Object.keys(r.drops).length && r.imissed === 0 && r.tx_dropped === 0;
 
 /**
  * Runs the queue bench on a started, warmed-up linerate in QUEUE_LAYOUT
@@ -209,8 +209,11 @@ Target: a queue move or RETA change under traffic at 50 % of NDR loses zero fram
     `${r.changes.loss_packets} frames lost by the generator's count, dataplane drops ${Object.keys(r.changes.drops).length ? JSON.stringify(r.changes.drops) : 'none'}.
 
 Layout: ${r.layout}.
-
-| trial | offered Mpps | sent Mpps | received Mpps | s | lost | of which not sent in time | dataplane drops | p0 imissed | p1 tx refused |
+${lossless(r.baseline) ? '' : `
+The baseline trial, with no change at all, lost ${r.baseline.loss_packets} frames too (dataplane drops ${JSON.stringify(r.baseline.drops)}): ` +
+    'on this shared 2-vCPU host the generator receives on CPU 0 beside the main lcore, serve and other processes, and a full receive ring there shows as ' +
+    '`tx_full` on p1. Loss is then not the changes\' alone; compare the two rows (a move would show as p0 imissed or as loss in the changes row only).\n'}
+| trial | offered Mpps | sent Mpps | received Mpps | s | lost | generator shortfall (offered − sent) | dataplane drops | p0 imissed | p1 tx refused |
 |---|---|---|---|---|---|---|---|---|---|
 ${row('baseline (no change)', r.baseline)}
 ${row(`${r.moves} moves + ${r.reta_changes} RETA changes`, r.changes)}
