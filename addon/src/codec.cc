@@ -19,7 +19,7 @@ const char *const kKeyNames[] = {
 	"sportLo", "sportHi", "dportLo", "dportHi", "dscp", "dscpMask", "tcpFlags",
 	"tcpFlagsMask", "outPort", "mirrorPort", "setDscp", "packets", "bytes",
 	"meter", "cir", "cbs", "pir", "pbs", "mode", "yellowDscp", "redDscp",
-	"queue", "worker", "rxQueues",
+	"queue", "worker", "rxQueues", "txQueues",
 };
 
 constexpr size_t kAddrBuf = 64; /* longest textual IPv6 (45) + "/128", with room to spare */
@@ -353,6 +353,8 @@ void Codec::ToPortQueues(napi_value v, uint32_t i, lr_port_queues *p)
 	entry_ = v;
 	p->port_id = uint16_t(GetUint(v, K_PORT_ID, i, 0, UINT16_MAX, false, 0));
 	p->rx_queues = uint16_t(GetUint(v, K_RX_QUEUES, i, 0, UINT16_MAX, false, 0));
+	p->tx_queues = uint16_t(GetUint(v, K_TX_QUEUES, i, 0, UINT16_MAX, true, 0));
+	p->pad = 0;
 }
 
 void Codec::GetFlowPrefix(napi_value v, Key k, uint32_t i, uint8_t family, uint8_t *addr, uint8_t *plen)

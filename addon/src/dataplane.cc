@@ -764,6 +764,7 @@ Napi::Function Dataplane::Init(Napi::Env env)
 				   InstanceMethod<&Dataplane::RetaGet>("retaGet"),
 				   InstanceMethod<&Dataplane::PortQueues>("portQueues"),
 				   InstanceMethod<&Dataplane::RetaSet>("retaSet"),
+				   InstanceMethod<&Dataplane::RssConf>("rssConf"),
 				   InstanceMethod<&Dataplane::CaptureStart>("captureStart"),
 				   InstanceMethod<&Dataplane::CaptureStop>("captureStop"),
 				   InstanceMethod<&Dataplane::CaptureInfo>("captureInfo"),
@@ -1274,7 +1275,75 @@ Napi::Value Dataplane::RetaSet(const Napi::CallbackInfo &info)
 	return Submit(std::move(req));
 }
 
-/** portQueues([{portId, rxQueues}]): one port's RX queue count (LR_CTL_PORT_QUEUES). */
+/* The names of rss_hf's bits (lr_ctl.h LR_RSS_FIELDS), in bit order. */
+static Napi::Array RssNames(Napi::Env env, uint64_t mask)
+{
+	Napi::Array a = Napi::Array::New(env);
+	uint32_t k = 0;
+#define RSS_NAME_(sym, name, bit) \
+	if (mask & LR_RSS_B(bit))  \
+		a.Set(k++, Napi::String::New(env, name));
+	LR_RSS_FIELDS(RSS_NAME_)
+#undef RSS_NAME_
+	return a;
+}
+
+static Napi::Value RssConfOf(Napi::Env env, const uint8_t *p)
+{
+	lr_rss_conf c;
+	memcpy(&c, p, sizeof(c));
+	Napi::Object o = Napi::Object::New(env);
+	o.Set("portId", Napi::Number::New(env, c.port_id));
+	o.Set("rxQueues", Napi::Number::New(env, c.rx_queues));
+	o.Set("rssHf", Napi::BigInt::New(env, c.rss_hf));
+	o.Set("fields", RssNames(env, c.rss_hf));
+	o.Set("supported", RssNames(env, c.supported));
+	o.Set("defaults", RssNames(env, c.rss_hf_default));
+	return o;
+}
+
+/**
+ * rssConf(portId, fields?: string[]): the port's RSS hash fields
+ * (LR_CTL_RSS_CONF); with fields (LR_RSS_FIELDS names), writes them first.
+ * Resolves {portId, rxQueues, rssHf: bigint, fields, supported, defaults}
+ * (names).
+ */
+Napi::Value Dataplane::RssConf(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto req = std::make_unique<CallRequest>(env, LR_CTL_RSS_CONF, sizeof(lr_rss_conf), RssConfOf, true);
+	lr_rss_conf c;
+	memset(&c, 0, sizeof(c));
+	double id = info.Length() >= 1 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+	if (!(id >= 0 && id <= UINT16_MAX))
+		return RejectNow(std::move(req), env, InputError{LR_ERR_INVALID, -1, "portId: a port index expected"});
+	c.port_id = uint16_t(id);
+	if (info.Length() >= 2 && !info[1].IsUndefined()) {
+		if (!info[1].IsArray())
+			return RejectNow(std::move(req), env, InputError{LR_ERR_INVALID, -1, "fields: an array of names expected"});
+		Napi::Array a = info[1].As<Napi::Array>();
+		c.set = 1;
+		for (uint32_t i = 0; i < a.Length(); i++) {
+			Napi::Value v = a.Get(i);
+			std::string n = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+			uint64_t bit = 0;
+#define RSS_BIT_(sym, name, b) \
+	if (n == name)         \
+		bit = LR_RSS_B(b);
+			LR_RSS_FIELDS(RSS_BIT_)
+#undef RSS_BIT_
+			if (bit == 0)
+				return RejectNow(std::move(req), env,
+						 InputError{LR_ERR_INVALID, int64_t(i),
+							    "fields[" + std::to_string(i) + "]: unknown RSS hash field \"" + n + "\""});
+			c.rss_hf |= bit;
+		}
+	}
+	req->SetBody(&c, sizeof(c), 1);
+	return Submit(std::move(req));
+}
+
+/** portQueues([{portId, rxQueues, txQueues?}]): one port's queue counts (LR_CTL_PORT_QUEUES). */
 Napi::Value Dataplane::PortQueues(const Napi::CallbackInfo &info)
 {
 	return Batch<lr_port_queues, &Codec::ToPortQueues>(info, LR_CTL_PORT_QUEUES);

@@ -54,6 +54,7 @@ private:
 	Napi::Value RetaGet(const Napi::CallbackInfo &info);
 	Napi::Value PortQueues(const Napi::CallbackInfo &info);
 	Napi::Value RetaSet(const Napi::CallbackInfo &info);
+	Napi::Value RssConf(const Napi::CallbackInfo &info);
 	Napi::Value CaptureStart(const Napi::CallbackInfo &info);
 	Napi::Value CaptureStop(const Napi::CallbackInfo &info);
 	Napi::Value CaptureInfo(const Napi::CallbackInfo &info);

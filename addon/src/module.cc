@@ -66,6 +66,27 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 	}
 	exports.Set("dropReasons", reasons);
 	exports.Set("dropReasonHelp", help);
+	/* RSS hash field names (lr_ctl.h LR_RSS_FIELDS) in bit order, and the groups as lists of them. */
+	Napi::Array rss = Napi::Array::New(env);
+	uint32_t nrss = 0;
+#define LR_RSS_NAME_(sym, name, bit) rss.Set(nrss++, Napi::String::New(env, name));
+	LR_RSS_FIELDS(LR_RSS_NAME_)
+#undef LR_RSS_NAME_
+	exports.Set("rssFields", rss);
+	Napi::Object groups = Napi::Object::New(env);
+#define LR_RSS_GROUP_(sym, gname, mask)                                                  \
+	{                                                                                  \
+		Napi::Array m = Napi::Array::New(env);                                     \
+		const uint64_t gmask = (mask);                                             \
+		uint32_t k = 0;                                                            \
+		LR_RSS_FIELDS(LR_RSS_MEMBER_)                                              \
+		groups.Set(gname, m);                                                      \
+	}
+#define LR_RSS_MEMBER_(sym, name, bit) if (gmask & LR_RSS_B(bit)) m.Set(k++, Napi::String::New(env, name));
+	LR_RSS_GROUPS(LR_RSS_GROUP_)
+#undef LR_RSS_MEMBER_
+#undef LR_RSS_GROUP_
+	exports.Set("rssGroups", groups);
 	exports.Set("protocolVersion", Napi::Number::New(env, LR_CTL_VERSION));
 
 	Napi::Object limits = Napi::Object::New(env);

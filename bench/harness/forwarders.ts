@@ -171,6 +171,10 @@ export interface LinerateOptions {
   root?: string;
   /** more `dataplane:` settings of its config (the control bench's FIB sizes) */
   dataplane?: Record<string, unknown>;
+  /** ports after p0 and p1 (the queue bench's net_null with a RETA) */
+  ports?: Record<string, unknown>[];
+  /** instance name stem instead of lrp-bench / lrp-base (two linerates of one id in one run) */
+  name?: string;
 }
 
 /** What a restart of `serve` or of the dataplane took, from its serve log. */
@@ -194,6 +198,7 @@ export class Linerate implements Forwarder {
   readonly name: string;
   private readonly dir: string;
   private readonly extra: Record<string, unknown>;
+  private readonly extraPorts: Record<string, unknown>[];
   /** serve's gRPC address */
   address = '';
   private serveArgs: string[] = [];
@@ -203,7 +208,8 @@ export class Linerate implements Forwarder {
     this.extra = o.dataplane ?? {};
     this.root = o.root ?? repoRoot;
     // instance name: names the EAL prefix (linerate-NAME), socket and stats file
-    this.name = `${this.id === 'linerate' ? 'lrp-bench' : 'lrp-base'}-${process.pid}`.slice(0, 23);
+    this.name = `${o.name ?? (this.id === 'linerate' ? 'lrp-bench' : 'lrp-base')}-${process.pid}`.slice(0, 23);
+    this.extraPorts = o.ports ?? [];
     this.dir = path.join(topo.dir, 'linerate');
   }
 
@@ -231,6 +237,7 @@ export class Linerate implements Forwarder {
       ports: [
         { name: 'p0', device: this.topo.serverDev(0) },
         { name: 'p1', device: this.topo.serverDev(1) },
+        ...this.extraPorts,
       ],
     }));
     onCleanup('linerate files', () => {

@@ -18,6 +18,7 @@ import { pktgenBinary, repoRoot } from '../lib/pktgen';
 import { writeCharts } from './charts';
 import { type BaseCheckout, prepareBase, runCompare } from './compare';
 import { controlBench, controlPlan, controlReport } from './control';
+import { QUEUE_LAYOUT, queueBench, queueReport } from './queues';
 import { buildL3fwd, existsOnPath, type Forwarder, L3fwdLpm, Linerate, TestpmdIo, testpmdBinary } from './forwarders';
 import { busyOthers, machineInfo, NoiseMonitor, readProcStat, stealPercent } from './machine';
 import { median, sig } from './mathx';
@@ -35,6 +36,8 @@ import { FWD_CPU, GEN_CPU, Topology } from './topology';
 interface Options {
   quick?: boolean;
   control?: boolean;
+  queues?: boolean;
+  ndr?: string;
   waitQuiet: string;
   out: string;
   references: boolean;
@@ -49,6 +52,8 @@ const program = new Command()
   .description('linerate benchmark: throughput, RFC 2544 NDR/PDR, latency, scale, control plane; vs testpmd io and l3fwd, in interleaved pairs')
   .option('--quick', 'short trials and fewer cases (about 3 minutes)')
   .option('--control', 'only the control-plane bench: route add/delete rates, ListRoutes, serve RSS, restart and respawn with 1M routes (control.json, control.md)')
+  .option('--queues', 'only the queue bench: NDR with two workers, then queue moves and RETA changes at 50 % of it, loss and request-to-live times (queues.json, queues.md)')
+  .option('--ndr <mpps>', 'with --queues: offer 50 % of this NDR (measured elsewhere, e.g. an earlier queues.json) instead of searching it')
   .option('--compare <rev>', 'measure linerate built from REV (a temporary worktree) against the working tree, interleaved in one run')
   .option('--out <dir>', 'where latest.json, latest.md and the charts (or compare.json, compare.md) go', path.join(repoRoot, 'bench/results'))
   .option('--no-references', 'skip the reference forwarders (no ratios)')
@@ -107,6 +112,68 @@ async function runControl(quick: boolean, out: string, quietS: number): Promise<
   }
 }
 
+/** Moves and RETA changes in the queue bench (each). */
+const QUEUE_CHANGES = { quick: 6, full: 20 };
+
+/**
+ * The queue bench on its own linerate (QUEUE_LAYOUT) in `pool`: started,
+ * warmed up, its closed-loop maximum and NDR searched with a runner of its
+ * own (its figures stay out of latest.json), then queueBench; writes
+ * queues.{json,md} into `out` and stops it.
+ */
+async function queuePhase(o: { plan: ReturnType<typeof makePlan>; pool: Resident; progress: Progress; rng: () => number; tick: () => void;
+  topo: Topology; out: string; ndr?: number }): Promise<void> {
+  const lr = new Linerate(o.topo, { name: 'lrp-queue', dataplane: QUEUE_LAYOUT.dataplane, ports: QUEUE_LAYOUT.ports });
+  const runner = new Runner(o.plan, o.pool, o.progress, o.rng, o.tick);
+  // p1 has a TX queue per worker, each a memif ring of its own: the generator reads both
+  runner.rxQueues = 2;
+  try {
+    runner.phase('queues: linerate with 2 workers (start)');
+    await o.pool.start(lr);
+    await runner.warmUp(lr);
+    if (o.ndr) {
+      runner.ndr.set(lr.id, o.ndr);
+    } else {
+      runner.phase('queues: 64B maximum rate, 2 workers');
+      await runner.maxPaired(64, o.plan.maxSeconds, o.plan.maxPairs, [], [lr]);
+      await runner.search(lr);
+    }
+    const r = await queueBench(lr, runner, o.plan, o.progress, o.plan.mode === 'quick' ? QUEUE_CHANGES.quick : QUEUE_CHANGES.full,
+      o.ndr ? 'given (--ndr), not searched in this run' : 'searched in this run (RFC 2544, 64B)');
+    const finished = new Date().toISOString();
+    mkdirSync(o.out, { recursive: true });
+    writeFileSync(path.join(o.out, 'queues.json'), JSON.stringify({ finished_at: finished, mode: o.plan.mode, ...r,
+      cases: runner.cases, trials_log: runner.log }, null, 2) + '\n');
+    writeFileSync(path.join(o.out, 'queues.md'), queueReport(r, finished));
+    o.progress.result(`queues: ${r.met ? 'MET' : 'NOT MET'}; written ${path.join(o.out, 'queues.md')}`);
+  } finally {
+    // the pool stops it with the others (Resident.stopAll)
+    o.pool.pauseActive();
+  }
+}
+
+/** --queues: the queue bench alone. */
+async function runQueues(quick: boolean, out: string, quietS: number, rng: () => number, ndr?: number): Promise<number> {
+  await waitQuiet(quietS);
+  const pinned = pinSelf(GEN_CPU);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lrp-queues-'));
+  onCleanup('temp dir', () => rmSync(dir, { recursive: true, force: true }));
+  const plan = makePlan(quick);
+  const progress = new Progress(12);
+  const noise = new NoiseMonitor();
+  process.stderr.write(`linerate queue bench${quick ? ' (quick)' : ''}: generator and main lcore on CPU ${GEN_CPU}, both workers on CPU ${FWD_CPU}` +
+    `${pinned ? '' : ' (taskset missing: not pinned)'}\n`);
+  const pool = new Resident();
+  try {
+    await queuePhase({ plan, pool, progress, rng, tick: () => noise.maybeTick(), topo: new Topology(dir, `lrp-queues-${process.pid}`), out, ndr });
+    return 0;
+  } finally {
+    progress.end();
+    await pool.stopAll(() => undefined);
+    await cleanupAll();
+  }
+}
+
 async function main(): Promise<number> {
   const opts = program.parse(process.argv).opts<Options>();
   const plan = makePlan(!!opts.quick);
@@ -127,6 +194,9 @@ async function main(): Promise<number> {
   const quietS = Number(opts.waitQuiet);
   if (!(quietS >= 0)) throw new Error(`--wait-quiet: expected seconds, got ${opts.waitQuiet}`);
   if (opts.control) return runControl(!!opts.quick, opts.out, quietS);
+  const givenNdr = opts.ndr === undefined ? undefined : Number(opts.ndr);
+  if (givenNdr !== undefined && !(givenNdr > 0)) throw new Error(`--ndr: expected Mpps, got ${opts.ndr}`);
+  if (opts.queues) return runQueues(!!opts.quick, opts.out, quietS, rng, givenNdr);
 
   // references first: one that cannot be measured fails the run before it spends minutes
   const choice = chooseReferences({ references: opts.references, l3fwd: opts.l3fwd },
@@ -224,6 +294,10 @@ async function main(): Promise<number> {
       runner.finishScale();
       await step('route add', () => runner.routeAddRate(lr));
       await step('churn', () => runner.churnTest(lr, runner.routeAdd?.routes ?? 0));
+      // the full run only (--quick stays short): moves and RETA changes on a 2-worker linerate of its own
+      if (plan.mode === 'full') {
+        await step('queues', () => queuePhase({ plan, pool, progress, rng, tick: () => noise.maybeTick(), topo: topo('linerate-queues'), out: opts.out }));
+      }
     }
   } catch (e) {
     fail('run', e);

@@ -108,8 +108,11 @@ export class Runner {
     return this.budget.disturbed;
   }
 
+  /** RX queues the generator reads (the queue bench's forwarder sends on one TX queue per worker) */
+  rxQueues = 1;
+
   mainTraffic(size: number): Traffic {
-    return { size, flows: this.plan.mainFlows, dst: MAIN_TRAFFIC_DST };
+    return { size, flows: this.plan.mainFlows, dst: MAIN_TRAFFIC_DST, ...(this.rxQueues > 1 ? { rxQueues: this.rxQueues } : {}) };
   }
 
   scaleTraffic(): Traffic {

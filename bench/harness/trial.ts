@@ -18,6 +18,8 @@ export interface Traffic {
   flows: number;
   /** first destination; flow i adds i to it (and to the source) */
   dst: string;
+  /** RX queues the generator reads on its RX port (a memif client: one ring per forwarder TX queue); default 1 */
+  rxQueues?: number;
 }
 
 export interface TrialSpec extends Traffic {
@@ -96,6 +98,7 @@ export async function runTrial(topo: Topology, spec: TrialSpec, hooks: TrialHook
     '--burst', String(BURST), '--duration', String(spec.seconds), '--warmup', String(spec.warmup),
     '--start-delay-ms', String(START_DELAY_MS), '--progress', '250',
   ];
+  if (spec.rxQueues && spec.rxQueues > 1) args.push('--rx-queues', String(spec.rxQueues));
   if (spec.rateMpps === null) args.push('--retry');
   else args.push('--rate-pps', String(Math.round(spec.rateMpps * 1e6)));
   // steal while traffic flows: /proc/stat at the first progress line (250 ms in) and at the last one

@@ -65,6 +65,8 @@ export interface LinerateClient {
     getReta: Unary<api.GetRetaRequest, api.Reta__Output>;
     setReta: Unary<api.SetRetaRequest, api.Reta__Output>;
     setQueueCount: Unary<api.SetQueueCountRequest, api.QueueMap__Output>;
+    getRss: Unary<api.GetRssRequest, api.RssConf__Output>;
+    setRss: Unary<api.SetRssRequest, api.RssConf__Output>;
     rebalance: Unary<api.RebalanceRequest, api.RebalanceResponse__Output>;
   };
   irq: {
@@ -230,6 +232,8 @@ export function createClient(addr: string = DEFAULT_ADDR, o: ClientOptions = {})
       getReta: unary(queue, 'GetReta', md),
       setReta: unary(queue, 'SetReta', md),
       setQueueCount: unary(queue, 'SetQueueCount', md),
+      getRss: unary(queue, 'GetRss', md),
+      setRss: unary(queue, 'SetRss', md),
       rebalance: unary(queue, 'Rebalance', md),
     },
     irq: {

@@ -12,7 +12,8 @@
  *   linerate_port_device_*_total{port}           rte_eth_stats (Stats.ports[].device)
  *   linerate_rxq_*_total{port,queue,worker}      RX queues, linerate_rxq_drops_total{...,reason}
  *   linerate_txq_*_total{port,queue}             TX queues (TX queue i = worker i)
- *   linerate_worker_*_total{worker,lcore}        worker lcores
+ *   linerate_worker_*_total{worker,lcore}        worker lcores: busy ratio, cycles/packet, rx/tx pps, RX queues polled
+ *   linerate_rxq_busy_ratio{port,queue,worker}   a queue's estimated share of its worker (stats/rates.ts queueUsage)
  *   linerate_slow_path_events_total{counter}     LR_SLOW_COUNTERS names
  *   linerate_*_per_second, *_ratio, *_cycles_per_packet   gauges over the sampling period
  *   linerate_mbufs_in_use / linerate_mbufs_capacity   packet buffer pool
@@ -25,7 +26,7 @@ import * as http from 'node:http';
 import * as client from 'prom-client';
 import type { Controller } from './controller';
 import type { Supervisor } from './dataplane/supervisor';
-import { buildStats } from './stats/rates';
+import { buildStats, queueUsage } from './stats/rates';
 
 type Labels = Record<string, string>;
 
@@ -82,6 +83,8 @@ export function metricsRegistry(ctl: Controller, sup: Supervisor): { registry: c
     rxqPunts: c('linerate_rxq_punted_packets_total', 'Packets of the RX queue handed to the slow path', Q),
     rxqDrops: c('linerate_rxq_drops_total', 'Packets of the RX queue dropped, by reason', [...Q, 'reason']),
     rxqPps: g('linerate_rxq_rx_packets_per_second', 'Receive rate of the RX queue over the last sampling period', Q),
+    rxqBps: g('linerate_rxq_rx_bits_per_second', 'Receive rate of the RX queue in bits (frame bytes x 8)', Q),
+    rxqBusy: g('linerate_rxq_busy_ratio', 'Estimated share of the sampling period its worker spent on the RX queue (the worker\'s busy ratio split by packets), 0..1', Q),
     txqPackets: c('linerate_txq_tx_packets_total', 'Packets sent on the TX queue', T),
     txqBytes: c('linerate_txq_tx_bytes_total', 'Bytes sent on the TX queue', T),
     txqDropped: c('linerate_txq_tx_dropped_packets_total', 'Packets the device refused on the TX queue', T),
@@ -93,6 +96,8 @@ export function metricsRegistry(ctl: Controller, sup: Supervisor): { registry: c
     workerBusyPolls: c('linerate_worker_busy_polls_total', 'Loop iterations that received at least one packet', W),
     workerBusyCycles: c('linerate_worker_busy_cycles_total', 'TSC cycles spent in busy iterations', W),
     workerRxPps: g('linerate_worker_rx_packets_per_second', 'Receive rate of the worker over the last sampling period', W),
+    workerTxPps: g('linerate_worker_tx_packets_per_second', 'Transmit rate of the worker over the last sampling period', W),
+    workerRxQueues: g('linerate_worker_rx_queues', 'RX queues the worker polls (the queue map)', W),
     workerBusy: g('linerate_worker_busy_ratio', 'Share of the last sampling period spent in busy iterations, 0..1', W),
     workerCpp: g('linerate_worker_cycles_per_packet', 'Busy TSC cycles per received packet over the last sampling period', W),
     slow: c('linerate_slow_path_events_total', 'Slow-path (main lcore) counters, by LR_SLOW_COUNTERS name', ['counter']),
@@ -154,6 +159,7 @@ export function metricsRegistry(ctl: Controller, sup: Supervisor): { registry: c
         m.rxqPunts.set(l, n(q.punts));
         for (const [reason, v] of Object.entries(q.drops)) m.rxqDrops.set({ ...l, reason }, n(v));
         m.rxqPps.set(l, q.rx.pps);
+        m.rxqBps.set(l, q.rx.bps);
       }
       for (const q of p.txQueues) {
         const l = { port: p.name, queue: String(q.queue) };
@@ -172,9 +178,12 @@ export function metricsRegistry(ctl: Controller, sup: Supervisor): { registry: c
       m.workerBusyPolls.set(l, n(w.busyPolls));
       m.workerBusyCycles.set(l, n(w.busyCycles));
       m.workerRxPps.set(l, w.rx.pps);
+      m.workerTxPps.set(l, w.tx.pps);
+      m.workerRxQueues.set(l, w.rxQueues);
       m.workerBusy.set(l, w.busyPercent / 100);
       m.workerCpp.set(l, w.cyclesPerPacket);
     }
+    for (const q of queueUsage(s)) m.rxqBusy.set({ port: q.port, queue: String(q.queue), worker: String(q.worker) }, q.busyPercent / 100);
     for (const [counter, v] of Object.entries(s.slowPath)) m.slow.set({ counter }, n(v));
   };
   return { registry, collect };

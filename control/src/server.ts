@@ -52,7 +52,7 @@ export interface ServerOptions {
   listen?: string;
   log?: Logger;
   /** The addon module (default: build/addon). Tests may pass a fake. */
-  addon?: Pick<AddonModule, 'Dataplane' | 'StatsReader' | 'limits' | 'dropReasons'>;
+  addon?: Pick<AddonModule, 'Dataplane' | 'StatsReader' | 'limits' | 'dropReasons' | 'rssFields' | 'rssGroups'>;
   /** serve --insecure: allow plaintext on a non-loopback address (as grpc.insecure: true). */
   insecure?: boolean;
   /** Call reload() on SIGHUP until stop() (serve does; tests may). */
@@ -219,7 +219,7 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
     dataplaneService(controller, supervisor, metricsInfo, log)));
   server.addService(...guardService(services.CaptureService.service,
     captureService(controller, { runDir: paths.runDir, dropReasons: addon.dropReasons }, log)));
-  server.addService(...guardService(services.QueueService.service, queueService(controller, queueSettings, log)));
+  server.addService(...guardService(services.QueueService.service, queueService(controller, queueSettings, log, { fields: addon.rssFields, groups: addon.rssGroups })));
   const system = config.system;
   server.addService(...guardService(services.IrqService.service, irqService({
     roots: { procRoot: system.procRoot, sysRoot: system.sysRoot }, stateDir: paths.stateDir, dataplane: config.dataplane }, log)));

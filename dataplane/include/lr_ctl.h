@@ -70,6 +70,7 @@ enum lr_ctl_type {
 	LR_CTL_RETA_GET = 32,      /**< req: lr_reta (port_id); rep: lr_reta (the device's table) */
 	LR_CTL_RETA_SET = 33,      /**< req: lr_reta (masked entries); rep: lr_reta (read back) */
 	LR_CTL_PORT_QUEUES = 34,   /**< req: 1 x lr_port_queues; rep: - (that port restarted, the others forward) */
+	LR_CTL_RSS_CONF = 35,      /**< req: lr_rss_conf (set = 1: write rss_hf); rep: lr_rss_conf (read back) */
 	LR_CTL_REPLY = 0x8000,
 };
 
@@ -200,10 +201,18 @@ struct lr_queue_entry {
 	uint64_t last_move_ns;        /**< the last batch's request-to-live time (both grace periods) */
 };
 
-/** A port's new RX queue count: the port is quiesced, stopped, reconfigured and started; a refusal restores the old count. */
+/**
+ * A port's new RX queue count: the port is quiesced, stopped, reconfigured
+ * and started; a refusal restores the old count. TX queues are one per
+ * worker (TX queue i = worker i, its only sender: no lock on transmit; the
+ * main lcore sends through the workers' inject rings), so tx_queues can
+ * only name that count.
+ */
 struct lr_port_queues {
 	uint16_t port_id;
-	uint16_t rx_queues;           /**< 1 .. the device's max_rx_queues (LR_MAX_QUEUES at most) */
+	uint16_t rx_queues;           /**< 1 .. the device's max_rx_queues (LR_MAX_QUEUES at most); 0 = unchanged */
+	uint16_t tx_queues;           /**< 0 = unchanged; else must be the worker count (INVALID otherwise) */
+	uint16_t pad;
 };
 
 struct lr_queue_move {
@@ -236,6 +245,59 @@ struct lr_reta {
 	uint16_t rx_queues;           /**< the port's RX queues: every entry is below */
 	uint16_t pad;
 	struct lr_reta_group groups[LR_RETA_GROUPS]; /**< reta_size / 64 of them used */
+};
+
+/*
+ * The RSS hash fields of a port (dataplane/src/port/reta.c): DPDK's rss_hf
+ * bits (rte_eth_rss_conf, RTE_ETH_RSS_*), named as testpmd's `port config
+ * all rss <types>` names them. X(sym, "name", bit): RTE_ETH_RSS_<sym> is
+ * 1 << bit (checked at build time where DPDK's headers are included).
+ * LR_RSS_GROUPS are DPDK's unions (RTE_ETH_RSS_IP, _TCP ...): asked for,
+ * a group means the part of it the device supports.
+ */
+#define LR_RSS_FIELDS(X) \
+	X(IPV4, "ipv4", 2) X(FRAG_IPV4, "ipv4-frag", 3) X(NONFRAG_IPV4_TCP, "ipv4-tcp", 4) \
+	X(NONFRAG_IPV4_UDP, "ipv4-udp", 5) X(NONFRAG_IPV4_SCTP, "ipv4-sctp", 6) \
+	X(NONFRAG_IPV4_OTHER, "ipv4-other", 7) X(IPV6, "ipv6", 8) X(FRAG_IPV6, "ipv6-frag", 9) \
+	X(NONFRAG_IPV6_TCP, "ipv6-tcp", 10) X(NONFRAG_IPV6_UDP, "ipv6-udp", 11) \
+	X(NONFRAG_IPV6_SCTP, "ipv6-sctp", 12) X(NONFRAG_IPV6_OTHER, "ipv6-other", 13) \
+	X(L2_PAYLOAD, "l2-payload", 14) X(IPV6_EX, "ipv6-ex", 15) X(IPV6_TCP_EX, "ipv6-tcp-ex", 16) \
+	X(IPV6_UDP_EX, "ipv6-udp-ex", 17) X(PORT, "port", 18) X(VXLAN, "vxlan", 19) \
+	X(GENEVE, "geneve", 20) X(NVGRE, "nvgre", 21) X(GTPU, "gtpu", 23) X(ETH, "eth", 24) \
+	X(S_VLAN, "s-vlan", 25) X(C_VLAN, "c-vlan", 26) X(ESP, "esp", 27) X(AH, "ah", 28) \
+	X(L2TPV3, "l2tpv3", 29) X(PFCP, "pfcp", 30) X(PPPOE, "pppoe", 31) X(ECPRI, "ecpri", 32) \
+	X(MPLS, "mpls", 33) X(IPV4_CHKSUM, "ipv4-chksum", 34) X(L4_CHKSUM, "l4-chksum", 35) \
+	X(L2TPV2, "l2tpv2", 36) X(L2_DST_ONLY, "l2-dst-only", 58) X(L2_SRC_ONLY, "l2-src-only", 59) \
+	X(L4_DST_ONLY, "l4-dst-only", 60) X(L4_SRC_ONLY, "l4-src-only", 61) \
+	X(L3_DST_ONLY, "l3-dst-only", 62) X(L3_SRC_ONLY, "l3-src-only", 63)
+
+#define LR_RSS_B(n) (UINT64_C(1) << (n))
+/** X(sym, "name", mask): RTE_ETH_RSS_<sym> == mask. */
+#define LR_RSS_GROUPS(X) \
+	X(IP, "ip", LR_RSS_B(2) | LR_RSS_B(3) | LR_RSS_B(7) | LR_RSS_B(8) | LR_RSS_B(9) | LR_RSS_B(13) | LR_RSS_B(15)) \
+	X(TCP, "tcp", LR_RSS_B(4) | LR_RSS_B(10) | LR_RSS_B(16)) \
+	X(UDP, "udp", LR_RSS_B(5) | LR_RSS_B(11) | LR_RSS_B(17)) \
+	X(SCTP, "sctp", LR_RSS_B(6) | LR_RSS_B(12)) \
+	X(TUNNEL, "tunnel", LR_RSS_B(19) | LR_RSS_B(20) | LR_RSS_B(21)) \
+	X(VLAN, "vlan", LR_RSS_B(25) | LR_RSS_B(26))
+
+/**
+ * RSS_CONF: reads (set 0) or writes (set 1) a port's RSS hash fields with
+ * rte_eth_dev_rss_hash_update, and answers with rte_eth_dev_rss_hash_conf_get
+ * read back. A write is checked first: rss_hf non-zero, within the device's
+ * flow_type_rss_offloads (INVALID, the first field it lacks named), and the
+ * port must have RSS on (2 RX queues or more: PRECONDITION). The fields are
+ * kept for the port: a later RX queue count change configures them again.
+ */
+struct lr_rss_conf {
+	uint16_t port_id;
+	uint8_t set;                  /**< 1: write rss_hf first */
+	uint8_t pad;
+	uint16_t rx_queues;           /**< rep: the port's RX queues */
+	uint16_t pad2;
+	uint64_t rss_hf;              /**< req: the fields to hash on; rep: those in force (0: RSS off) */
+	uint64_t supported;           /**< rep: the device's flow_type_rss_offloads */
+	uint64_t rss_hf_default;      /**< rep: what linerate configures when nothing was set (ip, tcp, udp within supported) */
 };
 
 /** An address owned by a port: answered for in ARP/ND, and its subnet is on-link. */

@@ -141,11 +141,13 @@ main(int argc, char **argv)
 			goto out;
 		}
 		rte_mempool_obj_iter(ctx.tx.pool, zero_mbuf, NULL);
-		if (pg_port_setup(&ctx.tx_port, rx_pool, cfg.rxd, cfg.txd) != 0)
+		if (pg_port_setup(&ctx.tx_port, rx_pool, cfg.rxd, cfg.txd, shared ? cfg.rx_queues : 1) != 0)
 			goto out;
 	}
-	if (ctx.has_rx && !shared && pg_port_setup(&ctx.rx_port, rx_pool, cfg.rxd, cfg.txd) != 0)
+	if (ctx.has_rx && !shared && pg_port_setup(&ctx.rx_port, rx_pool, cfg.rxd, cfg.txd, cfg.rx_queues) != 0)
 		goto out;
+	if (shared)
+		ctx.rx_port.nb_rxq = ctx.tx_port.nb_rxq;  /* the copy above predates the setup */
 
 	/* start: a memif server before its client, so TX first again */
 	struct pg_port *ports[2];

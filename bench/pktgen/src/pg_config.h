@@ -59,6 +59,7 @@ struct pg_config {
 	double warmup_s;
 	uint64_t count;                  /**< packets to send (rx only: to receive); 0 = no limit */
 	uint16_t burst;
+	uint16_t rx_queues;              /**< RX queues of the RX port, polled round-robin (default 1) */
 	bool retry;                      /**< closed loop: retry refused packets */
 	bool json;
 	uint32_t progress_ms;            /**< 0 = no progress lines */

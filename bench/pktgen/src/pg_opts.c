@@ -36,6 +36,8 @@ static const char usage_text[] =
 "  --warmup S            excluded from rates and latency (default 0)\n"
 "  --count N             stop after N packets sent (receive only: received)\n"
 "  --burst N             packets per burst, 1..256 (default 64)\n"
+"  --rx-queues N         RX queues of the RX port, polled round-robin, 1..16 (default 1;\n"
+"                        a memif client then reads every TX queue of its server)\n"
 "  --retry               closed loop: retry refused packets instead of dropping them\n"
 "  --drain-ms N          wait for in-flight packets after TX stops (default 200)\n"
 "  --start-delay-ms N    stay idle N ms after link up before sending (default 0;\n"
@@ -49,7 +51,7 @@ enum {
 	OPT_TX = 256, OPT_RX, OPT_SIZE, OPT_IMIX, OPT_IPV6, OPT_GTPU, OPT_QFI,
 	OPT_FLOWS, OPT_VARY, OPT_SRC, OPT_DST, OPT_SPORT, OPT_DPORT, OPT_OSRC,
 	OPT_ODST, OPT_SMAC, OPT_DMAC, OPT_PPS, OPT_PCT, OPT_GBPS, OPT_DURATION,
-	OPT_WARMUP, OPT_COUNT, OPT_BURST, OPT_RETRY, OPT_DRAIN, OPT_JSON,
+	OPT_WARMUP, OPT_COUNT, OPT_BURST, OPT_RXQ, OPT_RETRY, OPT_DRAIN, OPT_JSON,
 	OPT_PROGRESS, OPT_RXD, OPT_TXD, OPT_POOL, OPT_LINKWAIT, OPT_HELP,
 	OPT_STARTDELAY,
 };
@@ -79,6 +81,7 @@ static const struct option long_opts[] = {
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "burst", required_argument, NULL, OPT_BURST },
+	{ "rx-queues", required_argument, NULL, OPT_RXQ },
 	{ "retry", no_argument, NULL, OPT_RETRY },
 	{ "drain-ms", required_argument, NULL, OPT_DRAIN },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -195,6 +198,7 @@ pg_opts_parse(struct pg_config *cfg, int argc, char **argv)
 	cfg->pkt.dport = 5001;
 	cfg->duration_s = 1.0;
 	cfg->burst = 64;
+	cfg->rx_queues = 1;
 	cfg->drain_ms = 200;
 	cfg->link_wait_ms = 5000;
 	cfg->rxd = 1024;
@@ -285,6 +289,11 @@ pg_opts_parse(struct pg_config *cfg, int argc, char **argv)
 			if (parse_u64(optarg, 1, PG_MAX_BURST, &u))
 				return bad(name, optarg, "expected 1..256");
 			cfg->burst = (uint16_t)u;
+			break;
+		case OPT_RXQ:
+			if (parse_u64(optarg, 1, 16, &u))
+				return bad(name, optarg, "expected 1..16");
+			cfg->rx_queues = (uint16_t)u;
 			break;
 		case OPT_RETRY: cfg->retry = true; break;
 		case OPT_DRAIN:

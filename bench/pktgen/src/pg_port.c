@@ -76,7 +76,7 @@ pg_port_open(const char *dev, struct pg_port *port)
 
 int
 pg_port_setup(struct pg_port *port, struct rte_mempool *rx_pool,
-	      uint16_t rxd, uint16_t txd)
+	      uint16_t rxd, uint16_t txd, uint16_t want_rxq)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
@@ -91,7 +91,7 @@ pg_port_setup(struct pg_port *port, struct rte_mempool *rx_pool,
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 
-	uint16_t nb_rxq = info.max_rx_queues > 0 ? 1 : 0;
+	uint16_t nb_rxq = RTE_MIN(want_rxq ? want_rxq : 1, info.max_rx_queues);
 	uint16_t nb_txq = info.max_tx_queues > 0 ? 1 : 0;
 	ret = rte_eth_dev_configure(port->id, nb_rxq, nb_txq, &conf);
 	if (ret != 0) {
@@ -104,13 +104,14 @@ pg_port_setup(struct pg_port *port, struct rte_mempool *rx_pool,
 	int socket = rte_eth_dev_socket_id(port->id);
 	if (socket < 0)
 		socket = (int)rte_socket_id();
-	if (nb_rxq) {
-		ret = rte_eth_rx_queue_setup(port->id, 0, rxd, (unsigned)socket, NULL, rx_pool);
+	for (uint16_t q = 0; q < nb_rxq; q++) {
+		ret = rte_eth_rx_queue_setup(port->id, q, rxd, (unsigned)socket, NULL, rx_pool);
 		if (ret != 0) {
-			PG_LOG("port %s: RX queue: %s", port->name, rte_strerror(-ret));
+			PG_LOG("port %s: RX queue %u: %s", port->name, q, rte_strerror(-ret));
 			return ret;
 		}
 	}
+	port->nb_rxq = nb_rxq;
 	if (nb_txq) {
 		txconf = info.default_txconf;
 		txconf.offloads = conf.txmode.offloads;

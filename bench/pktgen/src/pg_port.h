@@ -20,6 +20,7 @@ struct pg_port {
 	char name[RTE_ETH_NAME_MAX_LEN];
 	char driver[32];
 	struct rte_ether_addr mac;
+	uint16_t nb_rxq;  /**< RX queues set up (polled round-robin) */
 };
 
 /**
@@ -30,13 +31,15 @@ struct pg_port {
 int pg_port_open(const char *dev, struct pg_port *port);
 
 /**
- * One RX queue fed from @p rx_pool and one TX queue; promiscuous when the
+ * @p nb_rxq RX queues (at most what the device has; a memif client creates
+ * as many server-to-client rings, so that each of a forwarder's TX queues
+ * reaches it) fed from @p rx_pool and one TX queue; promiscuous when the
  * device allows it (so that a NIC receives whatever MAC the forwarder
  * writes). TX fast-free is used where offered: pktgen's TX mbufs come from
  * one pool and are never shared.
  */
 int pg_port_setup(struct pg_port *port, struct rte_mempool *rx_pool,
-		  uint16_t rxd, uint16_t txd);
+		  uint16_t rxd, uint16_t txd, uint16_t nb_rxq);
 
 int pg_port_start(struct pg_port *port);
 

@@ -243,6 +243,7 @@ pg_report_result(const struct pg_ctx *ctx, unsigned lcores, int interrupted)
 	jw_i64(&w, "qfi", pkt->qfi);
 	jw_u64(&w, "flows", pkt->flows);
 	jw_u64(&w, "burst", cfg->burst);
+	jw_u64(&w, "rx_queues", cfg->rx_queues);
 	jw_bool(&w, "retry", cfg->retry);
 	if (cfg->rate_pps > 0)
 		jw_dbl(&w, "rate_pps", cfg->rate_pps);

@@ -168,7 +168,11 @@ static inline uint16_t
 rx_step(struct pg_ctx *ctx, struct pg_rx *rx, uint64_t steady_from)
 {
 	struct rte_mbuf *m[PG_MAX_BURST];
-	uint16_t n = rte_eth_rx_burst(ctx->rx_port.id, 0, m, ctx->cfg->burst);
+	uint16_t q = rx->next_q;
+	uint16_t n;
+
+	rx->next_q = (uint16_t)(q + 1 < ctx->rx_port.nb_rxq ? q + 1 : 0);
+	n = rte_eth_rx_burst(ctx->rx_port.id, q, m, ctx->cfg->burst);
 
 	if (n == 0)
 		return 0;

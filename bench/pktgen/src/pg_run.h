@@ -68,6 +68,7 @@ struct pg_rx {
 	uint64_t matched;           /**< carrying our stamp */
 	uint64_t foreign;           /**< not ours (no stamp) */
 	uint64_t bad_flow;          /**< stamp with a flow index >= --flows */
+	uint16_t next_q;            /**< RX queue polled next (round-robin over rx_port.nb_rxq) */
 	struct pg_mark warm, end;
 	struct pg_hist hist;        /**< latency in TSC cycles, steady window */
 } __rte_cache_aligned;

@@ -399,13 +399,34 @@ queue.command('rebalance').description('reassign the RX queues from their measur
       (r.moves.length ? `${o.dryRun ? 'would move' : 'moved'}: ${r.moves.map((m) => `${m.port}/${m.queue} -> w${m.worker}`).join(', ')}\n` : 'no move\n') +
       (r.map ? queueTable(r.map) + '\n' : ''));
   }));
-queue.command('set <port>').description('give a port a new number of RX queues (that port restarts; the others keep forwarding)')
-  .requiredOption('--rx <n>', 'RX queues')
+queue.command('set <port>').description('give a port a new number of RX queues (that port restarts; the others keep forwarding); --rss sets its hash fields')
+  .option('--rx <n>', 'RX queues')
+  .option('--tx <n>', 'TX queues: one per worker, the only count accepted')
+  .option('--rss <fields>', 'RSS hash fields afterwards, as queue rss --fields')
   .option('--json', 'JSON output')
-  .action((p: string, o: { rx: string; json?: boolean }) => withClient(async (c) => {
-    const m = await c.queue.setQueueCount({ port: p, rxQueues: intOpt('--rx', 0xffff)(o.rx) });
-    if (o.json) return json(m);
-    process.stdout.write(queueTable(m) + '\n');
+  .action((p: string, o: { rx?: string; tx?: string; rss?: string; json?: boolean }) => withClient(async (c) => {
+    if (o.rx === undefined && o.tx === undefined && o.rss === undefined) throw new Error('queue set: --rx, --tx or --rss');
+    const m = o.rx !== undefined || o.tx !== undefined
+      ? await c.queue.setQueueCount({ port: p, rxQueues: o.rx === undefined ? 0 : intOpt('--rx', 0xffff)(o.rx),
+        txQueues: o.tx === undefined ? 0 : intOpt('--tx', 0xffff)(o.tx) })
+      : null;
+    const r = o.rss !== undefined ? await c.queue.setRss({ port: p, fields: o.rss.split(',').filter(Boolean) }) : null;
+    if (o.json) return json({ map: m, rss: r });
+    if (m) process.stdout.write(queueTable(m) + '\n');
+    if (r) process.stdout.write(rssLine(r) + '\n');
+  }));
+const rssLine = (r: api.RssConf__Output): string =>
+  `${r.port}: RSS on ${r.fields.join(',') || 'nothing (off)'} (rss_hf ${r.rssHf}) over ${r.rxQueues} RX queue(s)\n` +
+  `  supported: ${r.supported.join(',') || '-'}\n  default:   ${r.defaults.join(',') || '-'}`;
+queue.command('rss <port>').description('the port\'s RSS hash fields (DPDK\'s names: ipv4, ipv4-tcp, ...); --fields sets them')
+  .option('--fields <list>', 'fields or groups (ip, tcp, udp, sctp, tunnel, vlan), comma-separated')
+  .option('--json', 'JSON output')
+  .action((p: string, o: { fields?: string; json?: boolean }) => withClient(async (c) => {
+    const r = o.fields !== undefined
+      ? await c.queue.setRss({ port: p, fields: o.fields.split(',').filter(Boolean) })
+      : await c.queue.getRss({ port: p });
+    if (o.json) return json(r);
+    process.stdout.write(rssLine(r) + '\n');
   }));
 queue.command('reta <port>').description('the port\'s RSS redirection table (entry -> RX queue); --spread or --set writes it')
   .option('--spread <queues>', 'every entry, round-robin over these RX queues (e.g. 0-3 or 0,2)')
@@ -503,7 +524,9 @@ program.command('cores').description('CPU layout: main and worker lcores, housek
       const load = [`lcores ${k.lcores.join(',') || '-'}`, ...k.workers.map((w) => `worker ${w.worker}: ${w.busyPercent.toFixed(1)} % busy, ` +
         `${(w.rx?.mpps ?? 0).toFixed(3)} Mpps, ${w.cyclesPerPacket.toFixed(0)} cycles/pkt, ${w.rxQueues} rx queue(s)`)].join('; ');
       const flags = [k.isolated ? 'isolcpus' : '', k.nohzFull ? 'nohz_full' : '', k.controlPlane ? 'serve' : ''].filter(Boolean).join(',');
-      return `${String(k.cpu).padStart(4)}  ${role(k.role).padEnd(13)} ${flags.padEnd(24)} ${load}`;
+      const queues = k.queues.map((q) => `${' '.repeat(44)}  ${`${q.port}/${q.queue}`.padEnd(12)} w${q.worker}  ` +
+        `${(q.rx?.mpps ?? 0).toFixed(3)} Mpps, ${q.busyPercent.toFixed(1)} % of the CPU (estimated)`);
+      return [`${String(k.cpu).padStart(4)}  ${role(k.role).padEnd(13)} ${flags.padEnd(24)} ${load}`, ...queues].join('\n');
     });
     const cp = r.controlPlane;
     process.stdout.write(`online ${r.onlineCpus}; main lcore ${r.mainLcore} (CPU ${r.mainCpus}); worker lcores ${r.workerLcores || '-'}` +

@@ -113,6 +113,8 @@ export interface QueueMove { portId: number; queue: number; worker: number }
 /** An RSS redirection table in the device's layout (lr_reta): retaSize / 64 groups of 64 entries with masks. */
 export interface RetaGroup { mask: bigint; queues: number[] }
 export interface Reta { portId: number; retaSize: number; rxQueues?: number; groups: RetaGroup[] }
+/** A port's RSS hash fields (lr_rss_conf), as names of AddonModule.rssFields. */
+export interface RssConf { portId: number; rxQueues: number; rssHf: bigint; fields: string[]; supported: string[]; defaults: string[] }
 
 export interface FlowStats {
   wildcardRules: number; exactRules: number; wildcardMax: number; exactMax: number;
@@ -216,8 +218,10 @@ export interface Dataplane {
   retaGet(portId: number): Promise<Reta>;
   /** Writes the masked entries of `reta`; resolves with the table read back. */
   retaSet(reta: Reta): Promise<Reta>;
-  /** One port's RX queue count: that port is stopped, reconfigured and started; the others keep forwarding. */
-  portQueues(ports: { portId: number; rxQueues: number }[]): Promise<void>;
+  /** One port's RX queue count (0: unchanged; txQueues: 0 or the worker count): that port is stopped, reconfigured and started; the others keep forwarding. */
+  portQueues(ports: { portId: number; rxQueues: number; txQueues?: number }[]): Promise<void>;
+  /** The port's RSS hash fields (names of rssFields); with `fields`, writes them first (read back). */
+  rssConf(portId: number, fields?: string[]): Promise<RssConf>;
   /** Starts a capture (lr_capture_start); rejects INVALID_ARGUMENT naming "capture.<field>", FAILED_PRECONDITION while one runs. */
   captureStart(c: CaptureStart): Promise<CaptureInfo>;
   /** Stops the running capture (the file is complete once this resolves). */
@@ -369,6 +373,10 @@ export interface AddonModule {
   StatsReader: new (statsPath: string) => StatsReader;  // mmaps read-only; throws if magic/version mismatch
   dropReasons: string[];           // index = enum lr_drop_reason
   dropReasonHelp: string[];
+  /** RSS hash field names (lr_ctl.h LR_RSS_FIELDS, RTE_ETH_RSS_* bit order). */
+  rssFields: string[];
+  /** DPDK's groups of them (RTE_ETH_RSS_IP, _TCP ...): name -> fields. */
+  rssGroups: Record<string, string[]>;
   protocolVersion: number;         // LR_CTL_VERSION
   limits: { maxPorts: number; maxQueues: number; maxWorkers: number; maxEcmp: number; maxBatch: number };
   /** sched_setaffinity of thread `tid` (0: the caller); throws an Error with `errno`. */

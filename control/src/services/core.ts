@@ -9,7 +9,7 @@ import type * as api from '../gen';
 import type { CoreServiceHandlers } from '../gen/linerate/v1/CoreService';
 import type { Controller } from '../controller';
 import type { Logger } from '../log';
-import { buildStats } from '../stats/rates';
+import { buildStats, queueUsage } from '../stats/rates';
 import { type SetAffinity, controlPlaneThreads, pinControlPlane, threadsCpus } from '../system/affinity';
 import { type CpuLayout, checkOnline, cpuSetMinus, dataplaneLcores, formatCpuList, parseCpuList, readCpuLayout } from '../system/cpus';
 import { unary } from './common';
@@ -52,6 +52,7 @@ export function coreService(ctl: Controller, o: CoreServiceOptions, log: Logger)
       const cur = ctl.snapshot();
       const stats = cur ? buildStats(cur, ctl.previousSample(cur)) : null;
       const workers = stats ? stats.workers : [];
+      const usage = stats ? queueUsage(stats) : [];
       const workerLcores = stats ? workers.map((w) => w.lcore) : lc.workerLcores;
       // An lcore the config does not map runs on the CPU of its number (EAL -l).
       const cpusOf = (id: number): number[] => lc.cpusOf.get(id) ?? [id];
@@ -66,7 +67,8 @@ export function coreService(ctl: Controller, o: CoreServiceOptions, log: Logger)
         const lcores = [...(mainCpus.includes(cpu) ? [lc.main] : []), ...here].sort((a, b) => a - b);
         const role: api.CoreRole = here.length ? 'CORE_ROLE_WORKER' : mainCpus.includes(cpu) ? 'CORE_ROLE_MAIN'
           : isolated || nohzFull ? 'CORE_ROLE_ISOLATED' : 'CORE_ROLE_HOUSEKEEPING';
-        return { cpu, role, isolated, nohzFull, lcores, workers: workers.filter((w) => here.includes(w.lcore)), controlPlane: cpCpus.includes(cpu) };
+        return { cpu, role, isolated, nohzFull, lcores, workers: workers.filter((w) => here.includes(w.lcore)), controlPlane: cpCpus.includes(cpu),
+          queues: usage.filter((q) => here.includes(q.lcore)) };
       });
       return {
         cores,

@@ -3,7 +3,8 @@
  * (LR_CTL_QUEUE_MAP) with each queue's traffic from the stats memory, and
  * queue moves (LR_CTL_QUEUE_MOVE, all-or-nothing, published by the
  * dataplane under RCU), and the RSS redirection table of a port
- * (LR_CTL_RETA_GET / SET, in the device's group-of-64 layout). Requests are checked here against the attached
+ * (LR_CTL_RETA_GET / SET, in the device's group-of-64 layout) and its
+ * RSS hash fields (LR_CTL_RSS_CONF, by DPDK's names). Requests are checked here against the attached
  * dataplane's ports and workers, so that errors name the request's fields;
  * the dataplane checks them again. Moves run inside the controller's write
  * lock, one at a time.
@@ -12,7 +13,7 @@ import type * as api from '../gen';
 import type { QueueServiceHandlers } from '../gen/linerate/v1/QueueService';
 import type { Controller } from '../controller';
 import { status } from '@grpc/grpc-js';
-import type { QueueEntry, Reta, StatsSnapshot } from '../dataplane/addon';
+import type { QueueEntry, Reta, RssConf, StatsSnapshot } from '../dataplane/addon';
 import type { Attachment } from '../dataplane/supervisor';
 import { ApiError, exhausted, invalid, notFound, quote, toApiError } from '../errors';
 import type { Logger } from '../log';
@@ -61,6 +62,45 @@ function portOf(a: Attachment, name: string, field: string): { portId: number; r
 function retaError(e: unknown): ApiError {
   const err = toApiError(e);
   return err.code === status.INTERNAL || err.code === status.UNAVAILABLE ? err : new ApiError(err.code, err.message.replace(/^dataplane: /, ''));
+}
+
+/** The RSS field names the addon knows (lr_ctl.h LR_RSS_FIELDS) and DPDK's groups of them. */
+export interface RssNames { fields: readonly string[]; groups: Readonly<Record<string, readonly string[]>> }
+
+function rssMsg(port: string, r: RssConf): api.RssConf {
+  return { port, fields: r.fields, supported: r.supported, defaults: r.defaults, rxQueues: r.rxQueues, rssHf: `0x${r.rssHf.toString(16)}` };
+}
+
+/**
+ * The field names of a SetRss request resolved against the device's
+ * support: a group is the part of it the device has; an unknown name, or
+ * one the device cannot hash on, is INVALID_ARGUMENT naming fields[i] and
+ * listing what the device supports.
+ */
+export function resolveRssFields(asked: readonly string[], cur: RssConf, names: RssNames, port: string, driver: string): string[] {
+  if (!cur.supported.length) {
+    throw new ApiError(status.FAILED_PRECONDITION, `port ${port}: the device (${driver}) hashes on no RSS field (flow_type_rss_offloads 0)`);
+  }
+  const dev = `port ${port} (${driver}) supports ${cur.supported.join(', ')}; groups: ${Object.keys(names.groups).join(', ')}`;
+  if (!asked.length) throw invalid('fields', `required: one or more field names; ${dev}`);
+  const want = new Set<string>();
+  asked.forEach((raw, i) => {
+    const f = `fields[${i}]`;
+    const name = raw.trim().toLowerCase();
+    const group = Object.prototype.hasOwnProperty.call(names.groups, name) ? names.groups[name] : undefined;
+    if (group) {
+      const have = group.filter((x) => cur.supported.includes(x));
+      if (!have.length) throw invalid(f, `the device cannot hash on any field of the group ${quote(name)} (${group.join(', ')}); ${dev}`);
+      for (const x of have) want.add(x);
+    } else if (!names.fields.includes(name)) {
+      throw invalid(f, `unknown RSS hash field ${quote(raw)}; ${dev}`);
+    } else if (!cur.supported.includes(name)) {
+      throw invalid(f, `the device cannot hash on ${quote(name)}; ${dev}`);
+    } else {
+      want.add(name);
+    }
+  });
+  return names.fields.filter((x) => want.has(x));
 }
 
 /** One queue's estimated load: its share of its worker's busy cycles over the interval. */
@@ -176,8 +216,30 @@ export function startRebalancePolicy(ctl: Controller, settings: QueueSettings, p
   return () => clearInterval(t);
 }
 
-export function queueService(ctl: Controller, settings: QueueSettings, log: Logger): QueueServiceHandlers {
+export function queueService(ctl: Controller, settings: QueueSettings, log: Logger, rss: RssNames): QueueServiceHandlers {
   return {
+    GetRss: unary(log, 'GetRss', async (req) => {
+      const a = ctl.attached();
+      const p = portOf(a, req.port ?? '', 'port');
+      return rssMsg(req.port!, await a.dp.rssConf(p.portId).catch((e: unknown) => { throw retaError(e); }));
+    }),
+
+    SetRss: unary(log, 'SetRss', async (req) => ctl.exclusive(async () => {
+      const a = ctl.attached();
+      const name = req.port ?? '';
+      const p = portOf(a, name, 'port');
+      const cur = await a.dp.rssConf(p.portId).catch((e: unknown) => { throw retaError(e); });
+      const fields = resolveRssFields(req.fields ?? [], cur, rss, name, a.ports.get(name)?.driver ?? '?');
+      if (cur.rxQueues < 2) {
+        throw new ApiError(status.FAILED_PRECONDITION, `port ${name} has ${cur.rxQueues} RX queue: RSS is off; give it 2 or more first (SetQueueCount)`);
+      }
+      const t0 = process.hrtime.bigint();
+      const r = await a.dp.rssConf(p.portId, fields).catch((e: unknown) => { throw retaError(e); });
+      settings.recordRss(name, r.fields);
+      log.info({ port: name, fields: r.fields.join(','), ms: Number(process.hrtime.bigint() - t0) / 1e6 }, 'RSS hash fields set');
+      return rssMsg(name, r);
+    })),
+
     ListQueues: unary(log, 'ListQueues', async (req) => {
       const a = ctl.attached();
       const port = req.port ?? '';
@@ -229,12 +291,17 @@ export function queueService(ctl: Controller, settings: QueueSettings, log: Logg
       const a = ctl.attached();
       const name = req.port ?? '';
       const p = portOf(a, name, 'port');
-      const n = Number(req.rxQueues ?? 0);
+      const tx = Number(req.txQueues ?? 0);
+      const n = Number(req.rxQueues ?? 0) || (tx ? p.rxQueues : 0);
       if (!n) throw invalid('rx_queues', 'required (at least 1)');
+      if (tx && tx !== a.hello.nWorkers) {
+        throw invalid('tx_queues', `port ${name} has one TX queue per worker, ${a.hello.nWorkers}: TX queue i is worker i's alone ` +
+          `(no lock on transmit); ${tx} is not settable`);
+      }
       const t0 = process.hrtime.bigint();
       let failed: ApiError | null = null;
       try {
-        await a.dp.portQueues([{ portId: p.portId, rxQueues: n }]);
+        await a.dp.portQueues([{ portId: p.portId, rxQueues: n, txQueues: tx }]);
       } catch (e) {
         failed = retaError(e);
       }

@@ -1,10 +1,10 @@
 /**
  * The queue settings the operator gave (QueueService: RX queue counts,
- * the queue -> worker map, RSS redirection tables), kept in queues.json in
+ * the queue -> worker map, RSS redirection tables and hash fields), kept in queues.json in
  * the state dir (replaced atomically) so that a new dataplane (a respawn,
  * a restart of the host) gets them back: serve applies them after every
  * attach, after reconcile (counts first, then one move batch, then the
- * tables). Owned by services/queue.ts, which records after every change
+ * tables, then the hash fields). Owned by services/queue.ts, which records after every change
  * the dataplane accepted; what no longer fits the dataplane (a port gone,
  * fewer workers, another table size) is skipped with a warning, never an
  * attach failure.
@@ -26,11 +26,13 @@ interface Doc {
   /** Worker by "port/queue". */
   workers: Record<string, number>;
   reta: Record<string, RetaRecord>;
+  /** RSS hash fields (names, as read back) by port name. */
+  rss: Record<string, string[]>;
 }
 
 export class QueueSettings {
   readonly file: string;
-  private doc: Doc = { version: VERSION, rxQueues: {}, workers: {}, reta: {} };
+  private doc: Doc = { version: VERSION, rxQueues: {}, workers: {}, reta: {}, rss: {} };
 
   constructor(stateDir: string) {
     this.file = path.join(stateDir, 'queues.json');
@@ -43,16 +45,23 @@ export class QueueSettings {
     }
     const d = JSON.parse(text) as Doc;
     if (d.version !== VERSION) throw new Error(`${this.file}: not queue settings of version ${VERSION}`);
-    this.doc = { version: VERSION, rxQueues: d.rxQueues ?? {}, workers: d.workers ?? {}, reta: d.reta ?? {} };
+    this.doc = { version: VERSION, rxQueues: d.rxQueues ?? {}, workers: d.workers ?? {}, reta: d.reta ?? {}, rss: d.rss ?? {} };
   }
 
   get empty(): boolean {
-    return !Object.keys(this.doc.rxQueues).length && !Object.keys(this.doc.workers).length && !Object.keys(this.doc.reta).length;
+    return !Object.keys(this.doc.rxQueues).length && !Object.keys(this.doc.workers).length && !Object.keys(this.doc.reta).length &&
+      !Object.keys(this.doc.rss).length;
   }
 
   /** The whole map as the dataplane has it now (after a move, a rebalance or a count change). */
   recordMap(a: Attachment, entries: { portId: number; queue: number; worker: number }[]): void {
     this.doc.workers = Object.fromEntries(entries.map((e) => [`${a.ports.name(e.portId)}/${e.queue}`, e.worker]));
+    this.save();
+  }
+
+  /** A port's RSS hash fields, as the dataplane read them back (kept through count changes). */
+  recordRss(port: string, fields: string[]): void {
+    this.doc.rss[port] = fields;
     this.save();
   }
 
@@ -124,6 +133,16 @@ export class QueueSettings {
         log.warn({ port, err: (e as Error).message }, 'queue settings: RSS redirection table refused');
       }
     }
-    log.info({ counts: Object.keys(this.doc.rxQueues).length, queues: moves.length, tables: Object.keys(this.doc.reta).length }, 'queue settings applied');
+    for (const [port, fields] of Object.entries(this.doc.rss)) {
+      const p = a.ports.get(port);
+      if (!p) continue;
+      try {
+        await a.dp.rssConf(p.portId, fields);
+      } catch (e) {
+        log.warn({ port, fields: fields.join(','), err: (e as Error).message }, 'queue settings: RSS hash fields refused');
+      }
+    }
+    log.info({ counts: Object.keys(this.doc.rxQueues).length, queues: moves.length, tables: Object.keys(this.doc.reta).length,
+      rss: Object.keys(this.doc.rss).length }, 'queue settings applied');
   }
 }

@@ -147,3 +147,27 @@ export function buildStats(cur: dp.StatsSnapshot, prev: dp.StatsSnapshot | undef
     slowPath,
   };
 }
+
+/** One RX queue's share of its worker's load over the interval. */
+export interface QueueUsage { port: string; queue: number; worker: number; lcore: number; rx: Filled<api.Traffic__Output>; busyPercent: number }
+
+/**
+ * Each polled RX queue with its receive rates and its estimated share of
+ * its worker's busy cycles (the worker's busy % split over its queues in
+ * proportion to the packets they received: the stats memory counts cycles
+ * per worker, packets per queue; OVS-DPDK's pmd-rxq-show "usage" the same
+ * way), port-major.
+ */
+export function queueUsage(s: Filled<api.Stats__Output>): QueueUsage[] {
+  const out: QueueUsage[] = [];
+  for (const p of s.ports) {
+    for (const q of p.rxQueues) {
+      const w = q.worker >= 0 ? s.workers.find((x) => x.worker === q.worker) : undefined;
+      if (!w) continue;
+      const share = w.rx.pps > 0 ? Math.min(1, q.rx.pps / w.rx.pps) : 0;
+      out.push({ port: p.name, queue: q.queue, worker: w.worker, lcore: w.lcore, rx: q.rx, busyPercent: w.busyPercent * share });
+    }
+  }
+  return out;
+}
+

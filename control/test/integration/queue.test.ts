@@ -18,10 +18,12 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import { promisify } from 'node:util';
 import { CLI, DP_BIN, sleep, waitFor } from '../helpers/env';
 import { dumpOnFailure, requireIntegration, startRig, stopRigAndCheckClean, type Rig } from '../helpers/fixture';
 import { rejection, Status } from '../helpers/grpc';
+import { parsePrometheusText, sampleValue } from '../helpers/promtext';
 import * as pkt from '../helpers/pkt';
 import type { PacketSpec } from '../helpers/pkt';
 import { loadAddon } from '../../src/dataplane/addon';
@@ -172,6 +174,42 @@ describe('integration: queue -> worker map', function () {
       assert.ok(x.busyPercent > 0 && x.busyPercent < 100, `worker ${x.worker} busy ${x.busyPercent} %`);
       assert.ok(x.cyclesPerPacket > 0, `worker ${x.worker} cycles/packet ${x.cyclesPerPacket}`);
     }
+    // Each queue on the CPU that polls it: its Mpps and its share of its worker (split by packets).
+    const qs = cores.cores.flatMap((k) => k.queues);
+    assert.deepEqual(qs.map((q) => `${q.port}/${q.queue}:w${q.worker}@${q.lcore}`), ['p0/0:w0@1', 'p0/1:w1@2', 'p1/0:w0@1', 'p1/1:w1@2']);
+    for (const q of qs.filter((x) => x.port === 'p0')) {
+      const wk = ws.find((x) => x.worker === q.worker)!;
+      assert.ok(q.rx!.pps > 0 && q.rx!.pps <= wk.rx!.pps + 1e-9, `p0/${q.queue}: ${q.rx!.pps} pps of its worker's ${wk.rx!.pps}`);
+      assert.ok(q.busyPercent > 0 && q.busyPercent <= wk.busyPercent + 1e-9, `p0/${q.queue}: ${q.busyPercent} % of ${wk.busyPercent} %`);
+    }
+    // The same series in /metrics: per worker busy ratio, cycles/packet, pps and queues polled; per queue pps and share.
+    const fams = parsePrometheusText(await new Promise<string>((resolve, reject) => {
+      http.get(`http://127.0.0.1:${rig!.serve.metricsPort}/metrics`, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => { body += d; });
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    }));
+    for (const x of ws) {
+      const l = { worker: String(x.worker), lcore: String(x.lcore) };
+      for (const name of ['linerate_worker_busy_ratio', 'linerate_worker_cycles_per_packet', 'linerate_worker_rx_packets_per_second',
+        'linerate_worker_tx_packets_per_second']) {
+        assert.ok((sampleValue(fams, name, l) ?? 0) > 0, `${name}${JSON.stringify(l)} = ${sampleValue(fams, name, l)}`);
+      }
+      assert.equal(sampleValue(fams, 'linerate_worker_rx_queues', l), 2);
+    }
+    for (const q of [0, 1]) {
+      const l = { port: 'p0', queue: String(q), worker: String(q) };
+      for (const name of ['linerate_rxq_rx_packets_per_second', 'linerate_rxq_rx_bits_per_second', 'linerate_rxq_busy_ratio']) {
+        assert.ok((sampleValue(fams, name, l) ?? 0) > 0, `${name}${JSON.stringify(l)} = ${sampleValue(fams, name, l)}`);
+      }
+      assert.ok(sampleValue(fams, 'linerate_rxq_busy_ratio', l)! <= 1);
+    }
+    // And in `linerate cores`.
+    const coresOut = await promisify(execFile)(process.execPath, [CLI, '--addr', `127.0.0.1:${rig!.serve.grpcPort}`, 'cores']);
+    assert.match(coresOut.stdout, /worker 0: [\d.]+ % busy, [\d.]+ Mpps, \d+ cycles\/pkt, 2 rx queue\(s\)/);
+    assert.match(coresOut.stdout, /\n +p0\/1 +w1 +[\d.]+ Mpps, [\d.]+ % of the CPU \(estimated\)/);
     const liveMs: number[] = [];
     let version = 1;
     for (let round = 0; round < 2; round++) {
@@ -439,6 +477,85 @@ describe('integration: RSS redirection table and RX queue count', function () {
     assert.deepEqual(n0(m), ['n0/0:w0', 'n0/1:w1', 'n0/2:w1']);
   });
 
+  it('sets n0\'s RSS hash fields under traffic on the other ports; read back, kept through a count change; bad names refused', async () => {
+    const dflt = ['ipv4', 'ipv4-frag', 'ipv4-tcp', 'ipv4-udp', 'ipv4-other', 'ipv6', 'ipv6-frag', 'ipv6-tcp', 'ipv6-udp', 'ipv6-other',
+      'ipv6-ex', 'ipv6-tcp-ex', 'ipv6-udp-ex'];
+    const start = await client().queue.getRss({ port: 'n0' });
+    // net_null hashes on DPDK's RTE_ETH_RSS_PROTO_MASK; linerate's default is ip, tcp and udp of it.
+    assert.deepEqual([start.fields, start.defaults, start.rxQueues], [dflt, dflt, 3]);
+    assert.ok(start.supported.includes('port') && start.supported.includes('mpls') && !start.supported.includes('gtpu'), start.supported.join(','));
+    const bad: [api.SetRssRequest, string, RegExp][] = [
+      [{ port: 'n0', fields: ['ipv4', 'foo'] }, 'INVALID_ARGUMENT',
+        /^fields\[1\]: unknown RSS hash field "foo"; port n0 \(net_null\) supports ipv4, ipv4-frag, ipv4-tcp, .*; groups: ip, tcp, udp, sctp, tunnel, vlan/],
+      [{ port: 'n0', fields: ['gtpu'] }, 'INVALID_ARGUMENT', /^fields\[0\]: the device cannot hash on "gtpu"; port n0 \(net_null\) supports ipv4, /],
+      [{ port: 'n0', fields: ['vlan'] }, 'INVALID_ARGUMENT', /^fields\[0\]: the device cannot hash on any field of the group "vlan" \(s-vlan, c-vlan\)/],
+      [{ port: 'n0', fields: ['udp', 'l3-src-only'] }, 'INVALID_ARGUMENT', /^fields\[1\]: the device cannot hash on "l3-src-only"/],
+      [{ port: 'n0', fields: [] }, 'INVALID_ARGUMENT', /^fields: required: one or more field names; port n0 \(net_null\) supports ipv4, /],
+      [{ port: 'p0', fields: ['ipv4'] }, 'FAILED_PRECONDITION', /^port p0: the device \(net_af_packet\) hashes on no RSS field \(flow_type_rss_offloads 0\)/],
+      [{ port: 'n7', fields: ['ipv4'] }, 'NOT_FOUND', /^port: unknown port "n7"/],
+    ];
+    for (const [req, code, msg] of bad) {
+      const e = await rejection(client().queue.setRss(req));
+      assert.equal(Status[e.code], code, e.details);
+      assert.match(e.details, msg);
+    }
+    // The dataplane's own check, past serve's.
+    await assert.rejects((async () => {
+      const { Dataplane } = loadAddon();
+      const dp = new Dataplane();
+      await dp.connect(`${rig!.serve.runDir}/ctl.sock`, 5000);
+      try {
+        await dp.rssConf(2, ['ipv4', 'gtpu']);
+      } finally {
+        dp.close();
+      }
+    })(), /rss_hf: port n0 \(net_null\) cannot hash on gtpu; it supports ipv4,ipv4-frag,/);
+    assert.deepEqual((await client().queue.getRss({ port: 'n0' })).fields, dflt, 'refusals change nothing');
+    assert.deepEqual((await client().queue.getRss({ port: 'p0' })).fields, [], 'af_packet: no RSS');
+
+    const steps: [string[], string[], string][] = [
+      [['ipv4', 'tcp'], ['ipv4', 'ipv4-tcp', 'ipv6-tcp', 'ipv6-tcp-ex'], '0x10414'],
+      [['udp'], ['ipv4-udp', 'ipv6-udp', 'ipv6-udp-ex'], '0x20820'],
+      [['IPv6', 'ipv6-udp', 'port'], ['ipv6', 'ipv6-udp', 'port'], '0x40900'],
+    ];
+    await acrossOtherPorts('h', async () => {
+      for (const [fields, want, hf] of steps) {
+        const set = await client().queue.setRss({ port: 'n0', fields });
+        assert.deepEqual([set.fields, set.rssHf], [want, hf], fields.join(','));
+        assert.deepEqual((await client().queue.getRss({ port: 'n0' })).fields, want);
+        await sleep(200);
+      }
+    });
+    assert.deepEqual((await client().queue.getRss({ port: 'n0' })).fields, ['ipv6', 'ipv6-udp', 'port']);
+    // One RX queue: RSS is off, nothing to set; back to 3 queues, the fields set come back with it.
+    await client().queue.setQueueCount({ port: 'n0', rxQueues: 1 });
+    assert.deepEqual((await client().queue.getRss({ port: 'n0' })).fields, []);
+    const one = await rejection(client().queue.setRss({ port: 'n0', fields: ['ipv4'] }));
+    assert.equal(Status[one.code], 'FAILED_PRECONDITION', one.details);
+    assert.match(one.details, /^port n0 has 1 RX queue: RSS is off; give it 2 or more first/);
+    await client().queue.setQueueCount({ port: 'n0', rxQueues: 3 });
+    assert.deepEqual((await client().queue.getRss({ port: 'n0' })).fields, ['ipv6', 'ipv6-udp', 'port']);
+    // TX queues follow the workers: the worker count is the only one accepted.
+    const tx = await rejection(client().queue.setQueueCount({ port: 'n0', txQueues: 3 }));
+    assert.equal(Status[tx.code], 'INVALID_ARGUMENT', tx.details);
+    assert.match(tx.details, /^tx_queues: port n0 has one TX queue per worker, 2: TX queue i is worker i's alone/);
+    const same = await client().queue.setQueueCount({ port: 'n0', txQueues: 2 });
+    assert.equal(same.queues.filter((q) => q.port === 'n0').length, 3);
+    assert.equal((await client().port.getPort({ name: 'n0' })).txQueues, 2);
+    await assert.rejects((async () => {
+      const { Dataplane } = loadAddon();
+      const dp = new Dataplane();
+      await dp.connect(`${rig!.serve.runDir}/ctl.sock`, 5000);
+      try {
+        await dp.portQueues([{ portId: 2, rxQueues: 0, txQueues: 5 }]);
+      } finally {
+        dp.close();
+      }
+    })(), /tx_queues: port n0 has one TX queue per worker, 2 \(the device takes up to \d+\); 5 is not settable/);
+    // The respawn test below expects the queue the count test moved where it was.
+    await client().queue.moveQueues({ moves: [{ port: 'n0', queue: 2, worker: 1 }] });
+  });
+
   it('linerate queue reta (the CLI)', async () => {
     const run = promisify(execFile);
     const addr = ['--addr', `127.0.0.1:${rig!.serve.grpcPort}`];
@@ -446,16 +563,23 @@ describe('integration: RSS redirection table and RX queue count', function () {
     assert.match(out.stdout, /^n0: 128 entries over 3 RX queue\(s\)\n {4}0: 1 1 1 0 1 1/);
     const j = JSON.parse((await run(process.execPath, [CLI, ...addr, 'queue', 'reta', 'n0', '--json'])).stdout) as api.Reta__Output;
     assert.deepEqual(j.groups[1].queues.slice(0, 3), [0, 1, 1]);
+    const rss = await run(process.execPath, [CLI, ...addr, 'queue', 'rss', 'n0', '--fields', 'ip,udp']);
+    assert.match(rss.stdout, /^n0: RSS on ipv4,ipv4-frag,ipv4-udp,ipv4-other,ipv6,ipv6-frag,ipv6-udp,ipv6-other,ipv6-ex,ipv6-udp-ex \(rss_hf 0x[0-9a-f]+\) over 3 RX queue\(s\)\n  supported: ipv4,/);
+    const badRss = await run(process.execPath, [CLI, ...addr, 'queue', 'set', 'n0', '--rss', 'ipv4,nope']).catch((e: { code: number; stderr: string }) => e);
+    assert.match((badRss as { stderr: string }).stderr, /^INVALID_ARGUMENT: fields\[1\]: unknown RSS hash field "nope"; port n0 \(net_null\) supports ipv4,/);
     const bad = await run(process.execPath, [CLI, ...addr, 'queue', 'reta', 'p0']).catch((e: { code: number; stderr: string }) => e);
     assert.equal((bad as { code: number }).code, 1);
     assert.match((bad as { stderr: string }).stderr, /^FAILED_PRECONDITION: port p0: the device \(net_af_packet\) has no RSS redirection table \(reta_size 0\)/);
   });
 
   it('a respawned dataplane gets the queue settings back (queues.json in the state dir)', async () => {
-    const want = { map: mapOf(await client().queue.listQueues({})), reta: flat(await client().queue.getReta({ port: 'n0' })) };
+    const want = { map: mapOf(await client().queue.listQueues({})), reta: flat(await client().queue.getReta({ port: 'n0' })),
+      rss: (await client().queue.getRss({ port: 'n0' })).fields };
+    assert.deepEqual(want.rss, ['ipv4', 'ipv4-frag', 'ipv4-udp', 'ipv4-other', 'ipv6', 'ipv6-frag', 'ipv6-udp', 'ipv6-other', 'ipv6-ex', 'ipv6-udp-ex']);
     assert.ok(want.map.includes('n0/2:w1'), want.map.join(' '));
-    const settings = JSON.parse(fs.readFileSync(`${rig!.serve.stateDir}/queues.json`, 'utf8')) as { rxQueues: Record<string, number> };
+    const settings = JSON.parse(fs.readFileSync(`${rig!.serve.stateDir}/queues.json`, 'utf8')) as { rxQueues: Record<string, number>; rss: Record<string, string[]> };
     assert.deepEqual(settings.rxQueues, { n0: 3 });
+    assert.deepEqual(settings.rss, { n0: want.rss });
     const old = await client().dataplane.getDataplane({});
     process.kill(old.pid, 'SIGKILL');
     const dp = await waitFor('a new dataplane, attached', async () => {
@@ -469,6 +593,11 @@ describe('integration: RSS redirection table and RX queue count', function () {
     }, 20000, 200);
     assert.equal((await client().port.getPort({ name: 'n0' })).rxQueues, 3);
     assert.deepEqual(flat(await client().queue.getReta({ port: 'n0' })), want.reta);
+    // A fresh dataplane configures the default fields; serve sets them again (after the tables).
+    await waitFor('the RSS hash fields set again', async () => {
+      const r = await client().queue.getRss({ port: 'n0' }).catch(() => null);
+      return r !== null && JSON.stringify(r.fields) === JSON.stringify(want.rss);
+    }, 10000, 200);
   });
 });
 

@@ -176,7 +176,7 @@ export class FakeDataplane {
 }
 
 /** An AddonModule-shaped object bound to a world. */
-export function fakeAddon(world: FakeWorld): Pick<dp.AddonModule, 'Dataplane' | 'StatsReader' | 'limits' | 'dropReasons'> {
+export function fakeAddon(world: FakeWorld): Pick<dp.AddonModule, 'Dataplane' | 'StatsReader' | 'limits' | 'dropReasons' | 'rssFields' | 'rssGroups'> {
   return {
     Dataplane: class extends FakeDataplane { constructor() { super(world); } },
     StatsReader: class implements dp.StatsReader {
@@ -185,5 +185,7 @@ export function fakeAddon(world: FakeWorld): Pick<dp.AddonModule, 'Dataplane' | 
     } as unknown as new (p: string) => dp.StatsReader,
     limits: fakeLimits,
     dropReasons: ['truncated', 'no_route', 'bad_checksum'],
+    rssFields: ['ipv4', 'ipv4-tcp', 'ipv6'],
+    rssGroups: { tcp: ['ipv4-tcp'] },
   };
 }

@@ -66,6 +66,12 @@ describe('Prometheus /metrics', function () {
       assert.equal(sampleValue(fams, 'linerate_txq_tx_packets_total', { ...l, queue: '0' }), Number(p.tx!.packets));
     }
     assert.equal(sampleValue(fams, 'linerate_worker_busy_cycles_total', { worker: '0', lcore: '1' }), 99);
+    // The load series per worker and per queue exist (gauges; their values under traffic: integration/queue.test.ts).
+    assert.equal(sampleValue(fams, 'linerate_worker_rx_queues', { worker: '0', lcore: '1' }), stats.workers[0].rxQueues);
+    for (const g of ['linerate_worker_tx_packets_per_second', 'linerate_rxq_busy_ratio', 'linerate_rxq_rx_bits_per_second']) {
+      assert.equal(fams.get(g)?.type, 'gauge', g);
+    }
+    assert.ok(sampleValue(fams, 'linerate_rxq_busy_ratio', { port: 'p0', queue: '0', worker: '0' }) !== undefined);
     assert.equal(sampleValue(fams, 'linerate_mbufs_in_use'), 1024);
     assert.equal(sampleValue(fams, 'linerate_mbufs_capacity'), 8192);
     assert.equal(sampleValue(fams, 'linerate_dataplane_attached'), 1);

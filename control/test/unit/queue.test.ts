@@ -7,7 +7,8 @@
 import * as assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { type Harness, rejectsWith, startHarness } from './helpers';
-import { assignByLoad } from '../../src/services/queue';
+import { assignByLoad, resolveRssFields } from '../../src/services/queue';
+import { loadAddon } from '../../src/dataplane/addon';
 
 describe('QueueService on a fake dataplane', function () {
   this.timeout(20000);
@@ -46,5 +47,23 @@ describe('QueueService on a fake dataplane', function () {
     assert.deepEqual(assignByLoad([q(0, 80), q(0, 70, 1), q(0, 0, 2), q(0, 0, 3)], 2), [0, 1, 0, 0]);
     // Three workers, one hot queue each after.
     assert.deepEqual(assignByLoad([q(0, 30), q(0, 30, 1), q(0, 30, 2)], 3), [0, 1, 2]);
+  });
+
+  it('resolves RSS field names: groups to the part the device supports, in bit order; bad names named with the supported set', () => {
+    const a = loadAddon();
+    const names = { fields: a.rssFields, groups: a.rssGroups };
+    const cur = { portId: 0, rxQueues: 2, rssHf: 0n, fields: [], supported: ['ipv4', 'ipv4-tcp', 'ipv6', 'ipv6-tcp'], defaults: [] };
+    assert.deepEqual(resolveRssFields(['tcp', 'ipv4'], cur, names, 'x0', 'net_x'), ['ipv4', 'ipv4-tcp', 'ipv6-tcp']);
+    assert.deepEqual(resolveRssFields([' IPv6 ', 'ipv6'], cur, names, 'x0', 'net_x'), ['ipv6']);
+    const err = (f: () => unknown, code: number, re: RegExp) => assert.throws(f, (e: { code: number; message: string }) =>
+      e.code === code && re.test(e.message));
+    err(() => resolveRssFields(['ipv4', 'bogus'], cur, names, 'x0', 'net_x'), status.INVALID_ARGUMENT,
+      /^fields\[1\]: unknown RSS hash field "bogus"; port x0 \(net_x\) supports ipv4, ipv4-tcp, ipv6, ipv6-tcp; groups: ip, tcp, udp, sctp, tunnel, vlan$/);
+    err(() => resolveRssFields(['udp'], cur, names, 'x0', 'net_x'), status.INVALID_ARGUMENT,
+      /^fields\[0\]: the device cannot hash on any field of the group "udp" \(ipv4-udp, ipv6-udp, ipv6-udp-ex\)/);
+    err(() => resolveRssFields(['ipv6-ex'], cur, names, 'x0', 'net_x'), status.INVALID_ARGUMENT, /^fields\[0\]: the device cannot hash on "ipv6-ex"/);
+    err(() => resolveRssFields([], cur, names, 'x0', 'net_x'), status.INVALID_ARGUMENT, /^fields: required/);
+    err(() => resolveRssFields(['ipv4'], { ...cur, supported: [] }, names, 'x0', 'net_y'), status.FAILED_PRECONDITION,
+      /^port x0: the device \(net_y\) hashes on no RSS field \(flow_type_rss_offloads 0\)/);
   });
 });

@@ -326,7 +326,7 @@ rxq_move_msg(const void *entries, uint32_t n, struct lr_ctl_status *st)
 	return rxq_move_batch(entries, n, st);
 }
 
-/* PORT_QUEUES: a port's RX queue count (port/port.c does the device part). */
+/* PORT_QUEUES: a port's RX queue count (port/port.c does the device part; TX queues stay one per worker). */
 static int
 rxq_port_queues_msg(const void *entries, uint32_t n, struct lr_ctl_status *st)
 {
@@ -336,7 +336,7 @@ rxq_port_queues_msg(const void *entries, uint32_t n, struct lr_ctl_status *st)
 		return lr_status_set(st, LR_ERR_INVALID, 0, "ports: one port per request, got %u", n);
 	if (e->port_id >= lr_n_ports)
 		return lr_status_set(st, LR_ERR_NOT_FOUND, 0, "port_id: no port %u (%u ports)", e->port_id, lr_n_ports);
-	return lr_port_set_rx_queues(e->port_id, e->rx_queues, st);
+	return lr_port_set_queues(e->port_id, e->rx_queues, e->tx_queues, st);
 }
 
 static const struct lr_ctl_handler rxq_port_queues_handler = {

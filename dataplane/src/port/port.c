@@ -112,6 +112,20 @@ lr_port_pool_size(const struct lr_args *a, unsigned n_workers, uint32_t held_per
 	return n > (1u << 26) ? 1u << 26 : (uint32_t)n;
 }
 
+uint64_t
+lr_port_rss_default(const struct rte_eth_dev_info *info)
+{
+	return info->flow_type_rss_offloads & LR_RSS_HF;
+}
+
+uint64_t
+lr_port_rss_hf(uint16_t i, const struct rte_eth_dev_info *info)
+{
+	uint64_t hf = lr_ports[i].rss_hf ? lr_ports[i].rss_hf : LR_RSS_HF;
+
+	return info->flow_type_rss_offloads & hf;
+}
+
 /* What configure() needs again when one port's RX queues change at run time. */
 static const struct lr_args *port_args;
 static struct rte_mempool *port_pool;
@@ -155,9 +169,9 @@ configure(uint16_t i, const struct lr_args *a, struct rte_mempool *mp, unsigned 
 
 	memset(&conf, 0, sizeof(conf));
 	conf.rxmode.mtu = mtu;
-	if (p->rx_queues > 1 && (info.flow_type_rss_offloads & LR_RSS_HF) != 0) {
+	if (p->rx_queues > 1 && lr_port_rss_hf(i, &info) != 0) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & LR_RSS_HF;
+		conf.rx_adv_conf.rss_conf.rss_hf = lr_port_rss_hf(i, &info);
 		if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_RSS_HASH)
 			conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_RSS_HASH;
 	}
@@ -266,7 +280,7 @@ reconfigure(uint16_t i, unsigned n, uint16_t mtu)
 }
 
 int
-lr_port_set_rx_queues(uint16_t i, unsigned n, struct lr_ctl_status *st)
+lr_port_set_queues(uint16_t i, unsigned n, unsigned tx, struct lr_ctl_status *st)
 {
 	struct lr_port *p = &lr_ports[i];
 	struct lr_port_rt *rt = &lr_port_rt[i];
@@ -279,7 +293,16 @@ lr_port_set_rx_queues(uint16_t i, unsigned n, struct lr_ctl_status *st)
 	rc = rte_eth_dev_info_get(rt->dpdk_id, &info);
 	if (rc != 0)
 		return lr_status_set(st, LR_ERR_INTERNAL, 0, "port %s: dev_info: %s", p->name, rte_strerror(-rc));
-	if (n == 0 || n > LR_MAX_QUEUES || n > info.max_rx_queues)
+	/* TX queue i is worker i's alone (no lock on transmit; the main lcore
+	 * sends through the workers' inject rings): another count would leave
+	 * queues without a sender or make workers share one. */
+	if (tx != 0 && tx != port_workers)
+		return lr_status_set(st, LR_ERR_INVALID, 0,
+				     "tx_queues: port %s has one TX queue per worker, %u (the device takes up to %u); %u is not settable",
+				     p->name, port_workers, info.max_tx_queues, tx);
+	if (n == 0)
+		n = cur;
+	if (n > LR_MAX_QUEUES || n > info.max_rx_queues)
 		return lr_status_set(st, LR_ERR_INVALID, 0, "rx_queues: port %s (%s) takes 1 to %u RX queues, got %u",
 				     p->name, p->driver, RTE_MIN((unsigned)info.max_rx_queues, (unsigned)LR_MAX_QUEUES), n);
 	if (n == cur)

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_mempool.h>
 
@@ -42,6 +43,7 @@ struct lr_port {
 	uint16_t rx_queues, tx_queues;
 	uint16_t min_mtu, max_mtu;
 	uint64_t rx_offloads, tx_offloads;
+	uint64_t rss_hf;     /**< RSS hash fields set with RSS_CONF (RTE_ETH_RSS_*); 0 = the default */
 	uint8_t link_up;
 	uint32_t speed_mbps;
 	bool configured, started;
@@ -78,12 +80,23 @@ void lr_port_info(uint16_t i, struct lr_port_info *out);
 int lr_port_set_batch(const struct lr_port_set *s, uint32_t n, struct lr_ctl_status *st);
 
 /**
- * Main lcore: gives port i n RX queues while the other ports keep
- * forwarding. The port is quiesced (no worker polls or sends on it, one
- * grace period), stopped, configured with n RX queues and started; the new
- * queues join the queue map (core/rxq.c). A device that refuses gets its
- * previous queues back. @return enum lr_status (st filled on error).
+ * Main lcore: gives port i n RX queues (0: as many as now) while the other
+ * ports keep forwarding. The port is quiesced (no worker polls or sends on
+ * it, one grace period), stopped, configured with n RX queues and started;
+ * the new queues join the queue map (core/rxq.c); its RSS hash fields are
+ * configured again. A device that refuses gets its previous queues back.
+ * tx: 0, or the TX queue count asked for, which must be the worker count
+ * (TX queue i belongs to worker i). @return enum lr_status (st filled on error).
  */
-int lr_port_set_rx_queues(uint16_t i, unsigned n, struct lr_ctl_status *st);
+int lr_port_set_queues(uint16_t i, unsigned n, unsigned tx, struct lr_ctl_status *st);
+
+/** The RSS hash fields linerate configures by default: ip, tcp and udp, as far as the device supports them. */
+uint64_t lr_port_rss_default(const struct rte_eth_dev_info *info);
+
+/**
+ * The RSS hash fields port i is configured with: those set with RSS_CONF
+ * (lr_port.rss_hf), else the default, within the device's support.
+ */
+uint64_t lr_port_rss_hf(uint16_t i, const struct rte_eth_dev_info *info);
 
 #endif /* LR_PORT_H */

@@ -3,7 +3,7 @@
  * libFuzzer harness: the control protocol as linerate-dp serves it, over
  * its real unix socket: framing (core/ctl.c), dispatch and every table's
  * batch and dump handlers (routes, neighbors, addresses, ports, flows,
- * UPF sessions and configuration, stats), with the modules initialised as
+ * UPF sessions and configuration, stats, RSS hash fields), with the modules initialised as
  * main.c does on two net_null ports (no worker lcore: tables publish with
  * no reader to wait for).
  *
@@ -70,6 +70,7 @@ entry_size(uint16_t type)
 	case LR_CTL_UPF_SESSION_WRITE: return sizeof(struct lr_upf_session);
 	case LR_CTL_UPF_SESSION_READ: return sizeof(uint64_t);
 	case LR_CTL_UPF_CONFIG: return sizeof(struct lr_upf_config);
+	case LR_CTL_RSS_CONF: return sizeof(struct lr_rss_conf);
 	default: return 0;
 	}
 }
@@ -80,7 +81,7 @@ static const uint16_t types[] = {
 	LR_CTL_PORT_SET, LR_CTL_FLOW_BATCH, LR_CTL_FLOW_DUMP, LR_CTL_FLOW_STATS,
 	LR_CTL_CAPTURE_STOP, LR_CTL_CAPTURE_INFO, 0, 17, 0x7fff, LR_CTL_REPLY | LR_CTL_HELLO,
 	LR_CTL_UPF_SESSION_BATCH, LR_CTL_UPF_SESSION_READ, LR_CTL_UPF_SESSION_DUMP, LR_CTL_UPF_CONFIG,
-	LR_CTL_UPF_STATS, LR_CTL_UPF_SESSION_WRITE,
+	LR_CTL_UPF_STATS, LR_CTL_UPF_SESSION_WRITE, LR_CTL_RSS_CONF,
 };
 
 int
