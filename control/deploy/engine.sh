@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A private Docker engine for linerate's container tests and benchmark, and
 # the images they run. Owned by the deployment (control/deploy/); called by
-# control/test/integration/container.test.ts and bench/container/run.sh, or by
+# control/test/integration/container.test.ts and the container bench
+# (bench/harness/container.ts: npm run bench -- --container), or by
 # hand. It never touches a system dockerd: its own data root (the cache that
 # keeps the base and the image between runs), exec root, pid file and socket;
 # no bridge and no iptables rules (linerate runs in host network mode; so do
