@@ -83,10 +83,20 @@ function memlockFlags(): string[] {
   return line?.[2] === 'unlimited' ? ['--ulimit', 'memlock=-1:-1'] : [];
 }
 
-/** The flags both DPDK containers run with: README "Containers", line by line. */
-function dpdkFlags(cpus: string): string[] {
+/**
+ * The flags both DPDK containers run with: README "Containers", line by
+ * line; and their CPU weight. Docker puts every container's cgroup under
+ * /docker, whose weight (cpu.shares 1024) all containers share against each
+ * host process's own 1024: under load from other processes, a container's
+ * polling threads get a fraction of what the same threads get on the bare
+ * host (measured here: 0.20 of the bare Mpps). A cgroup under the root with
+ * 1024 shares per polling thread (`--cgroup-parent / --cpu-shares`) gives
+ * them the weight they have as host processes. Pure.
+ */
+export function dpdkFlags(cpus: string, pollingThreads: number, weighted = true): string[] {
   return ['--cap-drop', 'ALL', '--cap-add', 'IPC_LOCK', '--cap-add', 'SYS_NICE', ...memlockFlags(),
-    '--security-opt', 'no-new-privileges', '--mount', 'type=bind,src=/dev/hugepages,dst=/dev/hugepages', '--cpuset-cpus', cpus];
+    '--security-opt', 'no-new-privileges', '--mount', 'type=bind,src=/dev/hugepages,dst=/dev/hugepages', '--cpuset-cpus', cpus,
+    ...(weighted ? ['--cgroup-parent', '/', '--cpu-shares', String(1024 * pollingThreads)] : [])];
 }
 
 /** A free TCP port on the host's loopback (host network mode: the container's serve listens there). */
@@ -110,6 +120,8 @@ export class Engine {
   version = '';
   /** the engine's nice value, which its containers inherit */
   nice = 0;
+  /** the containers get their polling threads' CPU weight (dpdkFlags); false: Docker's default cgroup (--docker-cgroup) */
+  weighted = true;
 
   constructor(readonly tag: string) {
     this.label = `linerate.bench=${tag}`;
@@ -234,7 +246,7 @@ export class ContainerLinerate extends Linerate {
   readonly launchGenerator = (argv: string[]): { cmd: string; args: string[] } => ({
     cmd: DOCKER,
     args: ['-H', DOCKER_HOST, 'run', '--rm', '--name', `${this.topo.tag}-gen-${++this.trials}`, '--label', this.engine.label, '--network', 'none',
-      ...dpdkFlags(String(GEN_CPU)), '-v', `${this.memifVolume}:${MEMIF_DIR}`, '--entrypoint', 'linerate-pktgen', IMAGE, ...argv],
+      ...dpdkFlags(String(GEN_CPU), 1, this.engine.weighted), '-v', `${this.memifVolume}:${MEMIF_DIR}`, '--entrypoint', 'linerate-pktgen', IMAGE, ...argv],
   });
 
   override async start(): Promise<void> {
@@ -256,7 +268,7 @@ export class ContainerLinerate extends Linerate {
     }));
     this.memifVolume = await this.engine.volume(`${this.topo.tag}-memif`);
     const state = await this.engine.volume(`${this.topo.tag}-state`);
-    await docker(['run', '-d', '--name', this.container, '--label', this.engine.label, '--network', 'host', ...dpdkFlags(`${GEN_CPU},${FWD_CPU}`),
+    await docker(['run', '-d', '--name', this.container, '--label', this.engine.label, '--network', 'host', ...dpdkFlags(`${GEN_CPU},${FWD_CPU}`, 2, this.engine.weighted),
       '-v', `${state}:/var/lib/linerate`, '-v', `${cfgDir}:/etc/linerate:ro`, '-v', `${this.memifVolume}:${MEMIF_DIR}`,
       IMAGE, 'serve', '--config', '/etc/linerate/linerate.yaml', '--stop-dataplane']);
     this.initPid = Number(await docker(['inspect', '-f', '{{.State.Pid}}', this.container]));
@@ -399,6 +411,11 @@ export function renderContainerMarkdown(r: ContainerResults): string {
   out.push('- **bare host**: `linerate serve` and `linerate-pktgen` as processes of the harness, the memif sockets in a temporary directory.');
   out.push(`- **container**: \`linerate serve\` in the image, \`docker run --network host ${r.settings.linerate_flags.join(' ')}\`, the memif sockets ` +
     `on a named volume at ${MEMIF_DIR}; linerate-pktgen in a second container, \`docker run --network none ${r.settings.pktgen_flags.join(' ')}\`, on the same volume.`);
+  out.push(r.settings.linerate_flags.includes('--cgroup-parent')
+    ? '- CPU weight: each container in a cgroup of its own under the root with 1024 shares per polling thread (`--cgroup-parent / --cpu-shares`), ' +
+      'the weight its threads have as host processes; in Docker\'s default cgroup (/docker: one weight of 1024 for every container together) ' +
+      'they get less CPU than the bare side under other processes\' load (`--docker-cgroup` measures that).'
+    : '- CPU weight: Docker\'s default cgroup (/docker: one weight of 1024 for every container together, against each host process\'s own 1024).');
   out.push(`- The same placement on both sides: generator, serve and the dataplane's main lcore on CPU ${r.settings.generator_cpu}, the worker on ` +
     `CPU ${FWD_CPU} (the container: \`--cpuset-cpus ${r.settings.forwarder_cpus}\` and \`system.controlPlaneCpus: "${r.settings.generator_cpu}"\`).`);
   out.push('- Both linerates stay up for the whole run; the one not measured is paused with SIGSTOP (serve, then the dataplane; for the container, ' +
@@ -412,6 +429,8 @@ export function renderContainerMarkdown(r: ContainerResults): string {
 
 export interface ContainerOptions {
   out: string;
+  /** false: the containers in Docker's default cgroup (/docker, one weight for all), to show what that costs */
+  weighted: boolean;
   pairs: number;
   seconds: number;
   seed: number;
@@ -426,6 +445,7 @@ export async function runContainer(o: ContainerOptions, dir: string, say: (s: st
   const h = headInfo();
   const progress = new Progress(5);
   const engine = new Engine(tag);
+  engine.weighted = o.weighted;
   const errors: string[] = [];
   const plan = makePlan(true);
   const rule: PairRule = { minPairs: o.pairs, maxPairs: o.pairs + 4, maxSpread: 0.03 };
@@ -487,7 +507,7 @@ export async function runContainer(o: ContainerOptions, dir: string, say: (s: st
     machine: machineInfo(runner.tscHz),
     settings: {
       frame_size: 64, flows: plan.mainFlows, seconds: o.seconds, warmup_s: plan.warmup, pairs: rule, generator_cpu: GEN_CPU,
-      forwarder_cpus: `${GEN_CPU},${FWD_CPU}`, linerate_flags: dpdkFlags(`${GEN_CPU},${FWD_CPU}`), pktgen_flags: dpdkFlags(String(GEN_CPU)),
+      forwarder_cpus: `${GEN_CPU},${FWD_CPU}`, linerate_flags: dpdkFlags(`${GEN_CPU},${FWD_CPU}`, 2, engine.weighted), pktgen_flags: dpdkFlags(String(GEN_CPU), 1, engine.weighted),
     },
     pairs,
     ratio,

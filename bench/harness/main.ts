@@ -39,6 +39,7 @@ interface Options {
   quick?: boolean;
   control?: boolean;
   container?: boolean;
+  dockerCgroup?: boolean;
   pairs: string;
   seconds: string;
   waitQuiet: string;
@@ -59,6 +60,7 @@ const program = new Command()
     'same pair on the bare host, in pairs (container.json, container.md); builds the image first (minutes when the tree changed)')
   .option('--pairs <n>', '--container: pairs at least (up to 4 more while the spread is wide)', '7')
   .option('--seconds <s>', '--container: steady seconds per trial', '3')
+  .option('--docker-cgroup', '--container: leave the containers in Docker\'s default cgroup (one CPU weight for all containers) instead of their threads\' weight')
   .option('--compare <rev>', 'measure linerate built from REV (a temporary worktree) against the working tree, interleaved in one run')
   .option('--out <dir>', 'where latest.json, latest.md and the charts (or compare.json, compare.md) go', path.join(repoRoot, 'bench/results'))
   .option('--no-references', 'skip the reference forwarders (no ratios)')
@@ -161,7 +163,7 @@ async function main(): Promise<number> {
     const seconds = Number(opts.seconds);
     if (!(Number.isInteger(pairs) && pairs >= 1)) throw new Error(`--pairs: expected a whole number >= 1, got ${opts.pairs}`);
     if (!(seconds > 0)) throw new Error(`--seconds: expected seconds, got ${opts.seconds}`);
-    return runContainerBench({ out: opts.out, pairs, seconds, seed, rng, command: `npm run bench -- ${process.argv.slice(2).join(' ')}` }, quietS);
+    return runContainerBench({ out: opts.out, weighted: !opts.dockerCgroup, pairs, seconds, seed, rng, command: `npm run bench -- ${process.argv.slice(2).join(' ')}` }, quietS);
   }
 
   // references first: one that cannot be measured fails the run before it spends minutes
