@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { containerNote, type ContainerResults, renderContainerMarkdown } from '../harness/container';
+import { containerNote, type ContainerResults, dpdkFlags, renderContainerMarkdown } from '../harness/container';
 import type { CaseResult } from '../harness/results';
 
 function side(forwarder: 'linerate' | 'linerate-container', mpps: number, cpp: number): CaseResult {
@@ -64,6 +64,16 @@ describe('bench harness: container report', () => {
     const md = renderContainerMarkdown(r);
     assert.match(md, /: not measured\*\* \(target ≥ 0\.98: not measured\)\./);
     assert.match(md, /- no Docker engine can be started here/);
+  });
+
+  it('the containers\' flags: least privilege, the cpuset, and a host process\'s CPU weight per polling thread', () => {
+    const f = dpdkFlags('0,1', 2);
+    for (const x of [['--cap-drop', 'ALL'], ['--cap-add', 'IPC_LOCK'], ['--cap-add', 'SYS_NICE'], ['--cpuset-cpus', '0,1'], ['--cgroup-parent', '/'], ['--cpu-shares', '2048']]) {
+      assert.ok(f.join(' ').includes(x.join(' ')), `${x.join(' ')} in ${f.join(' ')}`);
+    }
+    assert.ok(!f.includes('--privileged'));
+    assert.ok(!dpdkFlags('0', 1, false).includes('--cgroup-parent'), '--docker-cgroup: Docker\'s default cgroup');
+    assert.match(renderContainerMarkdown({ ...results(), settings: { ...results().settings, linerate_flags: f } }), /1024 shares per polling thread/);
   });
 
   it('the full bench\'s line: the last recorded figure, or where to measure it', () => {
