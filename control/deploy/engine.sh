@@ -127,10 +127,10 @@ cmd_image() {
   # The build context is the tracked (and untracked, not ignored) files: never
   # node_modules, build/ or dist/ of this checkout; nor the tests, docs and
   # deployment files, which the image does not hold (a change to them then
-  # reuses the cached build). bench/harness is the host's benchmark driver:
-  # nothing in the image runs it.
+  # reuses the cached build). bench/harness (the host's benchmark driver)
+  # and bench/results: nothing in the image runs or reads them.
   log "docker build $IMAGE (cached layers are reused)"
-  { git ls-files -z --cached --others --exclude-standard -- . ':!node_modules' ':!control/test' ':!bench/test' ':!bench/container' ':!bench/harness' \
+  { git ls-files -z --cached --others --exclude-standard -- . ':!node_modules' ':!control/test' ':!bench/test' ':!bench/container' ':!bench/harness' ':!bench/results' \
       ':!*.md' ':!control/deploy'; printf 'control/deploy/Dockerfile\0'; } \
     | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
     | tar --null -T - -cf - \
