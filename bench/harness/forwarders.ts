@@ -19,7 +19,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type * as api from '../../control/src/gen';
 import { createClient, type LinerateClient } from '../../control/src/client';
-import { repoRoot } from '../lib/pktgen';
+import { type PktgenRun, repoRoot } from '../lib/pktgen';
 import { alive, onCleanup, removeDpdkRuntime, start, type Started, stop, tail } from './procs';
 import { RouteWriter } from './routeclient';
 import type { ForwarderId } from './results';
@@ -38,6 +38,8 @@ export interface Forwarder {
   recover(): Promise<string>;
   /** processes to pause while another forwarder is measured, in the order to pause them (resumed in reverse) */
   pids(): number[];
+  /** how its trials start the generator (default: linerate-pktgen on the host; the container bench: in a container) */
+  readonly launchGenerator?: PktgenRun['launch'];
 }
 
 /**
@@ -165,8 +167,8 @@ export interface LinerateCounters {
  * generator's MACs, so no packet waits for ARP) and routes go through gRPC.
  */
 export interface LinerateOptions {
-  /** "linerate-base" for the revision a --compare run measures against */
-  id?: 'linerate' | 'linerate-base';
+  /** "linerate-base" for the revision a --compare run measures against; "linerate-container" for the container bench's */
+  id?: LinerateId;
   /** the checkout whose dist/ and build/ it runs (default: this one) */
   root?: string;
   /** more `dataplane:` settings of its config (the control bench's FIB sizes) */
@@ -187,8 +189,14 @@ export interface Recovery {
   pushed: number;
 }
 
+/** The ids a linerate forwarder takes. */
+export type LinerateId = 'linerate' | 'linerate-base' | 'linerate-container';
+
+/** Instance names of the bench's linerates (EAL prefix linerate-NAME, stats file): unique per run. */
+const INSTANCE_PREFIX: Record<LinerateId, string> = { linerate: 'lrp-bench', 'linerate-base': 'lrp-base', 'linerate-container': 'lrp-ctr' };
+
 export class Linerate implements Forwarder {
-  readonly id: 'linerate' | 'linerate-base';
+  readonly id: LinerateId;
   readonly root: string;
   client!: LinerateClient;
   /** bulk route writes with pre-encoded requests (routeclient.ts) */
@@ -196,8 +204,8 @@ export class Linerate implements Forwarder {
   private proc?: Started;
   private dpPid = 0;
   readonly name: string;
-  private readonly dir: string;
-  private readonly extra: Record<string, unknown>;
+  protected readonly dir: string;
+  protected readonly extra: Record<string, unknown>;
   private readonly extraPorts: Record<string, unknown>[];
   /** serve's gRPC address */
   address = '';
@@ -208,7 +216,7 @@ export class Linerate implements Forwarder {
     this.extra = o.dataplane ?? {};
     this.root = o.root ?? repoRoot;
     // instance name: names the EAL prefix (linerate-NAME), socket and stats file
-    this.name = `${o.name ?? (this.id === 'linerate' ? 'lrp-bench' : 'lrp-base')}-${process.pid}`.slice(0, 23);
+    this.name = `${o.name ?? INSTANCE_PREFIX[this.id]}-${process.pid}`.slice(0, 23);
     this.extraPorts = o.ports ?? [];
     this.dir = path.join(topo.dir, 'linerate');
   }
@@ -233,6 +241,8 @@ export class Linerate implements Forwarder {
     writeFileSync(cfgFile, YAML.stringify({
       name: this.name,
       grpc: { listen: '127.0.0.1:0' },
+      // any free port: two linerates of one run must not claim the default /metrics port
+      metrics: { listen: '127.0.0.1:0' },
       dataplane: { lcores: `${GEN_CPU},${FWD_CPU}`, idleSleepUs: 0, ...this.extra },
       ports: [
         { name: 'p0', device: this.topo.serverDev(0) },
@@ -257,12 +267,17 @@ export class Linerate implements Forwarder {
   private async startServe(): Promise<void> {
     this.proc = start(process.execPath, this.serveArgs, path.join(this.topo.dir, `${this.id}-serve.log`));
     const m = await this.proc.waitFor(/"address":"([^"]+)"[^\n]*"msg":"gRPC listening"/, 60_000, 'linerate serve');
+    await this.connect(m[1]);
+  }
+
+  /** gRPC clients to serve at `address` (replacing earlier ones), once it answers. */
+  protected async connect(address: string, timeoutMs = 10_000): Promise<void> {
     this.client?.close();
     this.writer?.close();
-    this.address = m[1];
-    this.client = createClient(m[1]);
-    this.writer = new RouteWriter(m[1]);
-    await this.client.waitReady(10_000);
+    this.address = address;
+    this.client = createClient(address);
+    this.writer = new RouteWriter(address);
+    await this.client.waitReady(timeoutMs);
   }
 
   /** pid of `linerate serve` (0 if not running) */
@@ -353,7 +368,7 @@ export class Linerate implements Forwarder {
   }
 
   /** Addresses, static neighbors for the generator's MACs, the main table. */
-  private async program(): Promise<void> {
+  protected async program(): Promise<void> {
     for (const [i, port] of (['p0', 'p1'] as const).entries()) {
       await this.client.port.addAddresses({ port, addresses: [{ cidr: FWD_ADDR[i] }] });
     }

@@ -3,8 +3,8 @@
 // cores with whatever else runs, so the report names the CPU (model,
 // family, the vector extensions DPDK picks code paths by), the steal time
 // the hypervisor took (/proc/stat, per CPU) and the other processes that
-// used CPU while it ran (sampled from /proc, our own process tree
-// excluded). parseProcStat, stealPercent and parseCpuinfo are pure.
+// used CPU while it ran (sampled from /proc, our own process tree and
+// the processes adopted with adoptProcesses excluded). parseProcStat, stealPercent and parseCpuinfo are pure.
 
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -217,11 +217,25 @@ export async function busyOthers(ms = 1000, minPercent = 15): Promise<{ pid: num
   return out;
 }
 
+/**
+ * Processes outside our tree that are ours all the same: the containers the
+ * container bench runs (their processes descend from the private engine's
+ * containerd-shim, not from the harness). A process is ours when it, or an
+ * ancestor, is adopted. Null: only our own tree.
+ */
+let adopted: ((pid: number, comm: string) => boolean) | null = null;
+
+/** Counts the processes `pred` names (and their descendants) as the run's own, not as others' CPU. */
+export function adoptProcesses(pred: ((pid: number, comm: string) => boolean) | null): void {
+  adopted = pred;
+}
+
 function isOurs(pid: number, s: ReadonlyMap<number, ProcSample>, self: number): boolean {
   for (let p = pid, i = 0; p > 1 && i < 64; i++) {
     if (p === self) return true;
     const e = s.get(p);
     if (!e) return false;
+    if (adopted?.(p, e.comm)) return true;
     p = e.ppid;
   }
   return false;

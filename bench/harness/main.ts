@@ -6,7 +6,9 @@
 // measured, and takes every ratio in interleaved pairs (pairs.ts); trials
 // disturbed by steal or other processes are repeated (repeat.ts). Writes
 // bench/results/latest.{json,md} and SVG charts, or with --compare,
-// compare.{json,md}. Targets are reported, never asserted: the exit status
+// compare.{json,md}; with --control, control.{json,md}; with --container,
+// container.{json,md} (not part of the full run: see bench/README.md).
+// Targets are reported, never asserted: the exit status
 // is 0 unless the harness failed to measure, or a reference it was asked
 // to measure could not be.
 
@@ -17,6 +19,7 @@ import path from 'node:path';
 import { pktgenBinary, repoRoot } from '../lib/pktgen';
 import { writeCharts } from './charts';
 import { type BaseCheckout, prepareBase, runCompare } from './compare';
+import { containerNote, type ContainerOptions, runContainer } from './container';
 import { controlBench, controlPlan, controlReport } from './control';
 import { QUEUE_LAYOUT, queueBench, queueReport } from './queues';
 import { buildL3fwd, existsOnPath, type Forwarder, L3fwdLpm, Linerate, TestpmdIo, testpmdBinary } from './forwarders';
@@ -38,6 +41,10 @@ interface Options {
   control?: boolean;
   queues?: boolean;
   ndr?: string;
+  container?: boolean;
+  dockerCgroup?: boolean;
+  pairs: string;
+  seconds: string;
   waitQuiet: string;
   out: string;
   references: boolean;
@@ -54,6 +61,11 @@ const program = new Command()
   .option('--control', 'only the control-plane bench: route add/delete rates, ListRoutes, serve RSS, restart and respawn with 1M routes (control.json, control.md)')
   .option('--queues', 'only the queue bench: NDR with two workers, then queue moves and RETA changes at 50 % of it, loss and request-to-live times (queues.json, queues.md)')
   .option('--ndr <mpps>', 'with --queues: offer 50 % of this NDR (measured elsewhere, e.g. an earlier queues.json) instead of searching it')
+  .option('--container', 'only the container bench: linerate and linerate-pktgen in containers (private dockerd, memif on a volume) against the ' +
+    'same pair on the bare host, in pairs (container.json, container.md); builds the image first (minutes when the tree changed)')
+  .option('--pairs <n>', '--container: pairs at least (up to 4 more while the spread is wide)', '7')
+  .option('--seconds <s>', '--container: steady seconds per trial', '3')
+  .option('--docker-cgroup', '--container: leave the containers in Docker\'s default cgroup (one CPU weight for all containers) instead of their threads\' weight')
   .option('--compare <rev>', 'measure linerate built from REV (a temporary worktree) against the working tree, interleaved in one run')
   .option('--out <dir>', 'where latest.json, latest.md and the charts (or compare.json, compare.md) go', path.join(repoRoot, 'bench/results'))
   .option('--no-references', 'skip the reference forwarders (no ratios)')
@@ -174,6 +186,25 @@ async function runQueues(quick: boolean, out: string, quietS: number, rng: () =>
   }
 }
 
+/** --container: the container bench alone (bench/harness/container.ts). */
+async function runContainerBench(o: ContainerOptions, quietS: number): Promise<number> {
+  const stopAll = (): void => { void cleanupAll().finally(() => process.exit(130)); };
+  process.on('SIGINT', stopAll);
+  process.on('SIGTERM', stopAll);
+  await waitQuiet(quietS);
+  const pinned = pinSelf(GEN_CPU);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lrp-container-'));
+  onCleanup('temp dir', () => rmSync(dir, { recursive: true, force: true }));
+  const say = (s: string): void => { process.stderr.write(`${s}\n`); };
+  say(`linerate container bench: ${o.pairs}+ pairs of ${o.seconds} s, 64B, container / bare; generator and control plane on CPU ${GEN_CPU}` +
+    `${pinned ? '' : ' (taskset missing: not pinned)'}, the worker on CPU ${FWD_CPU}; seed ${o.seed}`);
+  try {
+    return await runContainer(o, dir, say);
+  } finally {
+    await cleanupAll();
+  }
+}
+
 async function main(): Promise<number> {
   const opts = program.parse(process.argv).opts<Options>();
   const plan = makePlan(!!opts.quick);
@@ -197,6 +228,13 @@ async function main(): Promise<number> {
   const givenNdr = opts.ndr === undefined ? undefined : Number(opts.ndr);
   if (givenNdr !== undefined && !(givenNdr > 0)) throw new Error(`--ndr: expected Mpps, got ${opts.ndr}`);
   if (opts.queues) return runQueues(!!opts.quick, opts.out, quietS, rng, givenNdr);
+  if (opts.container) {
+    const pairs = Number(opts.pairs);
+    const seconds = Number(opts.seconds);
+    if (!(Number.isInteger(pairs) && pairs >= 1)) throw new Error(`--pairs: expected a whole number >= 1, got ${opts.pairs}`);
+    if (!(seconds > 0)) throw new Error(`--seconds: expected seconds, got ${opts.seconds}`);
+    return runContainerBench({ out: opts.out, weighted: !opts.dockerCgroup, pairs, seconds, seed, rng, command: `npm run bench -- ${process.argv.slice(2).join(' ')}` }, quietS);
+  }
 
   // references first: one that cannot be measured fails the run before it spends minutes
   const choice = chooseReferences({ references: opts.references, l3fwd: opts.l3fwd },
@@ -375,6 +413,7 @@ async function main(): Promise<number> {
           `${t.value_best != null ? ` (best trials ${t.value_best.toFixed(2)} x)` : ''}` : `${Math.round(t.value)} ${t.unit}`;
       process.stdout.write(`  ${t.met === null ? '-' : t.met ? 'MET    ' : 'NOT MET'}  ${t.name}: ${v} (target ${t.target})\n`);
     }
+    process.stdout.write(`  ${containerNote(path.join(repoRoot, 'bench/results/container.json'))}\n`);
   }
   const st = results.machine.steal;
   process.stdout.write(`\nmachine: ${results.machine.cpu_description ?? results.machine.cpu_model}; steal over the run ` +

@@ -8,16 +8,17 @@ import type { CpuIdent } from './machine';
 import { ratio } from './mathx';
 import type { RatioSummary } from './pairs';
 
-/** "linerate-base": linerate built from another revision (npm run bench -- --compare REV) */
-export const FORWARDERS = ['linerate', 'linerate-base', 'testpmd-io', 'l3fwd-lpm'] as const;
+/** "linerate-base": linerate built from another revision (npm run bench -- --compare REV); "linerate-container": in a container (--container) */
+export const FORWARDERS = ['linerate', 'linerate-base', 'linerate-container', 'testpmd-io', 'l3fwd-lpm'] as const;
 export type ForwarderId = (typeof FORWARDERS)[number];
 export const REFERENCES: readonly ForwarderId[] = ['testpmd-io', 'l3fwd-lpm'];
 /** forwarders that are linerate (have its busy counters, get ratios) */
-export const LINERATES: readonly ForwarderId[] = ['linerate', 'linerate-base'];
+export const LINERATES: readonly ForwarderId[] = ['linerate', 'linerate-base', 'linerate-container'];
 
 export const FORWARDER_LABEL: Record<ForwarderId, string> = {
   linerate: 'linerate (IPv4 LPM)',
   'linerate-base': 'linerate, base revision',
+  'linerate-container': 'linerate in a container',
   'testpmd-io': 'dpdk-testpmd io',
   'l3fwd-lpm': 'DPDK l3fwd LPM',
 };

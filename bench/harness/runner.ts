@@ -150,7 +150,7 @@ export class Runner {
       const mark = cpuMark();
       let t: TrialOutcome;
       try {
-        t = await runTrial(f.topo, spec, { onProgress: this.live(what) });
+        t = await runTrial(f.topo, spec, { onProgress: this.live(what), launch: f.launchGenerator });
       } catch (e) {
         if (deaths < 2 && (await this.ensureAlive(f, `${this.phaseName}: ${what}`))) continue;
         throw e;

@@ -24,9 +24,14 @@ export const FWD_CPU = 1;
 export class Topology {
   readonly sockets: readonly [string, string];
 
-  /** `dir`: a private directory (sockets, configs, logs); `tag`: unique per run, e.g. "lrp-bench-1234". */
-  constructor(readonly dir: string, readonly tag: string) {
-    this.sockets = [path.join(dir, 'p0.sock'), path.join(dir, 'p1.sock')];
+  /**
+   * `dir`: a private directory (sockets, configs, logs); `tag`: unique per
+   * run, e.g. "lrp-bench-1234"; `socketDir`: where the memif sockets are as
+   * the forwarder and the generator see them (default `dir`; the container
+   * bench: the shared volume's mount point inside the containers).
+   */
+  constructor(readonly dir: string, readonly tag: string, socketDir = dir) {
+    this.sockets = [path.join(socketDir, 'p0.sock'), path.join(socketDir, 'p1.sock')];
   }
 
   /** Devargs of the forwarder's port i (memif server). */

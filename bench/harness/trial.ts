@@ -6,7 +6,7 @@
 // uses, and reads the steal time of the two CPUs over the trial's steady
 // window (/proc/stat at the progress lines); lossOf() is the pure part.
 
-import { type PktgenProgress, type PktgenResult, runPktgen } from '../lib/pktgen';
+import { type PktgenProgress, type PktgenResult, type PktgenRun, runPktgen } from '../lib/pktgen';
 import { type CpuTimes, readProcStat, stealPercent } from './machine';
 import { type Latency } from './results';
 import type { Trial } from './search';
@@ -88,6 +88,8 @@ export function lossOf(r: Pick<PktgenResult, 'tx' | 'rx' | 'loss' | 'config'>, r
 
 export interface TrialHooks {
   onProgress?: (p: PktgenProgress) => void;
+  /** how to start the generator (default: the host's linerate-pktgen; see PktgenRun.launch) */
+  launch?: PktgenRun['launch'];
 }
 
 export async function runTrial(topo: Topology, spec: TrialSpec, hooks: TrialHooks = {}): Promise<TrialOutcome> {
@@ -112,6 +114,7 @@ export async function runTrial(topo: Topology, spec: TrialSpec, hooks: TrialHook
     lcores: String(GEN_CPU),
     tag: topo.tag.replace(/^lrp-/, ''),
     timeoutMs: (spec.seconds + spec.warmup) * 1000 + 20_000,
+    launch: hooks.launch,
     onProgress: (p) => {
       const now = readProcStat();
       if (first) last = now;

@@ -134,6 +134,12 @@ export interface PktgenRun {
   timeoutMs?: number;
   /** progress lines, as they arrive */
   onProgress?: (p: PktgenProgress) => void;
+  /**
+   * How to start it, given pktgen's argv (EAL options, "--", its options):
+   * default the host binary (pktgenBinary()); the container bench runs it
+   * with `docker run ... --entrypoint linerate-pktgen IMAGE ARGV`.
+   */
+  launch?: (argv: string[]) => { cmd: string; args: string[] };
 }
 
 export interface PktgenOutcome {
@@ -169,7 +175,8 @@ export function runPktgen(run: PktgenRun): Promise<PktgenOutcome> {
   ];
   const timeoutMs = run.timeoutMs ?? 60_000;
   return new Promise<PktgenOutcome>((resolve, reject) => {
-    const child = spawn(pktgenBinary(), argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const how = run.launch ? run.launch(argv) : { cmd: pktgenBinary(), args: argv };
+    const child = spawn(how.cmd, how.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const progress: PktgenProgress[] = [];
     let result: PktgenResult | undefined;
     let stdout = '';
@@ -220,7 +227,7 @@ export function runPktgen(run: PktgenRun): Promise<PktgenOutcome> {
       clearTimeout(timer);
       removeDpdkRuntime(prefix);
       if (stdout.trim() !== '') onLine(stdout);
-      const cmd = `${pktgenBinary()} ${argv.join(' ')}`;
+      const cmd = `${how.cmd} ${how.args.join(' ')}`;
       if (timedOut) reject(new Error(`pktgen timed out after ${timeoutMs} ms: ${cmd}\n${stderr}`));
       else if (code !== 0) reject(new Error(`pktgen exited with ${code ?? signal}: ${cmd}\n${stderr}`));
       else if (parseError) reject(parseError);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A private Docker engine for linerate's container tests and benchmark, and
 # the images they run. Owned by the deployment (control/deploy/); called by
-# control/test/integration/container.test.ts and bench/container/run.sh, or by
+# control/test/integration/container.test.ts and the container bench
+# (bench/harness/container.ts: npm run bench -- --container), or by
 # hand. It never touches a system dockerd: its own data root (the cache that
 # keeps the base and the image between runs), exec root, pid file and socket;
 # no bridge and no iptables rules (linerate runs in host network mode; so do
@@ -126,9 +127,10 @@ cmd_image() {
   # The build context is the tracked (and untracked, not ignored) files: never
   # node_modules, build/ or dist/ of this checkout; nor the tests, docs and
   # deployment files, which the image does not hold (a change to them then
-  # reuses the cached build).
+  # reuses the cached build). bench/harness (the host's benchmark driver)
+  # and bench/results: nothing in the image runs or reads them.
   log "docker build $IMAGE (cached layers are reused)"
-  { git ls-files -z --cached --others --exclude-standard -- . ':!node_modules' ':!control/test' ':!bench/test' ':!bench/container' \
+  { git ls-files -z --cached --others --exclude-standard -- . ':!node_modules' ':!control/test' ':!bench/test' ':!bench/container' ':!bench/harness' ':!bench/results' \
       ':!*.md' ':!control/deploy'; printf 'control/deploy/Dockerfile\0'; } \
     | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
     | tar --null -T - -cf - \

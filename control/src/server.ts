@@ -61,6 +61,8 @@ export interface ServerOptions {
   metricsListen?: string;
   /** Override config.dataplane.spawn. */
   spawn?: boolean;
+  /** The file `config` was read from: named in the collision errors a second instance gets (instance.ts). */
+  configFile?: string;
   /**
    * Runs once the state dir is locked and the gRPC port bound, before the
    * dataplane is attached or spawned (serve creates the lab here, so that a
@@ -144,7 +146,8 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   if (plaintextWarning) log.warn(plaintextWarning);
 
   // Another serve of the same name or run dir would take over this one's dataplane.
-  const releaseInstance = claimInstance(paths, opts.spawn ?? config.dataplane.spawn);
+  const metricsListen = config.metrics.enabled ? (opts.metricsListen ?? config.metrics.listen) : '';
+  const releaseInstance = claimInstance(paths, { spawns: opts.spawn ?? config.dataplane.spawn, metricsListen, configFile: opts.configFile });
   const store = new StateStore(paths.stateDir, { log });
   let state: DesiredState;
   try {
@@ -266,7 +269,6 @@ export async function startServer(opts: ServerOptions): Promise<LinerateServer> 
   if (opts.reloadOnSighup) process.on('SIGHUP', onSighup);
 
   let metrics: http.Server | undefined;
-  const metricsListen = config.metrics.enabled ? (opts.metricsListen ?? config.metrics.listen) : '';
   if (metricsListen !== '') {
     try {
       metrics = await startMetrics(metricsListen, controller, supervisor);

@@ -97,6 +97,7 @@ program
         }
       } : undefined,
       config,
+      configFile: path.resolve(o.demo ? demoConfigPath : o.config!),
       log,
       listen: o.listen,
       metricsListen: o.metricsListen,
