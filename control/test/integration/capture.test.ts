@@ -33,12 +33,18 @@ interface Proc { done: Promise<{ code: number | null; stdout: Buffer; stderr: st
 
 /** Runs a program; collects stdout as bytes. */
 function start(file: string, args: string[], input?: Buffer): Proc {
-  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // No input: stdin is /dev/null. A pipe to a program that exits without
+  // reading it (capinfos) raced into EPIPE on the empty write.
+  const child = spawn(file, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   let err = '';
-  child.stdout.on('data', (d: Buffer) => out.push(d));
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  child.stdin.end(input ?? Buffer.alloc(0));
+  child.stdout!.on('data', (d: Buffer) => out.push(d));
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  if (input) {
+    // A reader that exits early is judged by its exit code, not by EPIPE.
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(input);
+  }
   const done = new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve) =>
     child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err })));
   return { done, pid: child.pid ?? 0 };

@@ -37,6 +37,8 @@ export function run(file: string, args: string[], input?: string, timeoutMs = 20
       if (err) reject(new Error(`${file} ${args.join(' ')}: ${err.message}\n${stderr}`));
       else resolve(stdout);
     });
+    // A program that exits without reading stdin must not fail on EPIPE.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
 }
