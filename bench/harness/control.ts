@@ -23,12 +23,22 @@
 // figure the issue quotes.
 
 import * as grpc from '@grpc/grpc-js';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadProto } from '../../control/src/proto';
 import type { Linerate, Recovery } from './forwarders';
 import { median } from './mathx';
 import { ip4, ip4str } from './routes';
 import type { Encoded } from './routeclient';
+
+/**
+ * CPU time per route of an add run (median over the runs), in µs, by who
+ * spent it: the bench's client (HTTP/2 framing of pre-encoded requests),
+ * `serve` (all its threads: gRPC, decode on the libuv pool, journal), the
+ * dataplane's control threads (the main lcore applying batches; the
+ * polling workers are left out, they spin anyway). On this 2-vCPU host the
+ * three share one CPU, so their sum is about the wall time per route.
+ */
+export interface CpuPerRoute { client_us: number; serve_us: number; dataplane_us: number; wall_us: number }
 
 export interface RateRuns {
   family: 4 | 6;
@@ -39,6 +49,7 @@ export interface RateRuns {
   del_routes_per_s: number[];
   add_median: number;
   del_median: number;
+  add_cpu: CpuPerRoute;
 }
 
 export interface ControlResult {
@@ -70,6 +81,32 @@ function rssMb(pid: number): number {
 }
 
 const secs = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e9;
+
+/** utime + stime (clock ticks) of a process's threads, the DPDK polling workers ("rte-worker-N" in 22.11) left out. */
+function controlTicks(pid: number): number {
+  let ticks = 0;
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  for (const t of tasks) {
+    try {
+      const st = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const close = st.lastIndexOf(')');
+      if (/^(rte|lcore)-worker/.test(st.slice(st.indexOf('(') + 1, close))) continue;
+      const f = st.slice(close + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* thread gone */
+    }
+  }
+  return ticks;
+}
+
+/** A CPU reading of the three parties of a write. */
+const cpuNow = (lr: Linerate): number[] => [controlTicks(process.pid), controlTicks(lr.servePid), controlTicks(lr.dataplanePid)];
 
 /** Sends the requests with at most `inFlight` outstanding; seconds taken. */
 async function sendAll(lr: Linerate, reqs: Encoded[], inFlight: number): Promise<number> {
@@ -112,9 +149,15 @@ export async function controlBench(lr: Linerate, plan: ControlPlan, say: (s: str
       adds.push(lr.writer.addRoutes({ routes: b.map((prefix) => ({ prefix, nextHops: [family === 4 ? gw : v6gw] })) }));
       dels.push(lr.writer.deleteRoutes({ prefixes: b }));
     }
-    const run: RateRuns = { family, routes: n, batch, in_flight: inFlight, add_routes_per_s: [], del_routes_per_s: [], add_median: 0, del_median: 0 };
+    const run: RateRuns = { family, routes: n, batch, in_flight: inFlight, add_routes_per_s: [], del_routes_per_s: [], add_median: 0, del_median: 0,
+      add_cpu: { client_us: 0, serve_us: 0, dataplane_us: 0, wall_us: 0 } };
+    const cpu: number[][] = [];
+    const hz = 100; // USER_HZ: /proc's clock ticks per second on Linux
     for (let r = 0; r < reps; r++) {
+      const c0 = cpuNow(lr);
       const a = await sendAll(lr, adds, inFlight);
+      const c1 = cpuNow(lr);
+      cpu.push([...c1.map((v, k) => ((v - c0[k]) / hz) * 1e6 / n), (a * 1e6) / n]);
       const d = await sendAll(lr, dels, inFlight);
       run.add_routes_per_s.push(Math.round(n / a));
       run.del_routes_per_s.push(Math.round(n / d));
@@ -122,6 +165,9 @@ export async function controlBench(lr: Linerate, plan: ControlPlan, say: (s: str
     }
     run.add_median = Math.round(median(run.add_routes_per_s));
     run.del_median = Math.round(median(run.del_routes_per_s));
+    const us = (k: number): number => Number(median(cpu.map((c) => c[k])).toFixed(2));
+    run.add_cpu = { client_us: us(0), serve_us: us(1), dataplane_us: us(2), wall_us: us(3) };
+    say(`  add CPU per route: client ${run.add_cpu.client_us} µs, serve ${run.add_cpu.serve_us} µs, dataplane ${run.add_cpu.dataplane_us} µs; wall ${run.add_cpu.wall_us} µs`);
     return run;
   };
 
@@ -154,11 +200,17 @@ export async function controlBench(lr: Linerate, plan: ControlPlan, say: (s: str
 }
 
 /** The markdown summary of a control bench. */
-export function controlReport(r: ControlResult): string {
-  const out = ['# linerate control-plane bench', '', '| family | routes | batch | in flight | add routes/s (median; runs) | delete routes/s (median; runs) |', '|---|---|---|---|---|---|'];
+export function controlReport(r: ControlResult, layout?: string): string {
+  const out = ['# linerate control-plane bench', '', ...(layout ? [`Layout: ${layout}.`, ''] : []),
+    '| family | routes | batch | in flight | add routes/s (median; runs) | delete routes/s (median; runs) | add CPU µs/route: client / serve / dataplane (wall) |',
+    '|---|---|---|---|---|---|---|'];
   for (const x of r.rates) {
-    out.push(`| IPv${x.family} | ${x.routes} | ${x.batch} | ${x.in_flight} | ${x.add_median} (${x.add_routes_per_s.join(', ')}) | ${x.del_median} (${x.del_routes_per_s.join(', ')}) |`);
+    const c = x.add_cpu;
+    out.push(`| IPv${x.family} | ${x.routes} | ${x.batch} | ${x.in_flight} | ${x.add_median} (${x.add_routes_per_s.join(', ')}) | ${x.del_median} (${x.del_routes_per_s.join(', ')}) | ` +
+      `${c ? `${c.client_us} / ${c.serve_us} / ${c.dataplane_us} (${c.wall_us})` : '-'} |`);
   }
+  out.push('', 'CPU per route: utime + stime of each party\'s threads over the add run (the dataplane\'s polling workers left out), ' +
+    'median of the runs; client, serve and the dataplane\'s main lcore share one CPU here, so the three add up to about the wall time.');
   out.push('', `- ListRoutes: ${r.list.routes} routes in ${r.list.seconds} s = ${r.list.routes_per_s} routes/s (${(r.list.bytes / 1e6).toFixed(1)} MB).`);
   out.push(`- serve RSS: ${r.serve_rss_mb.empty} MB empty, ${r.serve_rss_mb.with_routes} MB with ${r.serve_rss_mb.routes} routes.`);
   out.push(`- serve kill -9 and restart to reconciled: ${r.restart.total_ms} ms (reconcile ${r.restart.reconcile_ms} ms, ${r.restart.pushed} pushed).`);

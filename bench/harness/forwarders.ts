@@ -177,6 +177,8 @@ export interface LinerateOptions {
   ports?: Record<string, unknown>[];
   /** instance name stem instead of lrp-bench / lrp-base (two linerates of one id in one run) */
   name?: string;
+  /** `system:` settings of its config (the control bench's split layout: controlPlaneCpus) */
+  system?: Record<string, unknown>;
 }
 
 /** What a restart of `serve` or of the dataplane took, from its serve log. */
@@ -206,6 +208,7 @@ export class Linerate implements Forwarder {
   readonly name: string;
   protected readonly dir: string;
   protected readonly extra: Record<string, unknown>;
+  private readonly system: Record<string, unknown> | undefined;
   private readonly extraPorts: Record<string, unknown>[];
   /** serve's gRPC address */
   address = '';
@@ -214,6 +217,7 @@ export class Linerate implements Forwarder {
   constructor(readonly topo: Topology, o: LinerateOptions = {}) {
     this.id = o.id ?? 'linerate';
     this.extra = o.dataplane ?? {};
+    this.system = o.system;
     this.root = o.root ?? repoRoot;
     // instance name: names the EAL prefix (linerate-NAME), socket and stats file
     this.name = `${o.name ?? INSTANCE_PREFIX[this.id]}-${process.pid}`.slice(0, 23);
@@ -244,6 +248,7 @@ export class Linerate implements Forwarder {
       // any free port: two linerates of one run must not claim the default /metrics port
       metrics: { listen: '127.0.0.1:0' },
       dataplane: { lcores: `${GEN_CPU},${FWD_CPU}`, idleSleepUs: 0, ...this.extra },
+      ...(this.system ? { system: this.system } : {}),
       ports: [
         { name: 'p0', device: this.topo.serverDev(0) },
         { name: 'p1', device: this.topo.serverDev(1) },
@@ -278,6 +283,11 @@ export class Linerate implements Forwarder {
     this.client = createClient(address);
     this.writer = new RouteWriter(address);
     await this.client.waitReady(timeoutMs);
+  }
+
+  /** pid of the dataplane serve runs (0 before it attached) */
+  get dataplanePid(): number {
+    return this.dpPid && alive(this.dpPid) ? this.dpPid : 0;
   }
 
   /** pid of `linerate serve` (0 if not running) */

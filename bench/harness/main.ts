@@ -39,6 +39,7 @@ import { FWD_CPU, GEN_CPU, Topology } from './topology';
 interface Options {
   quick?: boolean;
   control?: boolean;
+  split?: boolean;
   queues?: boolean;
   ndr?: string;
   container?: boolean;
@@ -59,6 +60,8 @@ const program = new Command()
   .description('linerate benchmark: throughput, RFC 2544 NDR/PDR, latency, scale, control plane; vs testpmd io and l3fwd, in interleaved pairs')
   .option('--quick', 'short trials and fewer cases (about 3 minutes)')
   .option('--control', 'only the control-plane bench: route add/delete rates, ListRoutes, serve RSS, restart and respawn with 1M routes (control.json, control.md)')
+  .option('--split', '--control: serve on the worker\'s CPU (no traffic flows; the worker sleeps when idle), as on a host whose control plane has its own CPUs ' +
+    '(control-split.json, control-split.md); default: client, serve and the dataplane\'s main lcore share one CPU')
   .option('--queues', 'only the queue bench: NDR with two workers, then queue moves and RETA changes at 50 % of it, loss and request-to-live times (queues.json, queues.md)')
   .option('--ndr <mpps>', 'with --queues: offer 50 % of this NDR (measured elsewhere, e.g. an earlier queues.json) instead of searching it')
   .option('--container', 'only the container bench: linerate and linerate-pktgen in containers (private dockerd, memif on a volume) against the ' +
@@ -95,28 +98,38 @@ async function waitQuiet(quietS: number): Promise<void> {
 }
 
 /** --control: the control-plane bench alone (bench/harness/control.ts). */
-async function runControl(quick: boolean, out: string, quietS: number): Promise<number> {
+async function runControl(quick: boolean, out: string, quietS: number, split: boolean): Promise<number> {
   await waitQuiet(quietS);
   // As on a real host: the control plane (this client, serve, the dataplane's main lcore) on the
   // housekeeping CPU, never on the forwarding worker's (children inherit the affinity).
+  // --split: serve pins itself to the other CPU (system.controlPlaneCpus), whose worker
+  // sleeps when it finds no packet (none flow here): serve and the dataplane's main lcore
+  // then run side by side, as on a host with CPUs to spare for the control plane.
   const pinned = pinSelf(GEN_CPU);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lrp-control-'));
   onCleanup('temp dir', () => rmSync(dir, { recursive: true, force: true }));
   const plan = controlPlan(quick);
-  const lr = new Linerate(new Topology(dir, `lrp-control-${process.pid}`), { dataplane: { routes6: Math.max(65536, Math.ceil(plan.v6Routes * 1.2)) } });
+  const routes6 = Math.max(65536, Math.ceil(plan.v6Routes * 1.2));
+  const lr = new Linerate(new Topology(dir, `lrp-control-${process.pid}`), split
+    ? { dataplane: { routes6, idleSleepUs: 20 }, system: { controlPlaneCpus: String(FWD_CPU) } }
+    : { dataplane: { routes6 } });
   const stopAll = (): void => { void lr.stop().finally(() => cleanupAll()).finally(() => process.exit(130)); };
   process.on('SIGINT', stopAll);
   process.on('SIGTERM', stopAll);
   const say = (s: string): void => { process.stderr.write(`${s}\n`); };
   try {
     say(`linerate control bench${quick ? ' (quick)' : ''}: ${plan.routes} IPv4 routes, ${plan.v6Routes} IPv6, batches ${plan.batches.join('/')}, ${plan.reps} runs each; ` +
-      `client, serve and the dataplane's main lcore on CPU ${GEN_CPU}${pinned ? '' : ' (taskset missing: not pinned)'}, the worker on CPU ${FWD_CPU}`);
+      (split ? `client and the dataplane's main lcore on CPU ${GEN_CPU}, serve on CPU ${FWD_CPU} beside the idle worker (sleeps 20 µs per empty poll)`
+        : `client, serve and the dataplane's main lcore on CPU ${GEN_CPU}${pinned ? '' : ' (taskset missing: not pinned)'}, the worker on CPU ${FWD_CPU}`));
     await lr.start();
     const r = await controlBench(lr, plan, say);
     mkdirSync(out, { recursive: true });
-    writeFileSync(path.join(out, 'control.json'), JSON.stringify({ finished_at: new Date().toISOString(), plan, ...r }, null, 2) + '\n');
-    writeFileSync(path.join(out, 'control.md'), controlReport(r));
-    say(`written: ${path.join(out, 'control.md')}`);
+    const name = split ? 'control-split' : 'control';
+    const layout = split ? `serve on CPU ${FWD_CPU} (system.controlPlaneCpus) beside the idle worker; client and the dataplane's main lcore on CPU ${GEN_CPU}`
+      : `client, serve and the dataplane's main lcore on CPU ${GEN_CPU}; the worker on CPU ${FWD_CPU}`;
+    writeFileSync(path.join(out, `${name}.json`), JSON.stringify({ finished_at: new Date().toISOString(), plan, layout, ...r }, null, 2) + '\n');
+    writeFileSync(path.join(out, `${name}.md`), controlReport(r, layout));
+    say(`written: ${path.join(out, `${name}.md`)}`);
     return 0;
   } finally {
     await lr.stop();
@@ -224,7 +237,7 @@ async function main(): Promise<number> {
   }
   const quietS = Number(opts.waitQuiet);
   if (!(quietS >= 0)) throw new Error(`--wait-quiet: expected seconds, got ${opts.waitQuiet}`);
-  if (opts.control) return runControl(!!opts.quick, opts.out, quietS);
+  if (opts.control) return runControl(!!opts.quick, opts.out, quietS, !!opts.split);
   const givenNdr = opts.ndr === undefined ? undefined : Number(opts.ndr);
   if (givenNdr !== undefined && !(givenNdr > 0)) throw new Error(`--ndr: expected Mpps, got ${opts.ndr}`);
   if (opts.queues) return runQueues(!!opts.quick, opts.out, quietS, rng, givenNdr);
