@@ -4,7 +4,7 @@
 #include <string.h>
 #include <stdlib.h>
 
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
 #include "log.h"
@@ -19,7 +19,7 @@ lr_keyed_create(struct lr_keyed *t, const char *name, uint32_t entries, uint32_t
 		.name = name,
 		.entries = entries < 64 ? 64 : entries,  /* rte_hash's minimum bucket layout */
 		.key_len = key_len,
-		.hash_func = rte_jhash,
+		.hash_func = rte_hash_crc,  /* SSE4.2 / ARMv8 CRC32: cheaper than jhash per key */
 		.socket_id = SOCKET_ID_ANY,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};

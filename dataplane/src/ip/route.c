@@ -20,10 +20,11 @@
 #include "status.h"
 #include "table.h"
 
+/* 32 bytes: rte_hash compares 16/32/48..-byte keys with vector code, others with memcmp. */
 struct rkey {
 	uint8_t family;
 	uint8_t plen;
-	uint8_t pad[2];
+	uint8_t pad[14];
 	uint8_t prefix[16];
 };
 
