@@ -84,19 +84,23 @@ private:
 	std::string why_;
 };
 
-/** Journal + apply on a worker thread. */
+/** Journal + apply, the journal alone, or the apply alone, on a worker thread. */
 class CommitWorker : public Napi::AsyncWorker {
 public:
-	CommitWorker(Napi::Env env, std::shared_ptr<routes::Store> store, std::shared_ptr<Batch> b)
+	enum Part { kBoth, kJournal, kApply };
+
+	CommitWorker(Napi::Env env, std::shared_ptr<routes::Store> store, std::shared_ptr<Batch> b, Part part)
 		: Napi::AsyncWorker(env, "linerate.routes.commit"), deferred_(Napi::Promise::Deferred::New(env)),
-		  store_(std::move(store)), batch_(std::move(b))
+		  store_(std::move(store)), batch_(std::move(b)), part_(part)
 	{
 	}
 	Napi::Promise Promise() { return deferred_.Promise(); }
 	void Execute() override
 	{
 		std::string err;
-		if (!store_->Commit(*batch_, &err))
+		if (part_ == kApply)
+			store_->Apply(*batch_);
+		else if (!(part_ == kBoth ? store_->Commit(*batch_, &err) : store_->Journal(*batch_, &err)))
 			SetError(err);
 	}
 	void OnOK() override { deferred_.Resolve(Env().Undefined()); }
@@ -106,6 +110,7 @@ private:
 	Napi::Promise::Deferred deferred_;
 	std::shared_ptr<routes::Store> store_;
 	std::shared_ptr<Batch> batch_;
+	Part part_;
 };
 
 } // namespace
@@ -335,6 +340,8 @@ Napi::Function RouteStore::Init(Napi::Env env)
 				   InstanceMethod<&RouteStore::Get>("get"),
 				   InstanceMethod<&RouteStore::Check>("check"),
 				   InstanceMethod<&RouteStore::Commit>("commit"),
+				   InstanceMethod<&RouteStore::Journal>("journal"),
+				   InstanceMethod<&RouteStore::Apply>("apply"),
 				   InstanceMethod<&RouteStore::ApplyMemory>("applyMemory"),
 				   InstanceMethod<&RouteStore::Snapshot>("snapshot"),
 			   });
@@ -411,16 +418,33 @@ Napi::Value RouteStore::Check(const Napi::CallbackInfo &info)
 	return env.Null();
 }
 
-Napi::Value RouteStore::Commit(const Napi::CallbackInfo &info)
+/** commit / journal / apply: @p what names the method in the error. */
+static Napi::Value QueueCommit(const Napi::CallbackInfo &info, std::shared_ptr<routes::Store> store,
+			       CommitWorker::Part part, const char *what)
 {
 	Napi::Env env = info.Env();
 	auto b = RouteBatch::From(info[0]);
 	if (!b)
-		throw Fail(env, "commit: expected a RouteBatch");
-	auto *w = new CommitWorker(env, store_, std::move(b));
+		throw Fail(env, std::string(what) + ": expected a RouteBatch");
+	auto *w = new CommitWorker(env, std::move(store), std::move(b), part);
 	Napi::Promise p = w->Promise();
 	w->Queue();
 	return p;
+}
+
+Napi::Value RouteStore::Commit(const Napi::CallbackInfo &info)
+{
+	return QueueCommit(info, store_, CommitWorker::kBoth, "commit");
+}
+
+Napi::Value RouteStore::Journal(const Napi::CallbackInfo &info)
+{
+	return QueueCommit(info, store_, CommitWorker::kJournal, "journal");
+}
+
+Napi::Value RouteStore::Apply(const Napi::CallbackInfo &info)
+{
+	return QueueCommit(info, store_, CommitWorker::kApply, "apply");
 }
 
 Napi::Value RouteStore::ApplyMemory(const Napi::CallbackInfo &info)

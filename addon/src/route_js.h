@@ -69,6 +69,8 @@ private:
 	Napi::Value Get(const Napi::CallbackInfo &info);
 	Napi::Value Check(const Napi::CallbackInfo &info);
 	Napi::Value Commit(const Napi::CallbackInfo &info);
+	Napi::Value Journal(const Napi::CallbackInfo &info);
+	Napi::Value Apply(const Napi::CallbackInfo &info);
 	Napi::Value ApplyMemory(const Napi::CallbackInfo &info);
 	Napi::Value Snapshot(const Napi::CallbackInfo &info);
 

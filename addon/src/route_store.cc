@@ -386,31 +386,43 @@ std::string Store::SerializeAll() const
 	return out;
 }
 
-bool Store::Commit(const Batch &b, std::string *err)
+bool Store::Journal(const Batch &b, std::string *err)
 {
-	if (fd_ >= 0) {
-		std::string payload;
-		payload.reserve(64 + b.updates.size() * 32);
-		Serialize(b, payload);
-		std::string rec = Record(seq_ + 1, payload);
-		if (!WriteAll(fd_, rec) || fdatasync(fd_) != 0) {
-			*err = std::string("route journal write failed: ") + strerror(errno);
-			/* Cut off what reached the file: the batch was not acknowledged. */
-			if (ftruncate(fd_, off_t(journal_bytes_)) != 0) {
-				*err += "; and cannot cut it off";
-				Close(); /* no more writes on a journal of unknown content */
-			}
-			return false;
+	if (fd_ < 0)
+		return true;
+	std::string payload;
+	payload.reserve(64 + b.updates.size() * 32);
+	Serialize(b, payload);
+	std::string rec = Record(seq_ + 1, payload);
+	if (!WriteAll(fd_, rec) || fdatasync(fd_) != 0) {
+		*err = std::string("route journal write failed: ") + strerror(errno);
+		/* Cut off what reached the file: the batch was not acknowledged. */
+		if (ftruncate(fd_, off_t(journal_bytes_)) != 0) {
+			*err += "; and cannot cut it off";
+			Close(); /* no more writes on a journal of unknown content */
 		}
-		seq_++;
-		journal_bytes_ += rec.size();
+		return false;
 	}
+	seq_++;
+	journal_bytes_ += rec.size();
+	return true;
+}
+
+void Store::Apply(const Batch &b)
+{
 	std::unique_lock lock(mu_);
 	ApplyLocked(b);
 	if (fd_ >= 0 && journal_bytes_ > std::max(kCompactBytes, snap_bytes_)) {
 		std::string cerr;
 		CompactLocked(dir_, &cerr); /* on failure the journal keeps growing; Load still works */
 	}
+}
+
+bool Store::Commit(const Batch &b, std::string *err)
+{
+	if (!Journal(b, err))
+		return false;
+	Apply(b);
 	return true;
 }
 

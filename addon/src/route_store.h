@@ -74,6 +74,18 @@ public:
 	 */
 	bool Commit(const Batch &b, std::string *err);
 
+	/**
+	 * Commit's first half: appends @p b's record to the journal and makes it
+	 * durable (fdatasync), without touching the table, so that the write
+	 * path runs it while the dataplane applies the batch. An error leaves
+	 * the journal as it was. A batch journaled and then refused by the
+	 * dataplane is taken back by journaling its inverse (replay nets zero).
+	 */
+	bool Journal(const Batch &b, std::string *err);
+
+	/** Commit's second half: applies @p b to the table (compacting the journal when it is due). */
+	void Apply(const Batch &b);
+
 	/** Applies @p b in memory only (journal replay, a seeded or legacy state). Tolerant: ADD of a present key overwrites, DELETE of an absent one is nothing (a replay may repeat what a snapshot holds). */
 	void ApplyMemory(const Batch &b);
 

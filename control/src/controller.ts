@@ -116,8 +116,8 @@ export class Controller {
    * write path: the addon decodes the request's protobuf bytes on a worker
    * thread before the write lock is taken, so that the next batch decodes
    * while this one is applied; then, under the lock, the batch is checked
-   * against the route table, sent to the dataplane, journaled and applied,
-   * all in C++. A request the decoder or the check refuses (an error, or
+   * against the route table, sent to the dataplane while its journal record
+   * is written (the two overlap), then applied to the table, all in C++. A request the decoder or the check refuses (an error, or
    * anything unusual) goes through `full`, the full validation, which
    * throws the error naming the field, or whose changes are then applied.
    */
@@ -143,21 +143,36 @@ export class Controller {
       }
       const n = batch.length;
       try {
-        try {
-          await a.dp.routeBatchNative(batch, a.ports.ids);
-        } catch (e) {
-          throw toApiError(e, indexed(ROUTE_LIST_FIELD[method]));
+        // The journal record is written and made durable (worker thread) while the
+        // dataplane applies the batch; the table takes it once both have it.
+        const [dp, journal] = await Promise.allSettled([a.dp.routeBatchNative(batch, a.ports.ids), store.journal(batch)]);
+        if (dp.status === 'rejected') {
+          // Refused (table full...): the journaled record is taken back by its inverse, so a
+          // replay nets zero; the table never had it.
+          if (journal.status === 'fulfilled') {
+            const inverse = batch.inverse();
+            try {
+              await store.journal(inverse);
+            } catch (u) {
+              this.o.log.error({ err: (u as Error).message }, 'cannot journal the inverse of a refused batch: a restart replays it');
+            } finally {
+              inverse.release();
+            }
+          }
+          throw toApiError(dp.reason, indexed(ROUTE_LIST_FIELD[method]));
         }
-        try {
-          await store.commit(batch);
-        } catch (e) {
+        if (journal.status === 'rejected') {
+          const inverse = batch.inverse();
           try {
-            await a.dp.routeBatchNative(batch.inverse(), a.ports.ids);
+            await a.dp.routeBatchNative(inverse, a.ports.ids);
           } catch (u) {
             this.o.log.error({ err: (u as Error).message }, 'undo failed: the dataplane is ahead of the state until the next reconcile');
+          } finally {
+            inverse.release();
           }
-          throw new ApiError(status.INTERNAL, `${(e as Error).message}; the change was undone`);
+          throw new ApiError(status.INTERNAL, `${(journal.reason as Error).message}; the change was undone`);
         }
+        await store.apply(batch);
       } finally {
         batch.release();
       }

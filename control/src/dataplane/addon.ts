@@ -342,6 +342,10 @@ export interface RouteStore {
   check(batch: RouteBatch, ports: readonly string[], maxBatch: number): string | null;
   /** Journals (fdatasync) and applies, on a worker thread. */
   commit(batch: RouteBatch): Promise<void>;
+  /** commit's first half, on a worker thread: the batch's journal record, durable; the table unchanged. */
+  journal(batch: RouteBatch): Promise<void>;
+  /** commit's second half, on a worker thread: the batch applied to the table. */
+  apply(batch: RouteBatch): Promise<void>;
   /** Applies in memory only, tolerantly (journal replays, seeds). */
   applyMemory(batch: RouteBatch): void;
   /** A frozen copy for a long read. */

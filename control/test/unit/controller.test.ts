@@ -1,4 +1,7 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { Controller } from '../../src/controller';
 import { PortMap } from '../../src/dataplane/translate';
@@ -7,6 +10,8 @@ import { silentLogger } from '../../src/log';
 import { DesiredState } from '../../src/model/state';
 import { validateAddNeighbors } from '../../src/tables/neighbor';
 import { addBatch, validateRouteUpdates, writeBatch } from '../../src/tables/route';
+import { RouteMap, routeMapOf } from '../../src/tables/route-map';
+import { loadProto } from '../../src/proto';
 import type { StateStore } from '../../src/state/store';
 import { FakeDataplane, FakeWorld, fakeLimits } from './fake-dataplane';
 
@@ -56,6 +61,42 @@ describe('controller write path', () => {
     assert.deepEqual([...world.tables.routes.keys()].sort(), ['10.1.0.0/16', '10.2.0.0/16']);
     assert.deepEqual(world.tables.routes.get('10.1.0.0/16')?.nextHops, [{ portId: 0 }]);
     assert.deepEqual([...ctl.state.routes.keys()].sort(), ['10.1.0.0/16', '10.2.0.0/16']);
+  });
+
+  it('route write path: a batch the dataplane refuses is in neither the table nor a replay of the journal', async () => {
+    const { ctl, world } = await setup(() => undefined);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lr-ctl-routes-'));
+    try {
+      const routes = routeMapOf(ctl.state.routes);
+      routes.loadFiles(dir);
+      const svc = loadProto().services.RouteService.service as unknown as Record<string, { requestSerialize(r: unknown): Buffer }>;
+      const write = (updates: unknown[]) => {
+        const req = { updates };
+        return ctl.writeRoutes('Write', svc.Write.requestSerialize(req),
+          (s, a) => validateRouteUpdates(writeBatch(req as Parameters<typeof writeBatch>[0]), s, a.ports, fakeLimits));
+      };
+      assert.equal(await write([{ type: 'INSERT', route: { prefix: '10.1.0.0/16', nextHops: [{ port: 'p0' }] } },
+        { type: 'INSERT', route: { prefix: '10.2.0.0/16', nextHops: [{ port: 'p0' }] } }]), 2);
+      // refused while its journal record is being written (the two overlap)
+      world.failNext = { index: 1, code: status.RESOURCE_EXHAUSTED, message: 'table full' };
+      await assert.rejects(write([
+        { type: 'MODIFY', route: { prefix: '10.1.0.0/16', nextHops: [{ port: 'p1', via: '10.0.2.2' }] } },
+        { type: 'DELETE', route: { prefix: '10.2.0.0/16' } },
+        { type: 'INSERT', route: { prefix: '10.3.0.0/16', nextHops: [{ port: 'p1' }] } },
+      ]), (e: { code: number; message: string }) => e.code === status.RESOURCE_EXHAUSTED && /^updates\[1\]: .*table full/.test(e.message));
+      const want = [['10.1.0.0/16', 'p0'], ['10.2.0.0/16', 'p0']];
+      const of = (m: RouteMap) => [...m.values()].map((r) => [r.prefix, r.nextHops.map((h) => h.port + (h.via ? ` via ${h.via}` : '')).join()]).sort();
+      assert.deepEqual(of(routes), want, 'the table as before');
+      assert.deepEqual([...world.tables.routes.keys()].sort(), ['10.1.0.0/16', '10.2.0.0/16'], 'the dataplane as before');
+      assert.equal(routes.store.seq, 3, 'journaled: the first write, the refused one, its inverse');
+      routes.closeFiles();
+      const again = new RouteMap();
+      again.loadFiles(dir);
+      assert.deepEqual(of(again), want, 'the journal replays to the same table (record + its inverse)');
+      again.closeFiles();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is UNAVAILABLE when detached', async () => {
