@@ -233,8 +233,10 @@ bool Store::Check(Batch &b, const std::vector<bool> &known, uint32_t max_batch, 
 	std::shared_lock lock(mu_);
 	b.old.assign(b.updates.size(), Update{});
 	b.old_hops.clear();
-	for (size_t i = 0; i < b.updates.size(); i++) {
+	const size_t n = b.updates.size();
+	for (size_t i = 0; i < n; i++) {
 		const Update &u = b.updates[i];
+		map_.PrefetchAhead(i, n, [&b](size_t j) -> const Key & { return b.updates[j].key; });
 		const RouteIndex::Slot *it = map_.Find(u.key);
 		if ((u.op == kAdd) != (it == nullptr)) {
 			*why = u.op == kAdd ? "prefix present" : "prefix absent";
@@ -315,7 +317,10 @@ void Store::ApplyLocked(const Batch &b)
 	const Update *prev = nullptr;
 	uint32_t prev_set = 0;
 	map_.Reserve(map_.Size() + b.updates.size());
-	for (const Update &u : b.updates) {
+	const size_t n = b.updates.size();
+	for (size_t i = 0; i < n; i++) {
+		const Update &u = b.updates[i];
+		map_.PrefetchAhead(i, n, [&b](size_t j) -> const Key & { return b.updates[j].key; });
 		if (u.op == kDel) {
 			RouteIndex::Slot *it = map_.Find(u.key);
 			if (it == nullptr)

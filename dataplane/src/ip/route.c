@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_hash.h>
+#include <rte_prefetch.h>
 
 #include "fib.h"
 #include "ipaddr.h"
@@ -302,12 +304,64 @@ same_nexthops(const struct lr_route *a, const struct lr_route *b)
 	       memcmp(a->next_hops, b->next_hops, sizeof(a->next_hops[0]) * a->n_next_hops) == 0;
 }
 
+/*
+ * A batch looks its keys up RT_CHUNK at a time with rte_hash's bulk lookup,
+ * which overlaps the cache misses of a million-entry table that one lookup
+ * per key takes in turn (and the records of found keys are prefetched).
+ * A position found stays valid for the whole batch (keys are only deleted
+ * at commit, and cuckoo moves never change a key's position); a key the
+ * lookup did not find may have been created by an earlier entry of the
+ * same chunk, so it is looked up again when one of those has its hash
+ * signature (a repeat, or a rare collision).
+ */
+#define RT_CHUNK 32
+
+struct rt_chunk {
+	struct rkey k[RT_CHUNK];
+	const void *kp[RT_CHUNK];
+	hash_sig_t sig[RT_CHUNK];
+	int32_t pos[RT_CHUNK];
+	hash_sig_t made[RT_CHUNK]; /* signatures of the keys created since the lookup */
+	uint32_t n_made;
+};
+
+static bool
+chunk_made(const struct rt_chunk *c, hash_sig_t sig)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->n_made; i++)
+		if (c->made[i] == sig)
+			return true;
+	return false;
+}
+
+static void
+chunk_lookup(struct rt_chunk *c, const struct lr_route *r, uint32_t n)
+{
+	uint32_t i;
+
+	c->n_made = 0;
+	for (i = 0; i < n; i++) {
+		make_key(&c->k[i], r[i].family, r[i].prefix, r[i].plen);
+		c->kp[i] = &c->k[i];
+		c->sig[i] = rte_hash_hash(rt.t.h, &c->k[i]);
+	}
+	if (rte_hash_lookup_with_hash_bulk(rt.t.h, c->kp, c->sig, n, c->pos) != 0)
+		for (i = 0; i < n; i++)
+			c->pos[i] = rte_hash_lookup_with_hash(rt.t.h, &c->k[i], c->sig[i]);
+	for (i = 0; i < n; i++)
+		if (c->pos[i] >= 0)
+			rte_prefetch0(REC(c->pos[i]));
+}
+
 int
 lr_route_batch(const struct lr_route *r, uint32_t n, struct lr_ctl_status *st)
 {
 	uint16_t n_ports = lr_n_ports;
 	const struct lr_route *memo = NULL;
 	uint32_t memo_value = LR_NH_NONE, i;
+	struct rt_chunk c;
 	char b[LR_IP_STRLEN];
 	int code;
 
@@ -315,8 +369,8 @@ lr_route_batch(const struct lr_route *r, uint32_t n, struct lr_ctl_status *st)
 		rt.gen = 1;
 	for (i = 0; i < n; i++) {
 		const struct lr_route *e = &r[i];
-		uint32_t value = LR_NH_NONE, cur;
-		struct rkey k;
+		uint32_t value = LR_NH_NONE, cur, ci = i % RT_CHUNK;
+		const struct rkey *kp;
 		hash_sig_t sig;
 		int32_t pos;
 		int rc;
@@ -324,24 +378,28 @@ lr_route_batch(const struct lr_route *r, uint32_t n, struct lr_ctl_status *st)
 		code = validate(e, i, n_ports, st);
 		if (code != LR_OK)
 			goto fail;
-		make_key(&k, e->family, e->prefix, e->plen);
-		sig = rte_hash_hash(rt.t.h, &k);
-		pos = rte_hash_lookup_with_hash(rt.t.h, &k, sig);
+		if (ci == 0)
+			chunk_lookup(&c, e, RTE_MIN(n - i, (uint32_t)RT_CHUNK));
+		kp = &c.k[ci];
+		sig = c.sig[ci];
+		pos = c.pos[ci];
+		if (pos < 0 && chunk_made(&c, sig))
+			pos = rte_hash_lookup_with_hash(rt.t.h, kp, sig);
 		cur = pos < 0 ? LR_NH_NONE : REC(pos)->val[LR_RSRC_OPERATOR];
 		if (pos >= 0 && REC(pos)->gen == rt.gen) {
 			code = lr_status_set(st, LR_ERR_INVALID, i,
 				      "routes[%u]: %s appears earlier in the same batch", i,
-				      lr_ip_fmt(e->family, k.prefix, e->plen, b, sizeof(b)));
+				      lr_ip_fmt(e->family, kp->prefix, e->plen, b, sizeof(b)));
 			goto fail;
 		}
 		if (e->op == LR_OP_ADD && cur != LR_NH_NONE) {
 			code = lr_status_set(st, LR_ERR_EXISTS, i, "routes[%u]: %s already exists", i,
-				      lr_ip_fmt(e->family, k.prefix, e->plen, b, sizeof(b)));
+				      lr_ip_fmt(e->family, kp->prefix, e->plen, b, sizeof(b)));
 			goto fail;
 		}
 		if (e->op == LR_OP_DEL && cur == LR_NH_NONE) {
 			code = lr_status_set(st, LR_ERR_NOT_FOUND, i, "routes[%u]: %s does not exist", i,
-				      lr_ip_fmt(e->family, k.prefix, e->plen, b, sizeof(b)));
+				      lr_ip_fmt(e->family, kp->prefix, e->plen, b, sizeof(b)));
 			goto fail;
 		}
 		if (e->op != LR_OP_DEL) {
@@ -360,7 +418,7 @@ lr_route_batch(const struct lr_route *r, uint32_t n, struct lr_ctl_status *st)
 			memo = e;
 			memo_value = value;
 		}
-		rc = txn_set(&k, sig, pos, LR_RSRC_OPERATOR, value, &pos);
+		rc = txn_set(kp, sig, pos, LR_RSRC_OPERATOR, value, &pos);
 		if (rc < 0) {
 			lr_nh_put(value);
 			if (memo == e)
@@ -370,12 +428,15 @@ lr_route_batch(const struct lr_route *r, uint32_t n, struct lr_ctl_status *st)
 						     e->family == LR_AF_INET ? "IPv4 route" : "IPv6 route");
 			else
 				code = lr_status_set(st, LR_ERR_INTERNAL, i, "routes[%u]: the FIB refused %s: %s",
-						     i, lr_ip_fmt(e->family, k.prefix, e->plen, b, sizeof(b)),
+						     i, lr_ip_fmt(e->family, kp->prefix, e->plen, b, sizeof(b)),
 						     strerror(-rc));
 			goto fail;
 		}
-		if (pos >= 0)
+		if (pos >= 0) {
+			if (c.pos[ci] < 0)
+				c.made[c.n_made++] = sig;
 			REC(pos)->gen = rt.gen;
+		}
 	}
 	lr_route_txn_commit();
 	return LR_OK;

@@ -297,6 +297,60 @@ test_route_atomic(void)
 	CHECK_EQ(lr_route_count(), rc0);
 }
 
+/*
+ * A key repeated in one batch is refused whatever the ops and wherever the
+ * two entries fall: in one chunk of the batch's bulk lookup (the second
+ * entry's lookup predates the first's add) or in two.
+ */
+static void
+test_route_batch_repeats(void)
+{
+	const char *b[] = { "1@-" };
+	static const struct {
+		uint8_t op2;
+		uint32_t first, second;
+	} cases[] = {
+		{ LR_OP_ADD, 0, 3 },      { LR_OP_DEL, 0, 3 },      { LR_OP_REPLACE, 0, 3 },
+		{ LR_OP_ADD, 5, 40 },     { LR_OP_DEL, 5, 40 },     { LR_OP_REPLACE, 31, 32 },
+		{ LR_OP_ADD, 63, 64 },
+	};
+	static struct lr_route r[70];
+	struct lr_ctl_status st;
+	uint32_t rc0 = lr_route_count(), adj0 = lr_nh_adj_count(), i, c;
+	char pfx[32];
+
+	for (c = 0; c < RTE_DIM(cases); c++) {
+		uint32_t n = cases[c].second + 1;
+
+		for (i = 0; i < n; i++) {
+			snprintf(pfx, sizeof(pfx), "198.19.%u.0/24", i);
+			r[i] = route(LR_OP_ADD, pfx, 1, b);
+		}
+		r[cases[c].second] = r[cases[c].first];
+		r[cases[c].second].op = cases[c].op2;
+		if (cases[c].op2 == LR_OP_DEL)
+			r[cases[c].second].n_next_hops = 0;
+		memset(&st, 0, sizeof(st));
+		CHECK_EQ(lr_route_batch(r, n, &st), LR_ERR_INVALID);
+		CHECK_EQ(st.index, cases[c].second);
+		CHECK_STR_HAS(st.msg, "earlier in the same batch");
+		CHECK_EQ(lookup("198.19.0.1"), LR_NH_NONE);
+		CHECK_EQ(lr_route_count(), rc0);
+		CHECK_EQ(lr_nh_adj_count(), adj0);
+	}
+	/* present before the batch: a DEL then an ADD of it in one chunk */
+	r[0] = route(LR_OP_ADD, "198.19.0.0/24", 1, b);
+	CHECK_EQ(lr_route_batch(r, 1, &st), LR_OK);
+	r[0] = route(LR_OP_DEL, "198.19.0.0/24", 0, NULL);
+	r[1] = route(LR_OP_ADD, "198.19.0.0/24", 1, b);
+	CHECK_EQ(lr_route_batch(r, 2, &st), LR_ERR_INVALID);
+	CHECK_EQ(st.index, 1);
+	CHECK_STR_HAS(st.msg, "earlier in the same batch");
+	CHECK_EQ(lr_route_count(), rc0 + 1);
+	CHECK_EQ(lr_route_batch(r, 1, &st), LR_OK);
+	CHECK_EQ(lr_route_count(), rc0);
+}
+
 /* The FIB's rule capacity: a batch that does not fit changes nothing. */
 static void
 test_route_capacity(uint32_t rules4)
@@ -1117,6 +1171,7 @@ main(int argc, char **argv)
 
 	test_route_basics();
 	test_route_atomic();
+	test_route_batch_repeats();
 	test_route_capacity(rules4);
 	test_route_churn(rules4);
 	test_ecmp();
