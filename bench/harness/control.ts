@@ -27,7 +27,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadProto } from '../../control/src/proto';
 import type { Linerate, Recovery } from './forwarders';
 import { median } from './mathx';
-import { ip4, ip4str } from './routes';
+import { makePlan } from './plan';
+import { batches, churnPrefixes, ip4, ip4str } from './routes';
 import type { Encoded } from './routeclient';
 
 /**
@@ -56,9 +57,13 @@ export interface ControlResult {
   rates: RateRuns[];
   list: { routes: number; seconds: number; routes_per_s: number; bytes: number };
   serve_rss_mb: { empty: number; with_routes: number; routes: number };
+  /** the main bench's churn sets written back to back over the 1M table, no traffic: where a churn rate is lost */
+  churn?: ChurnRuns;
   restart: Recovery;
   respawn: Recovery;
 }
+
+export interface ChurnRuns { routes: number; batch: number; writes: number; routes_per_s: number; write_ms: { median: number; p90: number; max: number } }
 
 export interface ControlPlan {
   routes: number;
@@ -184,6 +189,26 @@ export async function controlBench(lr: Linerate, plan: ControlPlan, say: (s: str
   }
   await sendAll(lr, adds, 2);
   await new Promise((r) => setTimeout(r, 1000));
+
+  // The main bench's churn sets (its /32s, inserted then deleted in its Writes), one Write at a time, unpaced:
+  // what the route path gives the churn trial when no generator shares its CPU.
+  const main = makePlan(false);
+  const churnSet = churnPrefixes(main.churnRoutes);
+  const churnReqs = batches(churnSet, main.churnBatch).flatMap((b) => [
+    lr.writer.addRoutes({ routes: b.map((prefix) => ({ prefix, nextHops: [gw] })) }), lr.writer.deleteRoutes({ prefixes: b })]);
+  const ms: number[] = [];
+  const tc = process.hrtime.bigint();
+  for (let k = 0; k < 40; k++) {
+    const t = process.hrtime.bigint();
+    await lr.writer.send(churnReqs[k % churnReqs.length]);
+    ms.push(secs(t) * 1e3);
+  }
+  const churnS = secs(tc);
+  const sorted = [...ms].sort((a, b) => a - b);
+  const churn: ChurnRuns = { routes: churnSet.length, batch: main.churnBatch, writes: ms.length, routes_per_s: Math.round((ms.length * main.churnBatch) / churnS),
+    write_ms: { median: Number(median(ms).toFixed(2)), p90: Number(sorted[Math.floor(sorted.length * 0.9)].toFixed(2)), max: Number(sorted[sorted.length - 1].toFixed(2)) } };
+  say(`churn sets without traffic: ${churn.writes} Writes of ${churn.batch} /32 (insert, delete) over the ${plan.routes}-route table: ${churn.routes_per_s} routes/s, ` +
+    `per Write median ${churn.write_ms.median} ms, p90 ${churn.write_ms.p90}, max ${churn.write_ms.max}`);
   const rssFull = rssMb(lr.servePid);
   say(`serve RSS: ${rssEmpty} MB empty, ${rssFull} MB with ${plan.routes} routes`);
 
@@ -196,7 +221,7 @@ export async function controlBench(lr: Linerate, plan: ControlPlan, say: (s: str
   const respawn = await lr.respawnDataplane();
   say(`dataplane kill -9: respawned and reprogrammed after ${respawn.total_ms} ms (reconcile ${respawn.reconcile_ms} ms, pushed ${respawn.pushed})`);
 
-  return { rates, list, serve_rss_mb: { empty: rssEmpty, with_routes: rssFull, routes: plan.routes }, restart, respawn };
+  return { rates, list, serve_rss_mb: { empty: rssEmpty, with_routes: rssFull, routes: plan.routes }, churn, restart, respawn };
 }
 
 /** The markdown summary of a control bench. */
@@ -212,6 +237,11 @@ export function controlReport(r: ControlResult, layout?: string): string {
   out.push('', 'CPU per route: utime + stime of each party\'s threads over the add run (the dataplane\'s polling workers left out), ' +
     'median of the runs; client, serve and the dataplane\'s main lcore share one CPU here, so the three add up to about the wall time.');
   out.push('', `- ListRoutes: ${r.list.routes} routes in ${r.list.seconds} s = ${r.list.routes_per_s} routes/s (${(r.list.bytes / 1e6).toFixed(1)} MB).`);
+  if (r.churn) {
+    const c = r.churn;
+    out.push(`- The main bench's churn sets without traffic: ${c.writes} Writes of ${c.batch} /32 routes (insert, then delete) over the full table, one at a time: ` +
+      `${c.routes_per_s} routes/s; per Write median ${c.write_ms.median} ms, p90 ${c.write_ms.p90} ms, max ${c.write_ms.max} ms.`);
+  }
   out.push(`- serve RSS: ${r.serve_rss_mb.empty} MB empty, ${r.serve_rss_mb.with_routes} MB with ${r.serve_rss_mb.routes} routes.`);
   out.push(`- serve kill -9 and restart to reconciled: ${r.restart.total_ms} ms (reconcile ${r.restart.reconcile_ms} ms, ${r.restart.pushed} pushed).`);
   out.push(`- dataplane kill -9 to respawned and reprogrammed: ${r.respawn.total_ms} ms (reconcile ${r.respawn.reconcile_ms} ms, ${r.respawn.pushed} pushed).`);
